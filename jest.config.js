@@ -1,0 +1,11 @@
+/** ts-jest in ESM mode: the package is ESM-only, like Nest 12. */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
+  },
+  testMatch: ['<rootDir>/test/**/*.spec.ts'],
+  testTimeout: 30000,
+};

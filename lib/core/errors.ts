@@ -1,0 +1,123 @@
+/** Base class of every error the scheduler throws. @publicApi */
+export class SchedulerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A job with this id already exists in the store. @publicApi */
+export class ConflictingIdError extends SchedulerError {
+  constructor(readonly jobId: string) {
+    super(`Job identifier '${jobId}' conflicts with an existing job (pass replaceExisting: true to replace it)`);
+  }
+}
+
+/** No job with this id exists. @publicApi */
+export class JobLookupError extends SchedulerError {
+  constructor(readonly jobId: string, store?: string) {
+    super(`No job by the id of '${jobId}' was found${store ? ` in store '${store}'` : ''}`);
+  }
+}
+
+/** A trigger spec is invalid; the message names the field, the value and what is allowed. @publicApi */
+export class InvalidTriggerError extends SchedulerError {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly allowed: string,
+  ) {
+    super(`Invalid trigger field '${field}': ${describeValue(value)}; ${allowed}`);
+  }
+}
+
+/** A job names a handler that no @JobHandler / @ScheduledJob registered. @publicApi */
+export class HandlerNotFoundError extends SchedulerError {
+  constructor(readonly handler: string) {
+    super(`No handler named '${handler}' is registered (decorate a method with @JobHandler('${handler}'))`);
+  }
+}
+
+/** Args, handler or trigger that a persistent store cannot keep as JSON. @publicApi */
+export class SerializationError extends SchedulerError {
+  constructor(readonly field: string, reason: string) {
+    super(`Cannot store '${field}' in a persistent job store: ${reason}`);
+  }
+}
+
+/** @publicApi */
+export class SchedulerNotRunningError extends SchedulerError {
+  constructor() {
+    super('The scheduler is not running');
+  }
+}
+
+/** @publicApi */
+export class SchedulerAlreadyRunningError extends SchedulerError {
+  constructor() {
+    super('The scheduler is already running');
+  }
+}
+
+/** @publicApi */
+export class StoreLookupError extends SchedulerError {
+  constructor(readonly alias: string, known: string[] = []) {
+    super(`No job store by the alias of '${alias}'${known.length ? ` (known: ${known.join(', ')})` : ''}`);
+  }
+}
+
+/** @publicApi */
+export class ExecutorLookupError extends SchedulerError {
+  constructor(readonly alias: string, known: string[] = []) {
+    super(`No executor by the alias of '${alias}'${known.length ? ` (known: ${known.join(', ')})` : ''}`);
+  }
+}
+
+/** A job ran longer than its `timeout`; its ctx.signal was aborted. @publicApi */
+export class JobTimeoutError extends SchedulerError {
+  constructor(readonly jobId: string, readonly timeout: number) {
+    super(`Job '${jobId}' timed out after ${timeout} ms`);
+  }
+}
+
+/** A job option other than the trigger is invalid. @publicApi */
+export class InvalidJobOptionError extends SchedulerError {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly allowed: string,
+  ) {
+    super(`Invalid job option '${field}': ${describeValue(value)}; ${allowed}`);
+  }
+}
+
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value instanceof Date) return isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  try {
+    const json = JSON.stringify(value);
+    return json === undefined ? String(value) : json;
+  } catch {
+    return String(value);
+  }
+}
+
+/** Two different functions were registered under one handler name. @publicApi */
+export class ConflictingHandlerError extends SchedulerError {
+  constructor(readonly handler: string) {
+    super(`A different function is already registered as handler '${handler}' (give one of them another name)`);
+  }
+}
+
+/** A scheduler or module option is invalid. @publicApi */
+export class InvalidSchedulerOptionError extends SchedulerError {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly allowed: string,
+  ) {
+    super(`Invalid scheduler option '${field}': ${describeValue(value)}; ${allowed}`);
+  }
+}

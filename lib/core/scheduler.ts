@@ -1,0 +1,633 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Subject, type Observable } from 'rxjs';
+import { AsyncExecutor } from '../executors/async.executor.js';
+import type { Executor } from '../executors/executor.js';
+import type { AddJobSpec, JobChanges, JobDefaults } from '../interfaces/job-options.interface.js';
+import { MemoryJobStore } from '../stores/memory.job-store.js';
+import type { JobStore, StoreContext } from '../stores/job-store.js';
+import { createTrigger } from '../triggers/create-trigger.js';
+import type { Trigger, TriggerSpec } from '../triggers/trigger.js';
+import {
+  ConflictingIdError, ExecutorLookupError, HandlerNotFoundError, InvalidJobOptionError, JobLookupError,
+  SchedulerAlreadyRunningError, SchedulerError, SchedulerNotRunningError, StoreLookupError,
+} from './errors.js';
+import { GuardedObservable } from './event-stream.js';
+import {
+  ofType, type JobErrorEvent, type JobExecutedEvent, type JobMissedEvent, type JobStoreErrorEvent,
+  type JobSubmittedEvent, type SchedulerEvent, type SchedulerEventType,
+} from './events.js';
+import { HandlerRegistry } from './handler-registry.js';
+import { Job, type Claim, type ExecutionQuery, type JobExecution, type JobHandlerFunction, type JobSpec, type Outcome } from './job.js';
+import { Submission, toError, type RunHost } from './job-run.js';
+import { prepareChanges, prepareJob, type PreparedJob } from './job-preparation.js';
+import { planRuns } from './plan.js';
+import {
+  DEFAULT_JOB_DEFAULTS, processTimezone, validateSchedulerOptions, type SchedulerLogger, type SchedulerOptions,
+} from './scheduler-options.js';
+import { TriggerCache, triggerJson } from './trigger-cache.js';
+import { WakeTimer } from './wake-timer.js';
+
+/** @publicApi */
+export type SchedulerState = 'stopped' | 'running' | 'paused';
+
+/** Back-off of a failing store: first retry after this many ms, doubling up to the cap. */
+const RETRY_FIRST_MS = 500;
+const RETRY_MAX_MS = 30_000;
+
+interface PendingJob extends PreparedJob {
+  store: string;
+}
+
+/**
+ * APScheduler's scheduler, framework-free: triggers decide when, stores keep what, executors decide
+ * how. One timer for the whole scheduler, sleeping until the earliest nextRunTime of all stores.
+ * @publicApi
+ */
+export class Scheduler {
+  readonly instanceId: string;
+  readonly registry: HandlerRegistry;
+  readonly timezone: string;
+  readonly jobDefaults: JobDefaults;
+  readonly events$: Observable<SchedulerEvent>;
+  readonly executed$: Observable<JobExecutedEvent>;
+  readonly error$: Observable<JobErrorEvent>;
+  readonly missed$: Observable<JobMissedEvent>;
+
+  private readonly subject = new Subject<SchedulerEvent>();
+  private readonly stores = new Map<string, JobStore>();
+  private readonly executors = new Map<string, Executor>();
+  private readonly triggers: TriggerCache;
+  private readonly timer = new WakeTimer(() => this.wake());
+  private readonly logger: SchedulerLogger;
+  private readonly pollInterval: number;
+  private readonly shutdownTimeout: number;
+  private readonly batchSize: number;
+  private pending: PendingJob[] = [];
+  private current: SchedulerState = 'stopped';
+  private pass: Promise<void> | null = null;
+  private passQueued = false;
+  private passAgain = false;
+  private readonly retries = new Map<string, { at: number; delay: number }>();
+  private readonly writes = new Set<Promise<void>>();
+  private readonly host: RunHost;
+
+  constructor(options: SchedulerOptions = {}) {
+    validateSchedulerOptions(options);
+    this.instanceId = options.instanceId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.registry = options.registry ?? new HandlerRegistry();
+    this.timezone = options.timezone ?? processTimezone();
+    this.jobDefaults = { ...DEFAULT_JOB_DEFAULTS, ...options.jobDefaults };
+    this.pollInterval = options.pollInterval ?? 1000;
+    this.shutdownTimeout = options.shutdownTimeout ?? 10_000;
+    this.batchSize = options.claimBatchSize ?? 1000;
+    this.logger = options.logger ?? consoleLogger;
+    this.triggers = new TriggerCache(() => this.timezone);
+    for (const [alias, store] of Object.entries(options.stores ?? { default: new MemoryJobStore() })) {
+      this.stores.set(alias, store);
+    }
+    for (const [alias, executor] of Object.entries(options.executors ?? { default: new AsyncExecutor() })) {
+      this.executors.set(alias, executor);
+    }
+    const report = (err: unknown) => this.logger.error(`An events$ subscriber threw: ${toError(err).message}`, toError(err).stack);
+    this.events$ = new GuardedObservable<SchedulerEvent>((subscriber) => this.subject.subscribe(subscriber), report);
+    this.executed$ = this.events$.pipe(ofType('job_executed'));
+    this.error$ = this.events$.pipe(ofType('job_error'));
+    this.missed$ = this.events$.pipe(ofType('job_missed'));
+    const scheduler = this;
+    this.host = {
+      instanceId: this.instanceId,
+      get stopping() {
+        return scheduler.current === 'stopped';
+      },
+      active: new Set<AbortController>(),
+      resolveHandler: (job) => (typeof job.handler === 'function' ? job.handler : this.registry.get(job.handler)),
+      finish: (store, executionId, outcome) => this.finish(store, executionId, outcome),
+      emit: (event) => this.emit(event),
+    };
+  }
+
+  get state(): SchedulerState {
+    return this.current;
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  async start(opts: { paused?: boolean } = {}): Promise<void> {
+    if (this.current !== 'stopped') throw new SchedulerAlreadyRunningError();
+    this.current = opts.paused ? 'paused' : 'running';
+    try {
+      for (const [alias, store] of this.stores) await store.start(this.storeContext(alias));
+      for (const executor of this.executors.values()) executor.start();
+      const pending = this.pending;
+      this.pending = [];
+      for (const job of pending) await this.addToStore(job, new Date());
+    } catch (err) {
+      this.current = 'stopped';
+      throw err;
+    }
+    this.emit(this.event('scheduler_started'));
+    if (this.current === 'running') this.wake();
+  }
+
+  /** Stops the loop; with `wait` lets running jobs finish, aborting ctx.signal after shutdownTimeout. */
+  async shutdown(opts: { wait?: boolean } = {}): Promise<void> {
+    if (this.current === 'stopped') throw new SchedulerNotRunningError();
+    this.current = 'stopped';
+    this.timer.cancel();
+    await this.pass;
+    const drained = Promise.all([...this.executors.values()].map((e) => e.shutdown()));
+    if (opts.wait === false || !(await settlesWithin(drained, this.shutdownTimeout))) {
+      for (const controller of this.host.active) controller.abort(new SchedulerError('the scheduler shut down'));
+      // Give aborted handlers a moment to settle and record; a handler ignoring its signal is left behind.
+      await settlesWithin(drained, Math.min(1000, this.shutdownTimeout));
+    }
+    await Promise.allSettled([...this.writes]);
+    for (const [alias, store] of this.stores) {
+      await store.shutdown().catch((err) => this.storeError(alias, err));
+    }
+    this.emit(this.event('scheduler_shutdown'));
+  }
+
+  pause(): void {
+    if (this.current === 'stopped') throw new SchedulerNotRunningError();
+    if (this.current === 'paused') return;
+    this.current = 'paused';
+    this.timer.cancel();
+    this.emit(this.event('scheduler_paused'));
+  }
+
+  resume(): void {
+    if (this.current === 'stopped') throw new SchedulerNotRunningError();
+    if (this.current === 'running') return;
+    this.current = 'running';
+    this.emit(this.event('scheduler_resumed'));
+    this.wake();
+  }
+
+  // ---- stores and executors ----------------------------------------------------------------
+
+  async addJobStore(store: JobStore, alias: string): Promise<void> {
+    if (this.stores.has(alias)) throw new SchedulerError(`A job store with the alias '${alias}' already exists`);
+    if (this.current !== 'stopped') await store.start(this.storeContext(alias));
+    this.stores.set(alias, store);
+    this.emit(this.event('jobstore_added', { store: alias }));
+    this.wake();
+  }
+
+  async removeJobStore(alias: string): Promise<void> {
+    const store = this.storeOf(alias);
+    this.stores.delete(alias);
+    this.retries.delete(alias);
+    this.triggers.forgetStore(alias);
+    if (this.current !== 'stopped') await store.shutdown();
+    this.emit(this.event('jobstore_removed', { store: alias }));
+  }
+
+  addExecutor(executor: Executor, alias: string): void {
+    if (this.executors.has(alias)) throw new SchedulerError(`An executor with the alias '${alias}' already exists`);
+    if (this.current !== 'stopped') executor.start();
+    this.executors.set(alias, executor);
+    this.emit(this.event('executor_added'));
+  }
+
+  async removeExecutor(alias: string): Promise<void> {
+    const executor = this.executors.get(alias);
+    if (!executor) throw new ExecutorLookupError(alias, [...this.executors.keys()]);
+    this.executors.delete(alias);
+    await executor.shutdown();
+    this.emit(this.event('executor_removed'));
+  }
+
+  // ---- jobs ------------------------------------------------------------------------------
+
+  async addJob(spec: AddJobSpec): Promise<Job> {
+    return this.add(spec, false);
+  }
+
+  /**
+   * Adds or updates a job declared in code (@ScheduledJob): code wins for trigger and options, but
+   * a stored nextRunTime is kept when the trigger did not change, so downtime misfires are seen.
+   */
+  async upsertJob(spec: AddJobSpec): Promise<Job> {
+    return this.add(spec, true);
+  }
+
+  async getJob(id: string, store?: string): Promise<Job | null> {
+    const pending = this.findPending(id, store);
+    if (pending) return this.snapshot(pending.job, pending.store, true);
+    const found = await this.lookup(id, store);
+    return found && this.snapshot(found.job, found.store, false);
+  }
+
+  async getJobs(filter: { store?: string; pending?: boolean } = {}): Promise<Job[]> {
+    if (filter.store !== undefined) this.storeOf(filter.store);
+    const jobs: Job[] = [];
+    if (filter.pending !== false) {
+      for (const p of this.pending) if (filter.store === undefined || p.store === filter.store) jobs.push(this.snapshot(p.job, p.store, true));
+    }
+    if (filter.pending !== true && this.current !== 'stopped') {
+      for (const [alias, store] of this.stores) {
+        if (filter.store !== undefined && alias !== filter.store) continue;
+        for (const job of await store.getAllJobs()) jobs.push(this.snapshot(job, alias, false));
+      }
+    }
+    return jobs;
+  }
+
+  /** Prints the jobs per store, like APScheduler's print_jobs. */
+  async printJobs(out: (line: string) => void = (line) => console.log(line)): Promise<void> {
+    if (this.pending.length > 0 || this.current === 'stopped') {
+      out('Pending jobs:');
+      if (this.pending.length === 0) out('    No pending jobs');
+      for (const p of this.pending) out(`    ${this.describe(p.job, p.store, true)}`);
+    }
+    if (this.current === 'stopped') return;
+    for (const [alias, store] of this.stores) {
+      out(`Jobstore ${alias}:`);
+      const jobs = await store.getAllJobs();
+      if (jobs.length === 0) out('    No scheduled jobs');
+      for (const job of jobs) out(`    ${this.describe(job, alias, false)}`);
+    }
+  }
+
+  async modifyJob(id: string, changes: JobChanges, store?: string): Promise<Job> {
+    return this.change(id, store, (job, alias) => prepareChanges(job, changes, this.prepareContext(alias)));
+  }
+
+  async rescheduleJob(id: string, trigger: TriggerSpec, store?: string): Promise<Job> {
+    return this.change(id, store, (job, alias) => {
+      const compiled = createTrigger(trigger, { timezone: this.timezone, now: new Date() });
+      const { job: prepared } = prepareChanges(job, {}, this.prepareContext(alias), compiled);
+      return { job: prepared, trigger: compiled, computeNext: true as const };
+    });
+  }
+
+  async pauseJob(id: string, store?: string): Promise<Job> {
+    return this.change(id, store, (job) => ({ job: { ...job, nextRunTime: null }, computeNext: false as const }));
+  }
+
+  async resumeJob(id: string, store?: string): Promise<Job | null> {
+    const resumed = await this.change(id, store, (job) => ({ job, computeNext: true as const }));
+    if (resumed.nextRunTime === null && !resumed.pending) {
+      await this.removeJob(id, resumed.store);
+      return null;
+    }
+    return resumed;
+  }
+
+  async removeJob(id: string, store?: string): Promise<void> {
+    const at = this.pending.findIndex((p) => p.job.id === id && (store === undefined || p.store === store));
+    if (at >= 0) {
+      this.pending.splice(at, 1);
+      return;
+    }
+    const found = await this.lookup(id, store);
+    if (!found) throw new JobLookupError(id, store);
+    await this.storeOf(found.store).removeJob(id);
+    this.triggers.forget(found.store, id);
+    this.emit(this.event('job_removed', { jobId: id, store: found.store }));
+  }
+
+  async removeAllJobs(store?: string): Promise<void> {
+    if (store !== undefined) this.storeOf(store);
+    this.pending = this.pending.filter((p) => store !== undefined && p.store !== store);
+    if (this.current !== 'stopped') {
+      for (const [alias, s] of this.stores) {
+        if (store !== undefined && alias !== store) continue;
+        await s.removeAllJobs();
+        this.triggers.forgetStore(alias);
+      }
+    }
+    this.emit(this.event('all_jobs_removed', store === undefined ? {} : { store }));
+  }
+
+  /** One extra run now, outside the schedule; the job's nextRunTime is unchanged. */
+  async runJobNow(id: string, store?: string): Promise<void> {
+    if (this.current === 'stopped') throw new SchedulerNotRunningError();
+    const found = await this.lookup(id, store);
+    if (!found) throw new JobLookupError(id, store);
+    const now = new Date();
+    const executionId = await this.storeOf(found.store).startExtraRun(id, now);
+    this.submit(found.store, found.job, [{ executionId, runTime: now }]);
+  }
+
+  // ---- history ---------------------------------------------------------------------------
+
+  async getExecutions(query: ExecutionQuery = {}): Promise<JobExecution[]> {
+    const limit = query.limit ?? 100;
+    const offset = query.offset ?? 0;
+    const all: JobExecution[] = [];
+    for (const store of this.stores.values()) {
+      all.push(...(await store.getExecutions({ ...query, limit: limit + offset, offset: 0 })));
+    }
+    all.sort((a, b) => b.scheduledRunTime.getTime() - a.scheduledRunTime.getTime());
+    return all.slice(offset, offset + limit);
+  }
+
+  async pruneExecutions(olderThan: number): Promise<number> {
+    if (!(typeof olderThan === 'number' && Number.isFinite(olderThan) && olderThan >= 0)) {
+      throw new InvalidJobOptionError('olderThan', olderThan, 'allowed: ms >= 0');
+    }
+    let deleted = 0;
+    for (const store of this.stores.values()) deleted += await store.pruneExecutions(olderThan);
+    return deleted;
+  }
+
+  // ---- adding and changing ----------------------------------------------------------------
+
+  private async add(spec: AddJobSpec, upsert: boolean): Promise<Job> {
+    const alias = (spec && typeof spec === 'object' && typeof spec.store === 'string' ? spec.store : undefined) ?? 'default';
+    const prepared = prepareJob(spec, this.prepareContext(alias), upsert);
+    const store = this.storeOf(alias);
+    if (typeof prepared.job.handler === 'string' && !this.registry.has(prepared.job.handler)) {
+      throw new HandlerNotFoundError(prepared.job.handler);
+    }
+    void store;
+    if (this.current === 'stopped') {
+      const at = this.pending.findIndex((p) => p.job.id === prepared.job.id && p.store === alias);
+      if (at >= 0 && !prepared.replaceExisting && !upsert) throw new ConflictingIdError(prepared.job.id);
+      if (at >= 0) this.pending.splice(at, 1);
+      this.pending.push({ ...prepared, store: alias });
+      return this.snapshot(prepared.job, alias, true);
+    }
+    const job = await this.addToStore({ ...prepared, store: alias }, new Date());
+    return this.snapshot(job, alias, false);
+  }
+
+  private async addToStore(prepared: PendingJob, now: Date): Promise<JobSpec> {
+    const store = this.storeOf(prepared.store);
+    const job: JobSpec = { ...prepared.job };
+    if (prepared.computeNext) job.nextRunTime = prepared.trigger!.getNextFireTime(null, now);
+    if (prepared.upsert) {
+      const existing = await store.lookupJob(job.id);
+      if (existing) {
+        const kept = keepSchedule(prepared, existing);
+        if (kept) Object.assign(job, kept);
+        await store.updateJob(job);
+        this.emit(this.event('job_modified', { jobId: job.id, store: prepared.store }));
+        this.wakeFor(job.nextRunTime);
+        return job;
+      }
+    }
+    try {
+      await store.addJob(job);
+    } catch (err) {
+      if (!(err instanceof ConflictingIdError && prepared.replaceExisting)) throw err;
+      await store.updateJob(job);
+    }
+    this.emit(this.event('job_added', { jobId: job.id, store: prepared.store }));
+    this.wakeFor(job.nextRunTime);
+    return job;
+  }
+
+  private async change(
+    id: string,
+    store: string | undefined,
+    apply: (job: JobSpec, alias: string) => { job: JobSpec; trigger?: Trigger; computeNext: boolean | 'keep' },
+  ): Promise<Job> {
+    const pending = this.findPending(id, store);
+    if (pending) {
+      const result = apply(pending.job, pending.store);
+      Object.assign(pending, {
+        job: result.job,
+        trigger: result.trigger ?? pending.trigger,
+        computeNext: result.computeNext === 'keep' ? pending.computeNext : result.computeNext,
+      });
+      return this.snapshot(pending.job, pending.store, true);
+    }
+    const found = await this.lookup(id, store);
+    if (!found) throw new JobLookupError(id, store);
+    const result = apply(found.job, found.store);
+    const job = result.job;
+    if (result.computeNext === true) {
+      const trigger = result.trigger ?? this.triggers.get(found.store, id, job.trigger);
+      job.nextRunTime = trigger.getNextFireTime(null, new Date());
+    }
+    await this.storeOf(found.store).updateJob(job);
+    this.emit(this.event('job_modified', { jobId: id, store: found.store }));
+    this.wakeFor(job.nextRunTime);
+    return this.snapshot(job, found.store, false);
+  }
+
+  private prepareContext(alias: string) {
+    const store = this.storeOf(alias);
+    return {
+      persistent: store.persistent,
+      defaults: this.jobDefaults,
+      timezone: this.timezone,
+      hasExecutor: (name: string) => {
+        if (!this.executors.has(name)) throw new ExecutorLookupError(name, [...this.executors.keys()]);
+      },
+      hasHandler: (name: string) => {
+        if (!this.registry.has(name)) throw new HandlerNotFoundError(name);
+      },
+    };
+  }
+
+  private findPending(id: string, store?: string): PendingJob | undefined {
+    return this.pending.find((p) => p.job.id === id && (store === undefined || p.store === store));
+  }
+
+  private async lookup(id: string, store?: string): Promise<{ job: JobSpec; store: string } | null> {
+    if (this.current === 'stopped') {
+      if (store !== undefined) this.storeOf(store);
+      return null;
+    }
+    const aliases = store === undefined ? [...this.stores.keys()] : [(this.storeOf(store), store)];
+    for (const alias of aliases) {
+      const job = await this.stores.get(alias)!.lookupJob(id);
+      if (job) return { job, store: alias };
+    }
+    return null;
+  }
+
+  private storeOf(alias: string): JobStore {
+    const store = this.stores.get(alias);
+    if (!store) throw new StoreLookupError(alias, [...this.stores.keys()]);
+    return store;
+  }
+
+  private snapshot(job: JobSpec, store: string, pending: boolean): Job {
+    return new Job(job, store, pending, this);
+  }
+
+  private describe(job: JobSpec, store: string, pending: boolean): string {
+    let trigger: string;
+    try {
+      trigger = this.triggers.get(store, job.id, job.trigger).toString();
+    } catch {
+      trigger = triggerJson(job.trigger);
+    }
+    const when = pending ? 'pending' : job.nextRunTime ? `next run at: ${job.nextRunTime.toISOString()}` : 'paused';
+    return `${job.name} (trigger: ${trigger}, ${when})`;
+  }
+
+  // ---- the loop --------------------------------------------------------------------------
+
+  /** Wakes the loop at once if `time` is earlier than what the timer waits for. */
+  private wakeFor(time: Date | null): void {
+    if (time === null || this.current !== 'running') return;
+    const armed = this.timer.armedFor;
+    if (this.pass !== null || armed === null || time.getTime() < armed) this.wake();
+  }
+
+  private wake(): void {
+    if (this.current !== 'running') return;
+    if (this.pass !== null) {
+      this.passAgain = true;
+      return;
+    }
+    if (this.passQueued) return;
+    this.passQueued = true;
+    // A microtask, not setImmediate: a timer wake-up must not wait for another turn of the loop,
+    // yet several changes made in one synchronous stretch still share one pass.
+    queueMicrotask(() => {
+      this.passQueued = false;
+      if (this.current === 'running' && this.pass === null) this.pass = this.runPass().finally(() => (this.pass = null)).then(() => this.afterPass());
+    });
+  }
+
+  private wakeAt: number = Infinity;
+
+  private afterPass(): void {
+    if (this.current !== 'running') return;
+    if (this.passAgain) {
+      this.passAgain = false;
+      this.wake();
+    } else if (this.wakeAt !== Infinity) {
+      this.timer.arm(this.wakeAt);
+    }
+  }
+
+  /** One pass: claim and dispatch what is due in every store, then find when to wake next. */
+  private async runPass(): Promise<void> {
+    this.timer.cancel();
+    let wakeAt = Infinity;
+    for (const [alias, store] of this.stores) {
+      if (this.current !== 'running') break;
+      const retry = this.retries.get(alias);
+      if (retry && retry.at > Date.now()) {
+        wakeAt = Math.min(wakeAt, retry.at);
+        continue;
+      }
+      try {
+        let claims: Claim[];
+        do {
+          claims = await store.claimDueJobs(new Date(), this.batchSize, (job, running, now) =>
+            planRuns({ job, trigger: this.triggers.get(alias, job.id, job.trigger), running, now, handlerExists: this.hasHandler(job) }),
+          );
+          for (const claim of claims) this.dispatch(alias, claim);
+        } while (claims.length === this.batchSize && this.current === 'running');
+        const next = await store.getNextRunTime();
+        if (next) wakeAt = Math.min(wakeAt, next.getTime());
+        if (store.shared) wakeAt = Math.min(wakeAt, Date.now() + this.pollInterval);
+        this.retries.delete(alias);
+      } catch (err) {
+        const delay = retry ? Math.min(retry.delay * 2, RETRY_MAX_MS) : RETRY_FIRST_MS;
+        this.retries.set(alias, { at: Date.now() + delay, delay });
+        wakeAt = Math.min(wakeAt, Date.now() + delay);
+        this.storeError(alias, err);
+      }
+    }
+    this.wakeAt = wakeAt;
+  }
+
+  private hasHandler(job: JobSpec): boolean {
+    return typeof job.handler === 'function' || this.registry.has(job.handler);
+  }
+
+  private dispatch(store: string, { job, plan, runs }: Claim): void {
+    const now = new Date();
+    for (const runTime of plan.missed) {
+      this.emit(this.event<JobMissedEvent>('job_missed', { jobId: job.id, store, scheduledRunTime: runTime }));
+    }
+    if (plan.maxInstances.length > 0) {
+      this.emit(this.event<JobSubmittedEvent>('job_max_instances', { jobId: job.id, store, scheduledRunTimes: plan.maxInstances }));
+    }
+    for (const { runTime, error } of plan.failed) {
+      this.emit(this.event<JobErrorEvent>('job_error', {
+        jobId: job.id, store, scheduledRunTime: runTime, startedAt: now, finishedAt: now, durationMs: 0, error, traceback: error.stack ?? String(error),
+      }));
+    }
+    if (runs.length > 0) this.submit(store, job, runs);
+    if (plan.remove) {
+      this.triggers.forget(store, job.id);
+      this.emit(this.event('job_removed', { jobId: job.id, store }));
+    }
+  }
+
+  private submit(store: string, job: JobSpec, runs: Claim['runs']): void {
+    const submission = new Submission(this.host, store, job, runs);
+    const executor = this.executors.get(job.executor);
+    this.emit(this.event<JobSubmittedEvent>('job_submitted', { jobId: job.id, store, scheduledRunTimes: runs.map((r) => r.runTime) }));
+    if (executor) executor.submit(submission);
+    else submission.cancel(new ExecutorLookupError(job.executor, [...this.executors.keys()]).message);
+  }
+
+  private finish(store: string, executionId: string, outcome: Outcome): void {
+    const target = this.stores.get(store);
+    if (!target) return;
+    const write: Promise<void> = target
+      .finishExecution(executionId, outcome)
+      .catch((err) => this.storeError(store, err))
+      .finally(() => this.writes.delete(write));
+    this.writes.add(write);
+  }
+
+  private storeError(store: string, err: unknown): void {
+    const error = toError(err);
+    this.emit(this.event<JobStoreErrorEvent>('jobstore_error', { store, error }));
+    this.logger.warn(`Job store '${store}' failed: ${error.message}`);
+  }
+
+  private storeContext(alias: string): StoreContext {
+    return {
+      alias,
+      instanceId: this.instanceId,
+      wakeUp: () => this.wake(),
+      emit: (event) => this.emit(event),
+    };
+  }
+
+  // ---- events ----------------------------------------------------------------------------
+
+  private event<E extends SchedulerEvent = SchedulerEvent>(
+    type: SchedulerEventType,
+    fields: Partial<Omit<E, 'type' | 'timestamp' | 'instanceId'>> = {},
+  ): E {
+    return { type, timestamp: new Date(), instanceId: this.instanceId, ...fields } as E;
+  }
+
+  private emit(event: SchedulerEvent): void {
+    try {
+      this.subject.next(event);
+    } catch (err) {
+      this.logger.error(`Emitting '${event.type}' failed: ${toError(err).message}`);
+    }
+  }
+}
+
+/** For an upserted job whose trigger did not change: the stored schedule to keep. */
+function keepSchedule(prepared: PreparedJob, existing: JobSpec): Partial<JobSpec> | null {
+  if (prepared.sameSchedule?.(existing.trigger)) return { trigger: existing.trigger, nextRunTime: existing.nextRunTime };
+  return null;
+}
+
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const consoleLogger: SchedulerLogger = {
+  log: (message) => console.log(`[Scheduler] ${message}`),
+  warn: (message) => console.warn(`[Scheduler] ${message}`),
+  error: (message, trace) => console.error(`[Scheduler] ${message}${trace ? `\n${trace}` : ''}`),
+};
+
+export type { JobHandlerFunction };

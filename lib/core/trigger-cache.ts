@@ -1,0 +1,37 @@
+import { createTrigger } from '../triggers/create-trigger.js';
+import { isTrigger, type Trigger, type TriggerSpec } from '../triggers/trigger.js';
+
+/**
+ * Compiled triggers of stored jobs, by store and job id. A persistent store hands back JSON on
+ * every claim; compiling a cron expression each time would dominate the cost of a fire.
+ */
+export class TriggerCache {
+  private readonly compiled = new Map<string, { source: string; trigger: Trigger }>();
+
+  constructor(private readonly timezone: () => string) {}
+
+  get(store: string, jobId: string, spec: TriggerSpec): Trigger {
+    if (isTrigger(spec)) return spec;
+    const key = `${store}\u0000${jobId}`;
+    const source = JSON.stringify(spec);
+    const hit = this.compiled.get(key);
+    if (hit && hit.source === source) return hit.trigger;
+    const trigger = createTrigger(spec, { timezone: this.timezone() });
+    this.compiled.set(key, { source, trigger });
+    return trigger;
+  }
+
+  forget(store: string, jobId: string): void {
+    this.compiled.delete(`${store}\u0000${jobId}`);
+  }
+
+  forgetStore(store: string): void {
+    const prefix = `${store}\u0000`;
+    for (const key of this.compiled.keys()) if (key.startsWith(prefix)) this.compiled.delete(key);
+  }
+}
+
+/** The JSON a trigger spec is compared by, whatever form it is held in. */
+export function triggerJson(spec: TriggerSpec): string {
+  return JSON.stringify(isTrigger(spec) ? spec.toJSON() : spec);
+}

@@ -1,0 +1,2 @@
+export * from './job-handler.decorator.js';
+export * from './scheduled-job.decorator.js';

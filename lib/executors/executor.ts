@@ -1,0 +1,25 @@
+/** One submission: the runs of one job claimed together, run one after another. */
+export interface ExecutorTask {
+  readonly jobId: string;
+  /** Runs the submission; never rejects. */
+  run(): Promise<void>;
+  /** Called instead of run() when the executor drops the task unstarted (shutdown). */
+  cancel(reason: string): void;
+}
+
+/**
+ * Decides how and when submissions run (concurrency, queueing). What a run does — context,
+ * timeout, history, events — is the scheduler's, so every executor behaves the same.
+ * @publicApi
+ */
+export interface Executor {
+  /** Submissions running now. */
+  readonly running: number;
+  /** Submissions waiting for a slot. */
+  readonly queued: number;
+  /** Called when the scheduler starts (again): accept work. */
+  start(): void;
+  submit(task: ExecutorTask): void;
+  /** Stops taking work: queued tasks are cancelled; resolves when the running ones have settled. */
+  shutdown(): Promise<void>;
+}

@@ -1,0 +1,36 @@
+export { SchedulerModule } from './scheduler.module.js';
+export { SchedulerService } from './scheduler.service.js';
+export { SCHEDULER_MODULE_OPTIONS } from './scheduler.constants.js';
+export * from './decorators/index.js';
+export type {
+  SchedulerModuleAsyncOptions, SchedulerModuleOptions, SchedulerOptionsFactory,
+} from './interfaces/scheduler-module-options.interface.js';
+export type { AddJobSpec, JobChanges, JobContext, JobDefaults, JobOptions } from './interfaces/job-options.interface.js';
+
+export { Scheduler, type SchedulerState } from './core/scheduler.js';
+export type { SchedulerLogger, SchedulerOptions } from './core/scheduler-options.js';
+export { Job } from './core/job.js';
+export type { ExecutionQuery, ExecutionStatus, JobExecution, JobHandlerFunction, JobSpec, Plan, Claim, ClaimedRun, Outcome } from './core/job.js';
+export { HandlerRegistry } from './core/handler-registry.js';
+export { ofType } from './core/events.js';
+export type {
+  JobErrorEvent, JobExecutedEvent, JobLostEvent, JobMissedEvent, JobStoreErrorEvent, JobSubmittedEvent,
+  SchedulerEvent, SchedulerEventMap, SchedulerEventType,
+} from './core/events.js';
+export * from './core/errors.js';
+
+export type {
+  CombiningTriggerSpec, CronField, CronTriggerSpec, DateInput, DateTriggerSpec, IntervalTriggerSpec, Trigger,
+  TriggerDefaults, TriggerSpec,
+} from './triggers/trigger.js';
+export { createTrigger } from './triggers/create-trigger.js';
+export { DateTrigger } from './triggers/date.trigger.js';
+export { IntervalTrigger } from './triggers/interval.trigger.js';
+export { CronTrigger } from './triggers/cron/cron.trigger.js';
+export { AndTrigger, OrTrigger } from './triggers/combining.trigger.js';
+
+export type { JobStore, PlanFunction, StoreContext } from './stores/job-store.js';
+export { MemoryJobStore, type MemoryJobStoreOptions } from './stores/memory.job-store.js';
+
+export type { Executor, ExecutorTask } from './executors/executor.js';
+export { AsyncExecutor, type AsyncExecutorOptions } from './executors/async.executor.js';

@@ -1,0 +1,57 @@
+import type { Claim, ExecutionQuery, JobExecution, JobSpec, Outcome, Plan } from '../core/job.js';
+import type { SchedulerEvent } from '../core/events.js';
+
+/** What a store gets from the scheduler when it starts. */
+export interface StoreContext {
+  /** The alias the store was added under. */
+  alias: string;
+  /** This process's id in a cluster. */
+  instanceId: string;
+  /** Call when the earliest nextRunTime may have moved (e.g. another process changed a job). */
+  wakeUp(): void;
+  /** Report something that happened inside the store (jobstore_error, a lost execution...). */
+  emit(event: SchedulerEvent): void;
+}
+
+/** Plans a due job: `running` is how many submissions of it are running now. */
+export type PlanFunction = (job: JobSpec, running: number, now: Date) => Plan;
+
+/**
+ * Keeps jobs and their execution history. See DESIGN.md, "JobStore".
+ * @publicApi
+ */
+export interface JobStore {
+  /** Other processes may use the same data. */
+  readonly shared: boolean;
+  /** Jobs outlive the process: args, handler and trigger must be JSON. */
+  readonly persistent: boolean;
+
+  start(ctx: StoreContext): Promise<void>;
+  shutdown(): Promise<void>;
+
+  /** ConflictingIdError on a duplicate id. */
+  addJob(job: JobSpec): Promise<void>;
+  /** JobLookupError when absent. */
+  updateJob(job: JobSpec): Promise<void>;
+  /** JobLookupError when absent. */
+  removeJob(id: string): Promise<void>;
+  removeAllJobs(): Promise<void>;
+  lookupJob(id: string): Promise<JobSpec | null>;
+  /** Ordered by nextRunTime, paused jobs last. */
+  getAllJobs(): Promise<JobSpec[]>;
+  getNextRunTime(): Promise<Date | null>;
+
+  /**
+   * One atomic step: lock up to `limit` jobs due at `now`, let `plan` decide, persist its decision
+   * (new nextRunTime or removal, one execution record per run time) and return what to run.
+   */
+  claimDueJobs(now: Date, limit: number, plan: PlanFunction): Promise<Claim[]>;
+  /** A run outside the schedule (runJobNow): creates its 'running' execution record. */
+  startExtraRun(jobId: string, runTime: Date): Promise<string>;
+  /** Records how a claimed run ended and releases the instance when its submission is done. */
+  finishExecution(executionId: string, outcome: Outcome): Promise<void>;
+
+  getExecutions(query: ExecutionQuery): Promise<JobExecution[]>;
+  /** Deletes finished execution records older than `olderThan` ms; returns how many. */
+  pruneExecutions(olderThan: number): Promise<number>;
+}

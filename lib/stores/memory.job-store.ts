@@ -1,0 +1,136 @@
+import { ConflictingIdError, JobLookupError } from '../core/errors.js';
+import type { Claim, ClaimedRun, ExecutionQuery, JobExecution, JobSpec, Outcome } from '../core/job.js';
+import { ExecutionLog } from './execution-log.js';
+import { JobHeap } from './job-heap.js';
+import type { JobStore, PlanFunction, StoreContext } from './job-store.js';
+
+/** @publicApi */
+export interface MemoryJobStoreOptions {
+  /** Execution records kept; the oldest finished ones are dropped beyond it. Default: 10,000. */
+  maxExecutions?: number;
+}
+
+/**
+ * Jobs in process memory, ordered by a heap on nextRunTime. Nothing survives a restart; function
+ * handlers and custom trigger objects are allowed because nothing is serialised.
+ * @publicApi
+ */
+export class MemoryJobStore implements JobStore {
+  readonly shared = false;
+  readonly persistent = false;
+  private readonly jobs = new Map<string, JobSpec>();
+  private readonly heap = new JobHeap();
+  private readonly log: ExecutionLog;
+  private instanceId = 'memory';
+
+  constructor(options: MemoryJobStoreOptions = {}) {
+    this.log = new ExecutionLog(options.maxExecutions ?? 10_000);
+  }
+
+  async start(ctx: StoreContext): Promise<void> {
+    this.instanceId = ctx.instanceId;
+  }
+
+  async shutdown(): Promise<void> {}
+
+  async addJob(job: JobSpec): Promise<void> {
+    if (this.jobs.has(job.id)) throw new ConflictingIdError(job.id);
+    this.put(job);
+  }
+
+  async updateJob(job: JobSpec): Promise<void> {
+    if (!this.jobs.has(job.id)) throw new JobLookupError(job.id);
+    this.put(job);
+  }
+
+  async removeJob(id: string): Promise<void> {
+    if (!this.jobs.delete(id)) throw new JobLookupError(id);
+    this.heap.delete(id);
+  }
+
+  async removeAllJobs(): Promise<void> {
+    this.jobs.clear();
+    this.heap.clear();
+  }
+
+  async lookupJob(id: string): Promise<JobSpec | null> {
+    const job = this.jobs.get(id);
+    return job ? { ...job } : null;
+  }
+
+  async getAllJobs(): Promise<JobSpec[]> {
+    const jobs = [...this.jobs.values()].map((job) => ({ ...job }));
+    return jobs.sort(byNextRunTime);
+  }
+
+  async getNextRunTime(): Promise<Date | null> {
+    const time = this.heap.peekTime();
+    return time === undefined ? null : new Date(time);
+  }
+
+  async claimDueJobs(now: Date, limit: number, plan: PlanFunction): Promise<Claim[]> {
+    const claims: Claim[] = [];
+    const nowMs = now.getTime();
+    while (claims.length < limit) {
+      const time = this.heap.peekTime();
+      if (time === undefined || time > nowMs) break;
+      const job = this.jobs.get(this.heap.peekId()!)!;
+      const decision = plan(job, this.log.runningSubmissions(job.id), now);
+      const updated: JobSpec = { ...job, nextRunTime: decision.nextRunTime };
+      if (decision.remove) {
+        this.jobs.delete(job.id);
+        this.heap.delete(job.id);
+      } else {
+        this.put(updated);
+      }
+      claims.push({ job: updated, plan: decision, runs: this.record(job.id, decision) });
+    }
+    return claims;
+  }
+
+  async startExtraRun(jobId: string, runTime: Date): Promise<string> {
+    for (let time = runTime.getTime(); ; time++) {
+      const id = this.log.insert(jobId, new Date(time), 'running', this.instanceId, null);
+      if (id !== null) return id;
+    }
+  }
+
+  async finishExecution(executionId: string, outcome: Outcome): Promise<void> {
+    this.log.finish(executionId, outcome);
+  }
+
+  async getExecutions(query: ExecutionQuery): Promise<JobExecution[]> {
+    return this.log.query(query);
+  }
+
+  async pruneExecutions(olderThan: number): Promise<number> {
+    return this.log.prune(olderThan);
+  }
+
+  private put(job: JobSpec): void {
+    this.jobs.set(job.id, job);
+    if (job.nextRunTime === null) this.heap.delete(job.id);
+    else this.heap.set(job.id, job.nextRunTime.getTime());
+  }
+
+  private record(jobId: string, decision: Claim['plan']): ClaimedRun[] {
+    const runs: ClaimedRun[] = [];
+    let batchId: string | null = null;
+    for (const runTime of decision.runTimes) {
+      const executionId = this.log.insert(jobId, runTime, 'running', this.instanceId, batchId);
+      if (executionId === null) continue;
+      batchId ??= executionId;
+      runs.push({ executionId, runTime });
+    }
+    for (const runTime of decision.missed) this.log.insert(jobId, runTime, 'missed', this.instanceId, null);
+    for (const runTime of decision.maxInstances) this.log.insert(jobId, runTime, 'max_instances', this.instanceId, null);
+    for (const { runTime, error } of decision.failed) this.log.insert(jobId, runTime, 'error', this.instanceId, null, error);
+    return runs;
+  }
+}
+
+export function byNextRunTime(a: JobSpec, b: JobSpec): number {
+  if (a.nextRunTime === null) return b.nextRunTime === null ? 0 : 1;
+  if (b.nextRunTime === null) return -1;
+  return a.nextRunTime.getTime() - b.nextRunTime.getTime();
+}
