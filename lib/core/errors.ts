@@ -95,6 +95,7 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (value instanceof Date) return isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
   if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'number') return String(value);
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   try {
     const json = JSON.stringify(value);

@@ -1,5 +1,5 @@
-import { DateTime } from 'luxon';
-import { InvalidJobOptionError } from './errors.js';
+import { InvalidJobOptionError, InvalidTriggerError } from './errors.js';
+import { parseDate } from '../triggers/parse-date.js';
 import type { DateInput } from '../triggers/trigger.js';
 
 const OPTION_KEYS = [
@@ -56,15 +56,10 @@ export function assertValidOptions(options: Record<string, unknown>): void {
 
 /** A job's nextRunTime option: a DateInput, read in `zone` when it has no offset. */
 export function parseRunTime(input: DateInput, zone: string): Date {
-  let date: Date | null = null;
-  if (input instanceof Date) date = input;
-  else if (typeof input === 'number' && Number.isFinite(input)) date = new Date(input);
-  else if (typeof input === 'string') {
-    const parsed = DateTime.fromISO(input.trim().replace(' ', 'T'), { zone, setZone: true });
-    if (parsed.isValid) date = parsed.toJSDate();
+  try {
+    return parseDate('nextRunTime', input, zone);
+  } catch (err) {
+    if (!(err instanceof InvalidTriggerError)) throw err;
+    throw new InvalidJobOptionError('nextRunTime', input, `${err.allowed}, or null to add the job paused`);
   }
-  if (date === null || isNaN(date.getTime())) {
-    throw new InvalidJobOptionError('nextRunTime', input, "allowed: a Date, epoch ms, an ISO-8601 string or 'YYYY-MM-DD HH:mm:ss', or null to add the job paused");
-  }
-  return date;
 }

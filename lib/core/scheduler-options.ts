@@ -5,6 +5,7 @@ import type { JobDefaults } from '../interfaces/job-options.interface.js';
 import type { JobStore } from '../stores/job-store.js';
 import type { Executor } from '../executors/executor.js';
 import type { HandlerRegistry } from './handler-registry.js';
+export { processTimezone } from '../triggers/timezone.js';
 
 /** Where the scheduler reports problems it cannot throw to a caller. @publicApi */
 export interface SchedulerLogger {
@@ -36,10 +37,6 @@ export interface SchedulerOptions {
 }
 
 export const DEFAULT_JOB_DEFAULTS: JobDefaults = { coalesce: true, maxInstances: 1, misfireGraceTime: 1000 };
-
-export function processTimezone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-}
 
 /** Validates the options the core uses, so a bad value fails at construction, not on first fire. */
 export function validateSchedulerOptions(options: SchedulerOptions): void {

@@ -1,0 +1,93 @@
+/**
+ * The one compiled form both cron syntaxes (APScheduler fields, crontab strings) turn into.
+ * Everything here is plain integers so the matcher never parses or allocates while walking.
+ */
+
+/** The allowed values of one numeric field, as a successor table. */
+export interface ValueSet {
+  readonly min: number;
+  readonly max: number;
+  /** next[v - min] = the smallest allowed value >= v, or -1; one extra slot past max holds -1. */
+  readonly next: Int16Array;
+  /** Every value from min to max is allowed. */
+  readonly all: boolean;
+}
+
+export function valueSet(min: number, max: number, values: Iterable<number>): ValueSet {
+  const allowed = new Uint8Array(max - min + 1);
+  for (const v of values) allowed[v - min] = 1;
+  const next = new Int16Array(max - min + 2);
+  next[max - min + 1] = -1;
+  let upcoming = -1;
+  let all = true;
+  for (let i = max - min; i >= 0; i--) {
+    if (allowed[i]) upcoming = i + min;
+    else all = false;
+    next[i] = upcoming;
+  }
+  return { min, max, next, all };
+}
+
+/**
+ * The days of a month one day field selects. Month-relative rules (last day, last Friday,
+ * 3rd Friday) are kept symbolic because they land on a different date every month.
+ */
+export interface DayRule {
+  /** false: the field was '*' (or '?'), i.e. it does not restrict the day. */
+  readonly restricted: boolean;
+  /** Bit d-1 set: day d of the month. */
+  readonly days: number;
+  /** The last day of the month ('last', crontab 'L'). */
+  readonly lastDay: boolean;
+  /** Bit w set (0 = Sunday): every weekday w. Pre-expanded per weekday of the 1st below. */
+  readonly weekdays: number;
+  /** byFirstWeekday[f] = the day bits of `weekdays` in a month whose 1st is weekday f. */
+  readonly byFirstWeekday: Int32Array;
+  /** Bit w set: the last weekday w of the month ('last fri', crontab '5L'). */
+  readonly lastWeekdays: number;
+  /** [n, w]: the n-th weekday w of the month ('3rd fri', crontab '5#3'). */
+  readonly nthWeekdays: ReadonlyArray<readonly [number, number]>;
+}
+
+export function dayRule(parts: Partial<Omit<DayRule, 'byFirstWeekday'>>): DayRule {
+  const weekdays = parts.weekdays ?? 0;
+  const byFirstWeekday = new Int32Array(7);
+  for (let first = 0; first < 7; first++) {
+    let bits = 0;
+    for (let day = 1; day <= 31; day++) if (weekdays & (1 << ((first + day - 1) % 7))) bits |= 1 << (day - 1);
+    byFirstWeekday[first] = bits;
+  }
+  return {
+    restricted: parts.restricted ?? true,
+    days: parts.days ?? 0,
+    lastDay: parts.lastDay ?? false,
+    weekdays,
+    byFirstWeekday,
+    lastWeekdays: parts.lastWeekdays ?? 0,
+    nthWeekdays: parts.nthWeekdays ?? [],
+  };
+}
+
+export const ANY_DAY: DayRule = dayRule({ restricted: false });
+
+export interface CronSchedule {
+  readonly year: ValueSet;
+  readonly month: ValueSet;
+  readonly dayOfMonth: DayRule;
+  readonly dayOfWeek: DayRule;
+  /** ISO weeks (APScheduler field form only); null: any week. */
+  readonly week: ValueSet | null;
+  /**
+   * 'and': every day field must match (APScheduler). 'or': cron's rule, a day matches when
+   * day-of-month or day-of-week does, if both are restricted.
+   */
+  readonly dayCombine: 'and' | 'or';
+  readonly hour: ValueSet;
+  readonly minute: ValueSet;
+  readonly second: ValueSet;
+  /** Every hour allowed: both passes of a repeated (fall-back) hour fire. */
+  readonly hourWildcard: boolean;
+}
+
+export const YEAR_MIN = 1970;
+export const YEAR_MAX = 9999;

@@ -1,0 +1,71 @@
+import { CronExpressionParser, type CronFieldCollection } from 'cron-parser';
+import { InvalidTriggerError } from '../../core/errors.js';
+import { type CronSchedule, dayRule, valueSet, YEAR_MAX, YEAR_MIN } from './cron-schedule.js';
+
+const ALLOWED =
+  "allowed: a crontab string of 5 fields 'minute hour day month weekday' or 6 with seconds first, " +
+  "using * , - / names, L in day and weekday ('L', '5L') and # in weekday ('1#2'), or @daily-style aliases";
+
+/**
+ * Compiles a crontab string. cron-parser does the parsing and validation; its parsed fields
+ * become our schedule so one matcher serves both syntaxes. Day-of-month and day-of-week
+ * combine with cron's OR rule, decided the way cron-parser decides it ('*' and '?' leave a
+ * field unrestricted).
+ */
+export function compileCrontab(expression: string): CronSchedule {
+  const fail = (): never => {
+    throw new InvalidTriggerError('expression', expression, ALLOWED);
+  };
+  const text = expression.trim();
+  const count = text.split(/\s+/).length;
+  if (text === '' || (!text.startsWith('@') && count !== 5 && count !== 6)) fail();
+  // cron-parser's 'H' picks values from a hash; a schedule stored in a database must mean the
+  // same thing in every process, so it is refused (THU is the only name containing an H).
+  if (!text.startsWith('@') && /h/i.test(text.replace(/thu/gi, ''))) fail();
+  let fields: CronFieldCollection;
+  try {
+    fields = CronExpressionParser.parse(text).fields;
+  } catch {
+    return fail();
+  }
+  const nums = (values: readonly (number | string)[]): number[] =>
+    values.filter((v): v is number => typeof v === 'number');
+
+  const dom = fields.dayOfMonth;
+  const dow = fields.dayOfWeek;
+  let days = 0;
+  for (const d of nums(dom.values)) days |= 1 << (d - 1);
+  let weekdays = 0;
+  let lastWeekdays = 0;
+  for (const v of dow.values) {
+    if (typeof v === 'number') weekdays |= 1 << (v % 7);
+    else lastWeekdays |= 1 << (Number.parseInt(v, 10) % 7); // '5L': the last Friday
+  }
+  // '1#2': the #-qualifier applies to the (single) listed weekday.
+  const nth = dow.nthDay;
+  const nthWeekdays: [number, number][] = [];
+  if (nth > 0) {
+    for (let w = 0; w < 7; w++) if (weekdays & (1 << w)) nthWeekdays.push([nth, w]);
+    weekdays = 0;
+  }
+  const hour = valueSet(0, 23, nums(fields.hour.values));
+  return {
+    year: allYears(),
+    month: valueSet(1, 12, nums(fields.month.values)),
+    dayOfMonth: dayRule({ restricted: !dom.isWildcard, days, lastDay: dom.hasLastChar }),
+    dayOfWeek: dayRule({ restricted: !dow.isWildcard, weekdays, lastWeekdays, nthWeekdays }),
+    week: null,
+    dayCombine: 'or',
+    hour,
+    minute: valueSet(0, 59, nums(fields.minute.values)),
+    second: valueSet(0, 59, nums(fields.second.values)),
+    hourWildcard: hour.all,
+  };
+}
+
+let everyYear: ReturnType<typeof valueSet> | undefined;
+function allYears(): ReturnType<typeof valueSet> {
+  const years: number[] = [];
+  for (let y = YEAR_MIN; y <= YEAR_MAX; y++) years.push(y);
+  return (everyYear ??= valueSet(YEAR_MIN, YEAR_MAX, years));
+}
