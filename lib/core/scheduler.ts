@@ -68,6 +68,7 @@ export class Scheduler {
   private pass: Promise<void> | null = null;
   private passQueued = false;
   private passAgain = false;
+  private starting = false;
   private readonly retries = new Map<string, { at: number; delay: number }>();
   private readonly writes = new Set<Promise<void>>();
   private readonly host: RunHost;
@@ -116,6 +117,9 @@ export class Scheduler {
   async start(opts: { paused?: boolean } = {}): Promise<void> {
     if (this.current !== 'stopped') throw new SchedulerAlreadyRunningError();
     this.current = opts.paused ? 'paused' : 'running';
+    // No pass may run until every pending job is in its store: a pass between two upserts would
+    // claim a decorated job on the schedule it had before this start.
+    this.starting = true;
     try {
       for (const [alias, store] of this.stores) await store.start(this.storeContext(alias));
       for (const executor of this.executors.values()) executor.start();
@@ -125,6 +129,8 @@ export class Scheduler {
     } catch (err) {
       this.current = 'stopped';
       throw err;
+    } finally {
+      this.starting = false;
     }
     this.emit(this.event('scheduler_started'));
     if (this.current === 'running') this.wake();
@@ -473,7 +479,7 @@ export class Scheduler {
   }
 
   private wake(): void {
-    if (this.current !== 'running') return;
+    if (this.current !== 'running' || this.starting) return;
     if (this.pass !== null) {
       this.passAgain = true;
       return;

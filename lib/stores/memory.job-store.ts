@@ -89,6 +89,7 @@ export class MemoryJobStore implements JobStore {
   }
 
   async startExtraRun(jobId: string, runTime: Date): Promise<string> {
+    if (!this.jobs.has(jobId)) throw new JobLookupError(jobId);
     for (let time = runTime.getTime(); ; time++) {
       const id = this.log.insert(jobId, new Date(time), 'running', this.instanceId, null);
       if (id !== null) return id;

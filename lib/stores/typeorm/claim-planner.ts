@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import type { Claim, ClaimedRun, ExecutionStatus, JobSpec } from '../../core/job.js';
+import type { PlanFunction } from '../job-store.js';
+
+/** One execution row to insert, as column values. */
+export interface ExecutionValues {
+  id: string;
+  jobId: string;
+  scheduledRunTime: number;
+  status: ExecutionStatus;
+  instanceId: string;
+  batchId: string | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  durationMs: number | null;
+  error: string | null;
+  traceback: string | null;
+}
+
+/** What a claim writes, gathered so each kind of write is one bulk statement (or a few chunks). */
+export interface ClaimWrites {
+  claims: Claim[];
+  moved: { id: string; nextRunTime: number | null }[];
+  removed: string[];
+  executions: ExecutionValues[];
+}
+
+/** A due job the plan function threw on: reported and skipped instead of failing the whole claim. */
+export interface PlanFailure {
+  job: JobSpec;
+  error: unknown;
+}
+
+/**
+ * Turns the scheduler's plans for the locked jobs into the rows to write. Pure apart from ids:
+ * the SQL around it lives in the store, so every dialect plans the same way.
+ */
+export function planClaims(
+  jobs: readonly JobSpec[],
+  running: ReadonlyMap<string, number>,
+  now: Date,
+  plan: PlanFunction,
+  instanceId: string,
+): { writes: ClaimWrites; failures: PlanFailure[] } {
+  const writes: ClaimWrites = { claims: [], moved: [], removed: [], executions: [] };
+  const failures: PlanFailure[] = [];
+  for (const job of jobs) {
+    let decision;
+    try {
+      decision = plan(job, running.get(job.id) ?? 0, now);
+    } catch (error) {
+      failures.push({ job, error });
+      continue;
+    }
+    const row = (status: ExecutionStatus, runTime: Date, batchId: string | null = null): ExecutionValues => ({
+      id: randomUUID(),
+      jobId: job.id,
+      scheduledRunTime: runTime.getTime(),
+      status,
+      instanceId,
+      batchId,
+      startedAt: null,
+      finishedAt: null,
+      durationMs: null,
+      error: null,
+      traceback: null,
+    });
+
+    // The runs of one plan are one submission: maxInstances counts distinct batches.
+    const batchId = decision.runTimes.length > 0 ? randomUUID() : null;
+    const runs: ClaimedRun[] = [];
+    for (const runTime of decision.runTimes) {
+      const execution = row('running', runTime, batchId);
+      writes.executions.push(execution);
+      runs.push({ executionId: execution.id, runTime });
+    }
+    for (const runTime of decision.missed) writes.executions.push(row('missed', runTime));
+    for (const runTime of decision.maxInstances) writes.executions.push(row('max_instances', runTime));
+    for (const { runTime, error } of decision.failed) {
+      writes.executions.push({ ...row('error', runTime), error: error.message, traceback: error.stack ?? String(error) });
+    }
+
+    if (decision.remove) writes.removed.push(job.id);
+    else writes.moved.push({ id: job.id, nextRunTime: decision.nextRunTime ? decision.nextRunTime.getTime() : null });
+    writes.claims.push({ job: { ...job, nextRunTime: decision.nextRunTime }, plan: decision, runs });
+  }
+  return { writes, failures };
+}

@@ -1,0 +1,14 @@
+// The public surface of the TypeORM store; everything else in this folder is internal.
+export { DEFAULT_TABLE_PREFIX, schedulerTableNames, type SchedulerTableNames } from './scheduler-tables.js';
+export {
+  createSchedulerEntities,
+  schedulerEntityList,
+  SCHEDULER_ENTITIES,
+  type SchedulerEntities,
+  type SchedulerExecutionEntity,
+  type SchedulerInstanceEntity,
+  type SchedulerJobEntity,
+} from './scheduler-entities.js';
+export { createSchedulerMigrations, SchedulerMigrations, type SchedulerMigrationClass } from './scheduler-migrations.js';
+export { TypeOrmJobStore, type TypeOrmJobStoreOptions } from './typeorm.job-store.js';
+export { UnreadableJobRowError } from './job-row.js';

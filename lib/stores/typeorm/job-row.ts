@@ -1,0 +1,171 @@
+import { SerializationError } from '../../core/errors.js';
+import type { ExecutionStatus, JobExecution, JobSpec } from '../../core/job.js';
+import type { TriggerSpec } from '../../triggers/trigger.js';
+
+/** The jobs table's columns, in the order every statement lists them. */
+export const JOB_COLUMNS = [
+  'id',
+  'name',
+  'handler',
+  'args',
+  'trigger',
+  'executor',
+  'coalesce',
+  'max_instances',
+  'misfire_grace_time',
+  'timeout',
+  'rerun_on_loss',
+  'next_run_time',
+] as const;
+
+export const EXECUTION_COLUMNS = [
+  'id',
+  'job_id',
+  'scheduled_run_time',
+  'status',
+  'instance_id',
+  'batch_id',
+  'started_at',
+  'finished_at',
+  'duration_ms',
+  'error',
+  'traceback',
+] as const;
+
+export type Row = Record<string, unknown>;
+
+/** A job as column values (booleans still booleans: the dialect converts them). */
+export interface JobValues {
+  id: string;
+  name: string;
+  handler: string;
+  args: string;
+  trigger: string;
+  executor: string;
+  coalesce: boolean;
+  maxInstances: number;
+  misfireGraceTime: number | null;
+  timeout: number | null;
+  rerunOnLoss: boolean;
+  nextRunTime: number | null;
+}
+
+/** Only names and JSON reach the database: a stored row can never make the process run code it did not register. */
+export function toJobValues(job: JobSpec): JobValues {
+  if (typeof job.handler !== 'string') {
+    throw new SerializationError('handler', 'a function cannot be persisted; register it with @JobHandler and pass its name');
+  }
+  const args = toJson('args', job.args);
+  if (!Array.isArray(job.args)) throw new SerializationError('args', 'must be an array');
+  return {
+    id: job.id,
+    name: job.name,
+    handler: job.handler,
+    args,
+    // A Trigger object serialises through its toJSON().
+    trigger: toJson('trigger', job.trigger),
+    executor: job.executor,
+    coalesce: job.coalesce,
+    maxInstances: job.maxInstances,
+    misfireGraceTime: job.misfireGraceTime,
+    timeout: job.timeout,
+    rerunOnLoss: job.rerunOnLoss,
+    nextRunTime: toEpochMs(job.nextRunTime),
+  };
+}
+
+function toJson(field: string, value: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    throw new SerializationError(field, (error as Error).message);
+  }
+  if (json === undefined) throw new SerializationError(field, 'it has no JSON representation');
+  return json;
+}
+
+export function toEpochMs(date: Date | null): number | null {
+  if (date === null) return null;
+  const ms = date.getTime();
+  if (!Number.isFinite(ms)) throw new TypeError('Invalid Date');
+  return ms;
+}
+
+/** A jobs row that cannot become a JobSpec (edited by hand, written by a newer version). */
+export class UnreadableJobRowError extends Error {
+  constructor(
+    readonly jobId: string,
+    readonly column: 'args' | 'trigger',
+    reason: string,
+  ) {
+    super(`Job '${jobId}' cannot be read from the job store: column '${column}' ${reason}; the job is skipped until its row changes`);
+    this.name = 'UnreadableJobRowError';
+  }
+}
+
+/** Throws UnreadableJobRowError naming the column; trigger semantics are the scheduler's to check. */
+export function toJobSpec(row: Row): JobSpec {
+  const id = String(row.id);
+  const args = parseColumn(id, 'args', row.args);
+  if (!Array.isArray(args)) throw new UnreadableJobRowError(id, 'args', 'is not a JSON array');
+  const trigger = parseColumn(id, 'trigger', row.trigger);
+  if (typeof trigger !== 'string' && (typeof trigger !== 'object' || trigger === null || Array.isArray(trigger))) {
+    throw new UnreadableJobRowError(id, 'trigger', 'is neither a JSON object nor a string');
+  }
+  return {
+    id,
+    name: String(row.name),
+    handler: String(row.handler),
+    args,
+    trigger: trigger as TriggerSpec,
+    executor: String(row.executor),
+    coalesce: toBoolean(row.coalesce),
+    maxInstances: Number(row.max_instances),
+    misfireGraceTime: toNumberOrNull(row.misfire_grace_time),
+    timeout: toNumberOrNull(row.timeout),
+    rerunOnLoss: toBoolean(row.rerun_on_loss),
+    nextRunTime: toDateOrNull(row.next_run_time),
+  };
+}
+
+function parseColumn(id: string, column: 'args' | 'trigger', value: unknown): unknown {
+  if (typeof value !== 'string') throw new UnreadableJobRowError(id, column, 'is empty');
+  try {
+    return JSON.parse(value);
+  } catch (error) {
+    throw new UnreadableJobRowError(id, column, `is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+export function toExecution(row: Row): JobExecution {
+  return {
+    id: String(row.id),
+    jobId: String(row.job_id),
+    scheduledRunTime: new Date(Number(row.scheduled_run_time)),
+    status: String(row.status) as ExecutionStatus,
+    instanceId: String(row.instance_id),
+    startedAt: toDateOrNull(row.started_at),
+    finishedAt: toDateOrNull(row.finished_at),
+    durationMs: toNumberOrNull(row.duration_ms),
+    error: toStringOrNull(row.error),
+    traceback: toStringOrNull(row.traceback),
+  };
+}
+
+// pg and mysql2 return BIGINT as strings, MySQL booleans are 0/1, SQLite has neither type.
+function toBoolean(value: unknown): boolean {
+  return value === true || value === 1 || value === '1' || value === 't' || value === 'true';
+}
+
+export function toNumberOrNull(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+export function toDateOrNull(value: unknown): Date | null {
+  return value === null || value === undefined ? null : new Date(Number(value));
+}
+
+function toStringOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}

@@ -1,0 +1,257 @@
+import type { ExecutionQuery, Outcome } from '../../core/job.js';
+import type { ExecutionValues } from './claim-planner.js';
+import { EXECUTION_COLUMNS, JOB_COLUMNS, type JobValues } from './job-row.js';
+import type { SchedulerTableNames } from './scheduler-tables.js';
+import { chunk, type SqlDialect, type Statement } from './sql-dialect.js';
+import type { UnreadableJobs } from './unreadable-jobs.js';
+
+/**
+ * Rows per multi-row statement on MySQL and SQLite: 500 executions x 11 columns stays far below
+ * both drivers' placeholder limits. PostgreSQL sends whole arrays through unnest() instead.
+ */
+const ROWS_PER_STATEMENT = 500;
+
+/** MySQL TEXT holds 65,535 bytes; 16,000 characters fit even at 4 bytes each. */
+const MYSQL_TEXT_CHARS = 16_000;
+
+/** Every statement the store runs, per dialect. Table names come from the prefix, values are bound. */
+export class JobStoreSql {
+  private readonly jobs: string;
+  private readonly executions: string;
+  private readonly instances: string;
+  private readonly jobColumns: string;
+  private readonly executionColumns: string;
+  /** MySQL/MariaDB: see selectDueJobs. */
+  private readonly dueIndexHint: string;
+
+  constructor(
+    private readonly d: SqlDialect,
+    names: SchedulerTableNames,
+  ) {
+    this.jobs = d.id(names.jobs);
+    this.executions = d.id(names.executions);
+    this.instances = d.id(names.instances);
+    this.jobColumns = JOB_COLUMNS.map((c) => d.id(c)).join(', ');
+    this.executionColumns = EXECUTION_COLUMNS.map((c) => d.id(c)).join(', ');
+    this.dueIndexHint = d.kind === 'mysql' ? ` FORCE INDEX (${d.id(names.jobsNextRunTimeIndex)})` : '';
+  }
+
+  private c(column: string): string {
+    return this.d.id(column);
+  }
+
+  /** Selects nothing but fails when a table or column is missing. */
+  schemaProbes(): Statement[] {
+    return [
+      { sql: `SELECT ${this.jobColumns} FROM ${this.jobs} WHERE 1 = 0`, params: [] },
+      { sql: `SELECT ${this.executionColumns} FROM ${this.executions} WHERE 1 = 0`, params: [] },
+      {
+        sql: `SELECT ${this.c('instance_id')}, ${this.c('started_at')}, ${this.c('last_heartbeat')} FROM ${this.instances} WHERE 1 = 0`,
+        params: [],
+      },
+    ];
+  }
+
+  insertJob(job: JobValues): Statement {
+    const p = this.d.params();
+    const values = this.jobValueList(job).map((v) => p.add(v));
+    return { sql: `INSERT INTO ${this.jobs} (${this.jobColumns}) VALUES (${values.join(', ')})`, params: p.values };
+  }
+
+  updateJob(job: JobValues): Statement {
+    const p = this.d.params();
+    const values = this.jobValueList(job);
+    const sets = JOB_COLUMNS.slice(1).map((column, i) => `${this.c(column)} = ${p.add(values[i + 1])}`);
+    return { sql: `UPDATE ${this.jobs} SET ${sets.join(', ')} WHERE ${this.c('id')} = ${p.add(job.id)}`, params: p.values };
+  }
+
+  private jobValueList(job: JobValues): unknown[] {
+    const b = (v: boolean) => this.d.bool(v);
+    return [
+      job.id,
+      job.name,
+      job.handler,
+      job.args,
+      job.trigger,
+      job.executor,
+      b(job.coalesce),
+      job.maxInstances,
+      job.misfireGraceTime,
+      job.timeout,
+      b(job.rerunOnLoss),
+      job.nextRunTime,
+    ];
+  }
+
+  selectJob(id: string): Statement {
+    const p = this.d.params();
+    return { sql: `SELECT ${this.jobColumns} FROM ${this.jobs} WHERE ${this.c('id')} = ${p.add(id)}`, params: p.values };
+  }
+
+  jobNextRunTime(id: string): Statement {
+    const p = this.d.params();
+    return { sql: `SELECT ${this.c('next_run_time')} FROM ${this.jobs} WHERE ${this.c('id')} = ${p.add(id)}`, params: p.values };
+  }
+
+  deleteJob(id: string): Statement {
+    const p = this.d.params();
+    return { sql: `DELETE FROM ${this.jobs} WHERE ${this.c('id')} = ${p.add(id)}`, params: p.values };
+  }
+
+  deleteAllJobs(): Statement {
+    return { sql: `DELETE FROM ${this.jobs}`, params: [] };
+  }
+
+  /** Paused jobs (null) last, on every dialect (they disagree on where NULL sorts). */
+  selectAllJobs(): Statement {
+    const next = this.c('next_run_time');
+    return {
+      sql: `SELECT ${this.jobColumns} FROM ${this.jobs} ORDER BY CASE WHEN ${next} IS NULL THEN 1 ELSE 0 END, ${next}, ${this.c('id')}`,
+      params: [],
+    };
+  }
+
+  minNextRunTime(unreadable: UnreadableJobs): Statement {
+    const p = this.d.params();
+    const next = this.c('next_run_time');
+    return {
+      sql: `SELECT MIN(${next}) AS ${this.c('next')} FROM ${this.jobs} WHERE ${next} IS NOT NULL${unreadable.exclusion(this.d, p)}`,
+      params: p.values,
+    };
+  }
+
+  /**
+   * The claim's lock: due rows in fire-time order. SKIP LOCKED hands each row to one claimer
+   * without making the others wait; walking the next_run_time index lets the database stop (and
+   * stop locking) after `limit` rows. MariaDB/MySQL pick a full scan plus filesort when most rows
+   * are due (exactly when thousands fire at once), which locks every due row and leaves the other
+   * processes nothing to claim; the index hint keeps the lock to `limit` rows.
+   */
+  selectDueJobs(now: number, limit: number, unreadable: UnreadableJobs): Statement {
+    const p = this.d.params();
+    const next = this.c('next_run_time');
+    return {
+      sql:
+        `SELECT ${this.jobColumns} FROM ${this.jobs}${this.dueIndexHint} WHERE ${next} <= ${p.add(now)}${unreadable.exclusion(this.d, p)}` +
+        ` ORDER BY ${next}, ${this.c('id')} LIMIT ${limit}${this.d.claimLock}`,
+      params: p.values,
+    };
+  }
+
+  /** Running submissions per job: distinct batches, since a backlog runs as one submission. */
+  runningCounts(jobIds: readonly string[]): Statement[] {
+    const head =
+      `SELECT ${this.c('job_id')}, COUNT(DISTINCT ${this.c('batch_id')}) AS ${this.c('running')} FROM ${this.executions}` +
+      ` WHERE ${this.c('status')} = 'running' AND ${this.c('job_id')}`;
+    const tail = ` GROUP BY ${this.c('job_id')}`;
+    if (this.d.kind === 'postgres') return [{ sql: `${head} = ANY($1::varchar[])${tail}`, params: [jobIds] }];
+    return chunk(jobIds, ROWS_PER_STATEMENT).map((ids) => {
+      const p = this.d.params();
+      return { sql: `${head} IN (${p.list(ids)})${tail}`, params: p.values };
+    });
+  }
+
+  deleteJobs(ids: readonly string[]): Statement[] {
+    if (ids.length === 0) return [];
+    if (this.d.kind === 'postgres') {
+      return [{ sql: `DELETE FROM ${this.jobs} WHERE ${this.c('id')} = ANY($1::varchar[])`, params: [ids] }];
+    }
+    return chunk(ids, ROWS_PER_STATEMENT).map((part) => {
+      const p = this.d.params();
+      return { sql: `DELETE FROM ${this.jobs} WHERE ${this.c('id')} IN (${p.list(part)})`, params: p.values };
+    });
+  }
+
+  setNextRunTimes(moved: readonly { id: string; nextRunTime: number | null }[]): Statement[] {
+    if (moved.length === 0) return [];
+    const id = this.c('id');
+    const next = this.c('next_run_time');
+    if (this.d.kind === 'postgres') {
+      return [
+        {
+          sql:
+            `UPDATE ${this.jobs} AS j SET ${next} = v.t FROM unnest($1::varchar[], $2::bigint[]) AS v(id, t)` +
+            ` WHERE j.${id} = v.id`,
+          params: [moved.map((m) => m.id), moved.map((m) => m.nextRunTime)],
+        },
+      ];
+    }
+    return chunk(moved, ROWS_PER_STATEMENT).map((part) => {
+      const p = this.d.params();
+      const cases = part.map((m) => `WHEN ${p.add(m.id)} THEN ${p.add(m.nextRunTime)}`).join(' ');
+      const ids = p.list(part.map((m) => m.id));
+      return { sql: `UPDATE ${this.jobs} SET ${next} = CASE ${id} ${cases} END WHERE ${id} IN (${ids})`, params: p.values };
+    });
+  }
+
+  insertExecutions(rows: readonly ExecutionValues[]): Statement[] {
+    if (rows.length === 0) return [];
+    const values = (r: ExecutionValues): unknown[] => [
+      r.id,
+      r.jobId,
+      r.scheduledRunTime,
+      r.status,
+      r.instanceId,
+      r.batchId,
+      r.startedAt,
+      r.finishedAt,
+      r.durationMs,
+      this.text(r.error),
+      this.text(r.traceback),
+    ];
+    if (this.d.kind === 'postgres') {
+      const types = ['varchar', 'varchar', 'bigint', 'varchar', 'varchar', 'varchar', 'bigint', 'bigint', 'float8', 'text', 'text'];
+      const columns = types.map(() => [] as unknown[]);
+      for (const row of rows) values(row).forEach((v, i) => columns[i]!.push(v));
+      const arrays = types.map((type, i) => `$${i + 1}::${type}[]`).join(', ');
+      return [
+        { sql: `INSERT INTO ${this.executions} (${this.executionColumns}) SELECT * FROM unnest(${arrays})`, params: columns },
+      ];
+    }
+    return chunk(rows, ROWS_PER_STATEMENT).map((part) => {
+      const p = this.d.params();
+      const tuples = part.map((r) => `(${p.list(values(r))})`).join(', ');
+      return { sql: `INSERT INTO ${this.executions} (${this.executionColumns}) VALUES ${tuples}`, params: p.values };
+    });
+  }
+
+  finishExecution(id: string, outcome: Outcome): Statement {
+    const p = this.d.params();
+    const ms = (d: Date | null) => (d ? d.getTime() : null);
+    return {
+      sql:
+        `UPDATE ${this.executions} SET ${this.c('status')} = ${p.add(outcome.status)}, ${this.c('started_at')} = ${p.add(ms(outcome.startedAt))},` +
+        ` ${this.c('finished_at')} = ${p.add(ms(outcome.finishedAt))}, ${this.c('duration_ms')} = ${p.add(outcome.durationMs)},` +
+        ` ${this.c('error')} = ${p.add(this.text(outcome.error))}, ${this.c('traceback')} = ${p.add(this.text(outcome.traceback))}` +
+        ` WHERE ${this.c('id')} = ${p.add(id)}`,
+      params: p.values,
+    };
+  }
+
+  selectExecutions(query: ExecutionQuery, limit: number, offset: number): Statement {
+    const p = this.d.params();
+    const where: string[] = [];
+    if (query.jobId !== undefined) where.push(`${this.c('job_id')} = ${p.add(query.jobId)}`);
+    if (query.status !== undefined) where.push(`${this.c('status')} = ${p.add(query.status)}`);
+    if (query.since !== undefined) where.push(`${this.c('scheduled_run_time')} >= ${p.add(query.since.getTime())}`);
+    return {
+      sql:
+        `SELECT ${this.executionColumns} FROM ${this.executions}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}` +
+        ` ORDER BY ${this.c('scheduled_run_time')} DESC, ${this.c('id')} DESC LIMIT ${limit} OFFSET ${offset}`,
+      params: p.values,
+    };
+  }
+
+  pruneExecutions(before: number): Statement {
+    const p = this.d.params();
+    return {
+      sql: `DELETE FROM ${this.executions} WHERE ${this.c('status')} <> 'running' AND ${this.c('scheduled_run_time')} < ${p.add(before)}`,
+      params: p.values,
+    };
+  }
+
+  private text(value: string | null): string | null {
+    if (value === null || this.d.kind !== 'mysql' || value.length <= MYSQL_TEXT_CHARS) return value;
+    return `${value.slice(0, MYSQL_TEXT_CHARS)}\n[truncated]`;
+  }
+}

@@ -1,0 +1,150 @@
+import { EntitySchema, type ValueTransformer } from 'typeorm';
+import { DEFAULT_TABLE_PREFIX, schedulerTableNames } from './scheduler-tables.js';
+
+/**
+ * Instants are stored as epoch milliseconds in BIGINT columns: DATETIME/TIMESTAMP behave
+ * differently per dialect (MySQL converts with the session time zone, SQLite keeps text, precision
+ * varies), and a fire time like 12:00:00.250 must round-trip exactly everywhere. The store reads
+ * and writes raw SQL; this transformer is for applications that query the entities themselves.
+ */
+const epochMs: ValueTransformer = {
+  to: (value: Date | number | null | undefined) => (value instanceof Date ? value.getTime() : value),
+  // pg and mysql2 return BIGINT as a string.
+  from: (value: string | number | null) => (value === null || value === undefined ? null : new Date(Number(value))),
+};
+
+/** A row of the jobs table, as the entity exposes it. @publicApi */
+export interface SchedulerJobEntity {
+  id: string;
+  name: string;
+  handler: string;
+  /** JSON array. */
+  args: string;
+  /** JSON TriggerSpec. */
+  trigger: string;
+  executor: string;
+  coalesce: boolean;
+  maxInstances: number;
+  misfireGraceTime: number | null;
+  timeout: number | null;
+  rerunOnLoss: boolean;
+  /** null: paused. */
+  nextRunTime: Date | null;
+}
+
+/** A row of the executions table. @publicApi */
+export interface SchedulerExecutionEntity {
+  id: string;
+  jobId: string;
+  scheduledRunTime: Date;
+  status: string;
+  instanceId: string;
+  /** The runs of one claimed submission share it; maxInstances counts distinct ones. */
+  batchId: string | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  durationMs: number | null;
+  error: string | null;
+  traceback: string | null;
+}
+
+/** A row of the instances table: one per scheduler process (cluster heartbeats). @publicApi */
+export interface SchedulerInstanceEntity {
+  instanceId: string;
+  startedAt: Date;
+  lastHeartbeat: Date;
+}
+
+/** @publicApi */
+export interface SchedulerEntities {
+  job: EntitySchema<SchedulerJobEntity>;
+  execution: EntitySchema<SchedulerExecutionEntity>;
+  instance: EntitySchema<SchedulerInstanceEntity>;
+}
+
+/** Column sizes shared with the migrations. */
+export const COLUMN_LENGTH = {
+  /** 191 * 4 bytes fits an InnoDB index key with utf8mb4 on old MySQL row formats. */
+  id: 191,
+  uuid: 36,
+  name: 255,
+  status: 20,
+} as const;
+
+/**
+ * The scheduler's entities for a table prefix. List them in the DataSource's `entities`
+ * (with `synchronize`) or run `createSchedulerMigrations(prefix)`. @publicApi
+ */
+export function createSchedulerEntities(prefix: string = DEFAULT_TABLE_PREFIX): SchedulerEntities {
+  const names = schedulerTableNames(prefix);
+  const job = new EntitySchema<SchedulerJobEntity>({
+    // Entity names must be unique per DataSource, so they follow the prefix like the tables.
+    name: names.jobs,
+    tableName: names.jobs,
+    columns: {
+      id: { type: 'varchar', length: COLUMN_LENGTH.id, primary: true, primaryKeyConstraintName: names.jobsPrimaryKey },
+      name: { type: 'varchar', length: COLUMN_LENGTH.name },
+      handler: { type: 'varchar', length: COLUMN_LENGTH.name },
+      args: { type: 'text' },
+      trigger: { type: 'text' },
+      executor: { type: 'varchar', length: COLUMN_LENGTH.name },
+      coalesce: { type: 'boolean' },
+      maxInstances: { name: 'max_instances', type: 'integer' },
+      misfireGraceTime: { name: 'misfire_grace_time', type: 'bigint', nullable: true },
+      timeout: { type: 'bigint', nullable: true },
+      rerunOnLoss: { name: 'rerun_on_loss', type: 'boolean' },
+      nextRunTime: { name: 'next_run_time', type: 'bigint', nullable: true, transformer: epochMs },
+    },
+    indices: [{ name: names.jobsNextRunTimeIndex, columns: ['nextRunTime'] }],
+  });
+  const execution = new EntitySchema<SchedulerExecutionEntity>({
+    name: names.executions,
+    tableName: names.executions,
+    columns: {
+      id: { type: 'varchar', length: COLUMN_LENGTH.uuid, primary: true, primaryKeyConstraintName: names.executionsPrimaryKey },
+      jobId: { name: 'job_id', type: 'varchar', length: COLUMN_LENGTH.id },
+      scheduledRunTime: { name: 'scheduled_run_time', type: 'bigint', transformer: epochMs },
+      status: { type: 'varchar', length: COLUMN_LENGTH.status },
+      instanceId: { name: 'instance_id', type: 'varchar', length: COLUMN_LENGTH.id },
+      batchId: { name: 'batch_id', type: 'varchar', length: COLUMN_LENGTH.uuid, nullable: true },
+      startedAt: { name: 'started_at', type: 'bigint', nullable: true, transformer: epochMs },
+      finishedAt: { name: 'finished_at', type: 'bigint', nullable: true, transformer: epochMs },
+      durationMs: { name: 'duration_ms', type: 'double precision', nullable: true },
+      error: { type: 'text', nullable: true },
+      traceback: { type: 'text', nullable: true },
+    },
+    uniques: [{ name: names.executionsJobRunTimeUnique, columns: ['jobId', 'scheduledRunTime'] }],
+    indices: [
+      { name: names.executionsStatusJobIndex, columns: ['status', 'jobId'] },
+      { name: names.executionsRunTimeIndex, columns: ['scheduledRunTime'] },
+    ],
+  });
+  const instance = new EntitySchema<SchedulerInstanceEntity>({
+    name: names.instances,
+    tableName: names.instances,
+    columns: {
+      instanceId: {
+        name: 'instance_id',
+        type: 'varchar',
+        length: COLUMN_LENGTH.id,
+        primary: true,
+        primaryKeyConstraintName: names.instancesPrimaryKey,
+      },
+      startedAt: { name: 'started_at', type: 'bigint', transformer: epochMs },
+      lastHeartbeat: { name: 'last_heartbeat', type: 'bigint', transformer: epochMs },
+    },
+  });
+  return { job, execution, instance };
+}
+
+function toList(entities: SchedulerEntities): EntitySchema[] {
+  return [entities.job, entities.execution, entities.instance] as EntitySchema[];
+}
+
+/** The entities for a prefix as a list for a DataSource's `entities`. @publicApi */
+export function schedulerEntityList(prefix: string = DEFAULT_TABLE_PREFIX): EntitySchema[] {
+  return toList(createSchedulerEntities(prefix));
+}
+
+/** The scheduler's entities with the default prefix, for the DataSource's `entities`. @publicApi */
+export const SCHEDULER_ENTITIES: EntitySchema[] = schedulerEntityList();

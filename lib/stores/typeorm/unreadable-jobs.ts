@@ -1,0 +1,46 @@
+import type { SqlDialect, ParamList } from './sql-dialect.js';
+import type { Row } from './job-row.js';
+
+/**
+ * Jobs rows this process could not use (unparsable JSON, or the scheduler's plan threw on them),
+ * remembered with the exact column text that failed. Claims and getNextRunTime exclude a row only
+ * while that text is unchanged, so a broken row neither blocks the rows behind it nor makes the
+ * loop spin on a due time it can never claim, and it comes back by itself once someone fixes it
+ * (by hand or with updateJob). Each version of a row is reported once per process.
+ */
+export class UnreadableJobs {
+  private readonly rows = new Map<string, { args: string; trigger: string }>();
+
+  /** Returns true when this version of the row is new, i.e. should be reported. */
+  remember(row: Row): boolean {
+    const id = String(row.id);
+    const version = { args: String(row.args ?? ''), trigger: String(row.trigger ?? '') };
+    const known = this.rows.get(id);
+    this.rows.set(id, version);
+    return !known || known.args !== version.args || known.trigger !== version.trigger;
+  }
+
+  forget(id: string): void {
+    this.rows.delete(id);
+  }
+
+  clear(): void {
+    this.rows.clear();
+  }
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  /** `AND NOT (...)` terms for a WHERE clause over the jobs table (empty when nothing is remembered). */
+  exclusion(dialect: SqlDialect, params: ParamList): string {
+    let sql = '';
+    for (const [id, { args, trigger }] of this.rows) {
+      sql +=
+        ` AND NOT (${dialect.id('id')} = ${params.add(id)}` +
+        ` AND ${dialect.id('args')} = ${params.add(args)}` +
+        ` AND ${dialect.id('trigger')} = ${params.add(trigger)})`;
+    }
+    return sql;
+  }
+}

@@ -1,0 +1,497 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { ConflictingIdError, JobLookupError } from '../../../lib/core/errors.js';
+import type { SchedulerEvent } from '../../../lib/core/events.js';
+import type { JobSpec, Outcome, Plan } from '../../../lib/core/job.js';
+import type { JobStore, PlanFunction, StoreContext } from '../../../lib/stores/job-store.js';
+
+/**
+ * The behaviour every JobStore shares, written against the interface only. A store factory must
+ * return an empty store (no jobs, no execution records) each time it is called.
+ */
+
+/** A fixed instant with milliseconds, well in the past so pruning by age can reach it. */
+export const T0 = new Date('2024-03-10T12:00:00.250Z');
+export const at = (ms: number): Date => new Date(T0.getTime() + ms);
+
+export function makeJob(id: string, overrides: Partial<JobSpec> = {}): JobSpec {
+  return {
+    id,
+    name: `job ${id}`,
+    handler: 'Handlers.run',
+    args: [1, 'two', { three: [3], four: null }],
+    trigger: { type: 'interval', seconds: 1 },
+    executor: 'default',
+    coalesce: true,
+    maxInstances: 1,
+    misfireGraceTime: 1000,
+    timeout: null,
+    rerunOnLoss: false,
+    nextRunTime: T0,
+    ...overrides,
+  };
+}
+
+export interface RecordingContext extends StoreContext {
+  events: SchedulerEvent[];
+  wakeUps: number;
+}
+
+export function recordingContext(instanceId = 'instance-a', alias = 'default'): RecordingContext {
+  const ctx: RecordingContext = {
+    alias,
+    instanceId,
+    events: [],
+    wakeUps: 0,
+    wakeUp: () => void ctx.wakeUps++,
+    emit: (event) => void ctx.events.push(event),
+  };
+  return ctx;
+}
+
+export function emptyPlan(overrides: Partial<Plan> = {}): Plan {
+  return { runTimes: [], missed: [], maxInstances: [], failed: [], nextRunTime: null, remove: false, ...overrides };
+}
+
+/** Runs the job's nextRunTime and moves it 1 s on: a stand-in for the scheduler's plan. */
+export const everySecond: PlanFunction = (job) =>
+  emptyPlan({ runTimes: [job.nextRunTime!], nextRunTime: new Date(job.nextRunTime!.getTime() + 1000) });
+
+/** Runs the job's nextRunTime once and moves it an hour on, out of reach of the tests' `now`. */
+export const runOnce: PlanFunction = (job) =>
+  emptyPlan({ runTimes: [job.nextRunTime!], nextRunTime: new Date(job.nextRunTime!.getTime() + 3_600_000) });
+
+/** Like everySecond, but records what the store passed in. */
+export function spyPlan(inner: PlanFunction = everySecond) {
+  const calls: { job: JobSpec; running: number; now: Date }[] = [];
+  const plan: PlanFunction = (job, running, now) => {
+    calls.push({ job, running, now });
+    return inner(job, running, now);
+  };
+  return { plan, calls };
+}
+
+export function outcome(status: Outcome['status'], startedAt: Date, overrides: Partial<Outcome> = {}): Outcome {
+  return {
+    status,
+    startedAt,
+    finishedAt: new Date(startedAt.getTime() + 12),
+    durationMs: 12.5,
+    error: null,
+    traceback: null,
+    ...overrides,
+  };
+}
+
+export function runJobStoreContract(name: string, makeStore: () => JobStore | Promise<JobStore>): void {
+  describe(`${name}: JobStore contract`, () => {
+    let store: JobStore;
+    let ctx: RecordingContext;
+
+    beforeEach(async () => {
+      store = await makeStore();
+      ctx = recordingContext();
+      await store.start(ctx);
+    });
+
+    afterEach(async () => {
+      await store.shutdown();
+    });
+
+    const ids = (jobs: { id: string }[]) => jobs.map((j) => j.id);
+    const statuses = async (jobId: string) =>
+      (await store.getExecutions({ jobId })).map((e) => [e.scheduledRunTime.getTime() - T0.getTime(), e.status] as const);
+
+    describe('jobs', () => {
+      it('declares whether it is shared and persistent', () => {
+        expect(typeof store.shared).toBe('boolean');
+        expect(typeof store.persistent).toBe('boolean');
+      });
+
+      it('adds a job and looks it up with every field intact', async () => {
+        const job = makeJob('full', {
+          name: 'Full job',
+          args: [{ nested: { deep: [1, 2.5, 'x', true, null] } }, 'ünïcødé ✓', -7],
+          trigger: { type: 'cron', hour: '6', minute: '*/15', dayOfWeek: 'mon-fri', timezone: 'Europe/Paris' },
+          executor: 'pool',
+          coalesce: false,
+          maxInstances: 3,
+          misfireGraceTime: null,
+          timeout: 5000,
+          rerunOnLoss: true,
+          nextRunTime: new Date('2031-07-04T23:59:59.999Z'),
+        });
+        await store.addJob(job);
+        expect(await store.lookupJob('full')).toEqual(job);
+      });
+
+      it('keeps instants to the millisecond', async () => {
+        const times = ['1970-01-01T00:00:00.001Z', '2024-03-31T01:30:00.250Z', '2099-12-31T23:59:59.999Z'];
+        for (const [i, time] of times.entries()) await store.addJob(makeJob(`ms${i}`, { nextRunTime: new Date(time) }));
+        for (const [i, time] of times.entries()) {
+          expect((await store.lookupJob(`ms${i}`))?.nextRunTime?.toISOString()).toBe(time);
+        }
+        expect((await store.getNextRunTime())?.toISOString()).toBe(times[0]);
+      });
+
+      it('rejects a duplicate id with ConflictingIdError and keeps the first job', async () => {
+        await store.addJob(makeJob('dup', { name: 'first' }));
+        const error = await store.addJob(makeJob('dup', { name: 'second' })).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConflictingIdError);
+        expect((error as ConflictingIdError).jobId).toBe('dup');
+        expect((await store.lookupJob('dup'))?.name).toBe('first');
+      });
+
+      it('returns null for an unknown id', async () => {
+        expect(await store.lookupJob('nope')).toBeNull();
+      });
+
+      it('updates every field of a job', async () => {
+        await store.addJob(makeJob('u'));
+        const changed = makeJob('u', {
+          name: 'renamed',
+          handler: 'Other.handler',
+          args: ['new'],
+          trigger: { type: 'date', runDate: '2030-01-01T00:00:00.000Z' },
+          executor: 'other',
+          coalesce: false,
+          maxInstances: 5,
+          misfireGraceTime: 30_000,
+          timeout: 100,
+          rerunOnLoss: true,
+          nextRunTime: at(123),
+        });
+        await store.updateJob(changed);
+        expect(await store.lookupJob('u')).toEqual(changed);
+        await store.updateJob(changed); // an identical update is not an absent job
+        await store.updateJob({ ...changed, nextRunTime: null });
+        expect((await store.lookupJob('u'))?.nextRunTime).toBeNull();
+      });
+
+      it('throws JobLookupError when updating an unknown job', async () => {
+        await expect(store.updateJob(makeJob('ghost'))).rejects.toBeInstanceOf(JobLookupError);
+        expect(await store.lookupJob('ghost')).toBeNull();
+      });
+
+      it('removes a job, and throws JobLookupError for an unknown one', async () => {
+        await store.addJob(makeJob('r1'));
+        await store.addJob(makeJob('r2'));
+        await store.removeJob('r1');
+        expect(await store.lookupJob('r1')).toBeNull();
+        expect(ids(await store.getAllJobs())).toEqual(['r2']);
+        await expect(store.removeJob('r1')).rejects.toBeInstanceOf(JobLookupError);
+      });
+
+      it('removes all jobs', async () => {
+        for (const id of ['a', 'b', 'c']) await store.addJob(makeJob(id));
+        await store.removeAllJobs();
+        expect(await store.getAllJobs()).toEqual([]);
+        expect(await store.getNextRunTime()).toBeNull();
+        await store.removeAllJobs();
+      });
+
+      it('lists jobs by nextRunTime, paused jobs last', async () => {
+        await store.addJob(makeJob('paused', { nextRunTime: null }));
+        await store.addJob(makeJob('late', { nextRunTime: at(5000) }));
+        await store.addJob(makeJob('early', { nextRunTime: at(-5000) }));
+        await store.addJob(makeJob('middle', { nextRunTime: at(1) }));
+        expect(ids(await store.getAllJobs())).toEqual(['early', 'middle', 'late', 'paused']);
+      });
+
+      it('gives the earliest nextRunTime, ignoring paused jobs', async () => {
+        expect(await store.getNextRunTime()).toBeNull();
+        await store.addJob(makeJob('paused', { nextRunTime: null }));
+        expect(await store.getNextRunTime()).toBeNull();
+        await store.addJob(makeJob('b', { nextRunTime: at(2000) }));
+        await store.addJob(makeJob('a', { nextRunTime: at(7) }));
+        expect(await store.getNextRunTime()).toEqual(at(7));
+      });
+    });
+
+    describe('claimDueJobs', () => {
+      it('claims only jobs due at now (inclusive), earliest first, up to the limit', async () => {
+        await store.addJob(makeJob('future', { nextRunTime: at(1) }));
+        await store.addJob(makeJob('now', { nextRunTime: at(0) }));
+        await store.addJob(makeJob('past2', { nextRunTime: at(-2000) }));
+        await store.addJob(makeJob('past1', { nextRunTime: at(-1000) }));
+        await store.addJob(makeJob('paused', { nextRunTime: null }));
+
+        const first = await store.claimDueJobs(T0, 2, runOnce);
+        expect(first.map((c) => c.job.id)).toEqual(['past2', 'past1']);
+        const second = await store.claimDueJobs(T0, 10, runOnce);
+        expect(second.map((c) => c.job.id)).toEqual(['now']);
+        expect(await store.claimDueJobs(T0, 10, runOnce)).toEqual([]);
+        expect((await store.lookupJob('future'))?.nextRunTime).toEqual(at(1));
+        expect((await store.lookupJob('paused'))?.nextRunTime).toBeNull();
+      });
+
+      it('passes the job as stored, its running count and now to plan', async () => {
+        const job = makeJob('spy', { args: ['x'], nextRunTime: at(-10) });
+        await store.addJob(job);
+        const spy = spyPlan();
+        await store.claimDueJobs(T0, 10, spy.plan);
+        expect(spy.calls).toEqual([{ job, running: 0, now: T0 }]);
+      });
+
+      it('persists the planned nextRunTime and returns the claimed job with it', async () => {
+        await store.addJob(makeJob('j', { nextRunTime: at(0) }));
+        const [claim] = await store.claimDueJobs(T0, 10, everySecond);
+        expect(claim!.job).toEqual(makeJob('j', { nextRunTime: at(1000) }));
+        expect(claim!.plan.runTimes).toEqual([at(0)]);
+        expect(claim!.runs).toEqual([{ executionId: expect.any(String), runTime: at(0) }]);
+        expect((await store.lookupJob('j'))?.nextRunTime).toEqual(at(1000));
+        expect(await store.getNextRunTime()).toEqual(at(1000));
+        expect(await store.claimDueJobs(T0, 10, everySecond)).toEqual([]);
+        expect((await store.claimDueJobs(at(1000), 10, everySecond)).map((c) => c.runs[0]!.runTime)).toEqual([at(1000)]);
+      });
+
+      it('pauses a job whose plan gives no nextRunTime without removing it', async () => {
+        await store.addJob(makeJob('p', { nextRunTime: at(0) }));
+        await store.claimDueJobs(T0, 10, (job) => emptyPlan({ runTimes: [job.nextRunTime!], nextRunTime: null }));
+        expect((await store.lookupJob('p'))?.nextRunTime).toBeNull();
+      });
+
+      it('deletes the job when the plan says remove, keeping its execution record', async () => {
+        await store.addJob(makeJob('once', { nextRunTime: at(0) }));
+        await store.addJob(makeJob('stays', { nextRunTime: at(0) }));
+        const claims = await store.claimDueJobs(T0, 10, (job) =>
+          job.id === 'once' ? emptyPlan({ runTimes: [job.nextRunTime!], remove: true }) : everySecond(job, 0, T0),
+        );
+        expect(claims.map((c) => [c.job.id, c.job.nextRunTime, c.runs.length])).toEqual([
+          ['once', null, 1],
+          ['stays', at(1000), 1],
+        ]);
+        expect(await store.lookupJob('once')).toBeNull();
+        expect(ids(await store.getAllJobs())).toEqual(['stays']);
+        expect(await statuses('once')).toEqual([[0, 'running']]);
+      });
+
+      it('records one execution per run time with its status', async () => {
+        await store.addJob(makeJob('mix', { nextRunTime: at(-4000) }));
+        const failure = new Error('handler gone');
+        const [claim] = await store.claimDueJobs(T0, 10, () =>
+          emptyPlan({
+            missed: [at(-4000)],
+            maxInstances: [at(-3000)],
+            failed: [{ runTime: at(-2000), error: failure }],
+            runTimes: [at(-1000), at(0)],
+            nextRunTime: at(1000),
+          }),
+        );
+        expect(claim!.runs.map((r) => r.runTime)).toEqual([at(-1000), at(0)]);
+        const history = await store.getExecutions({ jobId: 'mix' });
+        expect(history.map((e) => [e.scheduledRunTime.getTime() - T0.getTime(), e.status])).toEqual([
+          [0, 'running'],
+          [-1000, 'running'],
+          [-2000, 'error'],
+          [-3000, 'max_instances'],
+          [-4000, 'missed'],
+        ]);
+        for (const e of history) {
+          expect(e).toMatchObject({ jobId: 'mix', instanceId: 'instance-a' });
+        }
+        const running = history.filter((e) => e.status === 'running');
+        expect(running.map((e) => e.id).sort()).toEqual(claim!.runs.map((r) => r.executionId).sort());
+        expect(running.every((e) => e.finishedAt === null && e.error === null)).toBe(true);
+        const failed = history.find((e) => e.status === 'error')!;
+        expect(failed.error).toContain('handler gone');
+        expect(failed.traceback).toContain('handler gone');
+      });
+
+      it('counts running submissions, not runs: a backlog claimed at once is one submission', async () => {
+        await store.addJob(makeJob('backlog', { nextRunTime: at(-1000) }));
+        const [claim] = await store.claimDueJobs(T0, 10, () =>
+          emptyPlan({ runTimes: [at(-1000), at(0)], nextRunTime: at(1000) }),
+        );
+        const spy = spyPlan();
+        await store.claimDueJobs(at(1000), 10, spy.plan);
+        expect(spy.calls.map((c) => c.running)).toEqual([1]);
+
+        const [firstRun, secondRun] = claim!.runs;
+        await store.finishExecution(firstRun!.executionId, outcome('executed', at(5)));
+        const spy2 = spyPlan();
+        await store.claimDueJobs(at(2000), 10, spy2.plan);
+        // the claim at 1000 started a second submission, still running
+        expect(spy2.calls.map((c) => c.running)).toEqual([2]);
+
+        await store.finishExecution(secondRun!.executionId, outcome('executed', at(6)));
+        const spy3 = spyPlan();
+        await store.claimDueJobs(at(3000), 10, spy3.plan);
+        expect(spy3.calls.map((c) => c.running)).toEqual([2]); // 1000's and 2000's submissions
+      });
+
+      it('counts each claimed submission and releases it when finished', async () => {
+        await store.addJob(makeJob('multi', { nextRunTime: at(0), maxInstances: 5 }));
+        await store.addJob(makeJob('other', { nextRunTime: at(0) }));
+        const runs: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          const spy = spyPlan();
+          const claims = await store.claimDueJobs(at(i * 1000), 10, spy.plan);
+          expect(spy.calls.filter((c) => c.job.id === 'multi').map((c) => c.running)).toEqual([i]);
+          // other jobs' executions never count
+          expect(spy.calls.filter((c) => c.job.id === 'other').map((c) => c.running)).toEqual([i]);
+          runs.push(claims.find((c) => c.job.id === 'multi')!.runs[0]!.executionId);
+        }
+        await store.finishExecution(runs[0]!, outcome('executed', at(1)));
+        await store.finishExecution(runs[2]!, outcome('error', at(2), { error: 'boom', traceback: 'Error: boom' }));
+        const spy = spyPlan();
+        await store.claimDueJobs(at(3000), 10, spy.plan);
+        expect(spy.calls.find((c) => c.job.id === 'multi')!.running).toBe(1);
+      });
+
+      it('does not count missed, max_instances or error records as running', async () => {
+        await store.addJob(makeJob('quiet', { nextRunTime: at(0) }));
+        await store.claimDueJobs(T0, 10, () =>
+          emptyPlan({
+            missed: [at(-3)],
+            maxInstances: [at(-2)],
+            failed: [{ runTime: at(-1), error: new Error('x') }],
+            nextRunTime: at(1000),
+          }),
+        );
+        const spy = spyPlan();
+        await store.claimDueJobs(at(1000), 10, spy.plan);
+        expect(spy.calls.map((c) => c.running)).toEqual([0]);
+      });
+
+      it('advances a job whose plan runs nothing', async () => {
+        await store.addJob(makeJob('skip', { nextRunTime: at(0) }));
+        const [claim] = await store.claimDueJobs(T0, 10, () => emptyPlan({ nextRunTime: at(60_000) }));
+        expect(claim!.runs).toEqual([]);
+        expect((await store.lookupJob('skip'))?.nextRunTime).toEqual(at(60_000));
+        expect(await store.getExecutions({ jobId: 'skip' })).toEqual([]);
+      });
+
+      it('returns nothing when nothing is due', async () => {
+        expect(await store.claimDueJobs(T0, 10, everySecond)).toEqual([]);
+        await store.addJob(makeJob('later', { nextRunTime: at(1) }));
+        expect(await store.claimDueJobs(T0, 10, everySecond)).toEqual([]);
+      });
+    });
+
+    describe('executions', () => {
+      it('records the outcome of a run', async () => {
+        await store.addJob(makeJob('f', { nextRunTime: at(0) }));
+        const [claim] = await store.claimDueJobs(T0, 10, everySecond);
+        const result = outcome('error', at(3), {
+          finishedAt: at(1503),
+          durationMs: 1500.25,
+          error: 'Error: boom',
+          traceback: 'Error: boom\n    at somewhere (file.ts:1:1)',
+        });
+        await store.finishExecution(claim!.runs[0]!.executionId, result);
+        const [execution] = await store.getExecutions({ jobId: 'f' });
+        expect(execution).toEqual({
+          id: claim!.runs[0]!.executionId,
+          jobId: 'f',
+          scheduledRunTime: at(0),
+          instanceId: 'instance-a',
+          ...result,
+        });
+      });
+
+      it('starts an extra run as its own running submission', async () => {
+        await store.addJob(makeJob('extra', { nextRunTime: at(60_000) }));
+        const id = await store.startExtraRun('extra', at(5));
+        expect(await store.getExecutions({ jobId: 'extra' })).toEqual([
+          expect.objectContaining({ id, scheduledRunTime: at(5), status: 'running', instanceId: 'instance-a' }),
+        ]);
+        const spy = spyPlan();
+        await store.claimDueJobs(at(60_000), 10, spy.plan);
+        expect(spy.calls.map((c) => c.running)).toEqual([1]);
+        expect((await store.lookupJob('extra'))?.nextRunTime).toEqual(at(61_000));
+      });
+
+      it('moves an extra run that collides with a recorded run time by 1 ms', async () => {
+        await store.addJob(makeJob('bump', { nextRunTime: at(0) }));
+        await store.claimDueJobs(T0, 10, everySecond);
+        const first = await store.startExtraRun('bump', at(0));
+        const second = await store.startExtraRun('bump', at(0));
+        const history = await store.getExecutions({ jobId: 'bump' });
+        expect(history.map((e) => [e.id, e.scheduledRunTime.getTime() - T0.getTime()])).toEqual([
+          [second, 2],
+          [first, 1],
+          [expect.any(String), 0],
+        ]);
+      });
+
+      it('throws JobLookupError for an extra run of an unknown job', async () => {
+        await expect(store.startExtraRun('ghost', T0)).rejects.toBeInstanceOf(JobLookupError);
+      });
+
+      it('lists history newest first, filtered by job, status and since', async () => {
+        await store.addJob(makeJob('h1', { nextRunTime: at(0) }));
+        await store.addJob(makeJob('h2', { nextRunTime: at(0) }));
+        const backlog = (job: JobSpec) =>
+          emptyPlan({
+            missed: [at(-2000)],
+            runTimes: [at(-1000), at(0)],
+            nextRunTime: at(1000),
+          });
+        const claims = await store.claimDueJobs(T0, 10, backlog);
+        const h1 = claims.find((c) => c.job.id === 'h1')!;
+        await store.finishExecution(h1.runs[0]!.executionId, outcome('executed', at(-999)));
+
+        const all = await store.getExecutions({});
+        expect(all).toHaveLength(6);
+        const times = all.map((e) => e.scheduledRunTime.getTime());
+        expect([...times].sort((a, b) => b - a)).toEqual(times);
+
+        expect(await statuses('h1')).toEqual([
+          [0, 'running'],
+          [-1000, 'executed'],
+          [-2000, 'missed'],
+        ]);
+        const missed = await store.getExecutions({ status: 'missed' });
+        expect(missed.map((e) => e.jobId).sort()).toEqual(['h1', 'h2']);
+        const running = await store.getExecutions({ jobId: 'h2', status: 'running' });
+        expect(running.map((e) => e.scheduledRunTime)).toEqual([at(0), at(-1000)]);
+        const since = await store.getExecutions({ since: at(-1000) });
+        expect(since).toHaveLength(4);
+        expect(since.every((e) => e.scheduledRunTime >= at(-1000))).toBe(true);
+        expect(await store.getExecutions({ jobId: 'h1', status: 'error' })).toEqual([]);
+        expect(await store.getExecutions({ jobId: 'nope' })).toEqual([]);
+      });
+
+      it('pages history with limit and offset, 100 records by default', async () => {
+        await store.addJob(makeJob('many', { nextRunTime: at(0) }));
+        const runTimes = Array.from({ length: 120 }, (_, i) => at(i * 10));
+        await store.claimDueJobs(at(2000), 10, () => emptyPlan({ missed: runTimes, nextRunTime: at(5000) }));
+        const firstPage = await store.getExecutions({ jobId: 'many' });
+        expect(firstPage).toHaveLength(100);
+        expect(firstPage[0]!.scheduledRunTime).toEqual(at(1190));
+        const page = await store.getExecutions({ jobId: 'many', limit: 7, offset: 110 });
+        expect(page.map((e) => e.scheduledRunTime.getTime() - T0.getTime())).toEqual([90, 80, 70, 60, 50, 40, 30]);
+        const tail = await store.getExecutions({ jobId: 'many', limit: 50, offset: 100 });
+        expect(tail).toHaveLength(20);
+        expect(await store.getExecutions({ jobId: 'many', offset: 500 })).toEqual([]);
+      });
+
+      it('prunes finished records older than the cutoff and keeps running ones', async () => {
+        await store.addJob(makeJob('old', { nextRunTime: at(0) }));
+        const [claim] = await store.claimDueJobs(T0, 10, () =>
+          emptyPlan({ missed: [at(-3000)], runTimes: [at(-2000), at(-1000)], nextRunTime: null }),
+        );
+        await store.finishExecution(claim!.runs[0]!.executionId, outcome('executed', at(-1999)));
+        // Recent records (run times near now) must survive any cutoff below their age.
+        await store.addJob(makeJob('recent', { nextRunTime: new Date(Date.now() - 10) }));
+        const [recent] = await store.claimDueJobs(new Date(), 10, runOnce);
+        expect(recent!.job.id).toBe('recent');
+        await store.finishExecution(recent!.runs[0]!.executionId, outcome('executed', new Date()));
+
+        const ageOfT0 = Date.now() - T0.getTime();
+        // Cutoff between -2000 and -3000: only the missed record is older.
+        expect(await store.pruneExecutions(ageOfT0 + 2500)).toBe(1);
+        expect(await statuses('old')).toEqual([
+          [-1000, 'running'],
+          [-2000, 'executed'],
+        ]);
+        // Cutoff one minute ago: every finished 'old' record goes, running ones and recent ones stay.
+        expect(await store.pruneExecutions(60_000)).toBe(1);
+        expect(await statuses('old')).toEqual([[-1000, 'running']]);
+        expect((await store.getExecutions({ jobId: 'recent' })).map((e) => e.status)).toEqual(['executed']);
+        expect(await store.pruneExecutions(60_000)).toBe(0);
+      });
+    });
+  });
+}
+

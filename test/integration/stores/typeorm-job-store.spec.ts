@@ -1,0 +1,482 @@
+import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { DataSource } from 'typeorm';
+import { ConflictingIdError, SerializationError } from '../../../lib/core/errors.js';
+import type { JobStoreErrorEvent } from '../../../lib/core/events.js';
+import type { Claim, JobSpec } from '../../../lib/core/job.js';
+import type { PlanFunction } from '../../../lib/stores/job-store.js';
+import {
+  createSchedulerEntities,
+  createSchedulerMigrations,
+  SCHEDULER_ENTITIES,
+  SchedulerMigrations,
+  schedulerEntityList,
+  schedulerTableNames,
+  TypeOrmJobStore,
+} from '../../../lib/stores/typeorm/index.js';
+import { JobStoreSql } from '../../../lib/stores/typeorm/job-store-sql.js';
+import { SqlDialect } from '../../../lib/stores/typeorm/sql-dialect.js';
+import { hasSkipLocked } from '../../../lib/stores/typeorm/typeorm.job-store.js';
+import { UnreadableJobs } from '../../../lib/stores/typeorm/unreadable-jobs.js';
+import { DATABASES, describeDatabase, uniquePrefix, type TestDatabase } from '../../support/databases.js';
+import {
+  at,
+  emptyPlan,
+  everySecond,
+  makeJob,
+  recordingContext,
+  runJobStoreContract,
+  spyPlan,
+  T0,
+} from './job-store.contract.js';
+
+/** Empties a prefix's tables: each contract test starts from an empty store. */
+async function clearTables(dataSource: DataSource, prefix: string): Promise<void> {
+  const names = schedulerTableNames(prefix);
+  for (const table of [names.jobs, names.executions, names.instances]) {
+    await dataSource.query(`DELETE FROM ${dataSource.driver.escape(table)}`);
+  }
+}
+
+/** A DataSource with the tables of `prefix` created by synchronize, dropped after the suite. */
+async function synchronizedDataSource(db: TestDatabase, prefix: string, extra: object = {}): Promise<DataSource> {
+  const dataSource = await db.dataSource({ entities: schedulerEntityList(prefix), synchronize: true, ...extra });
+  db.dropTablesAfterAll(prefix);
+  return dataSource;
+}
+
+/** Inserts many jobs in bulk through the entity, far faster than one addJob each. */
+async function insertJobs(dataSource: DataSource, prefix: string, count: number, nextRunTime: Date): Promise<void> {
+  const repository = dataSource.getRepository(createSchedulerEntities(prefix).job);
+  const rows = Array.from({ length: count }, (_, i) => ({
+    id: `bulk-${String(i).padStart(5, '0')}`,
+    name: `bulk ${i}`,
+    handler: 'Bulk.run',
+    args: '[]',
+    trigger: '{"type":"interval","seconds":1}',
+    executor: 'default',
+    coalesce: true,
+    maxInstances: 1,
+    misfireGraceTime: null,
+    timeout: null,
+    rerunOnLoss: false,
+    nextRunTime,
+  }));
+  for (let i = 0; i < rows.length; i += 500) await repository.insert(rows.slice(i, i + 500));
+}
+
+/** Runs each job once: its next fire time moves an hour on, past every `now` the tests use. */
+const onceThenLater: PlanFunction = (job) =>
+  emptyPlan({ runTimes: [job.nextRunTime!], nextRunTime: new Date(job.nextRunTime!.getTime() + 3_600_000) });
+
+describe('TypeORM entities and migrations (no database)', () => {
+  it('knows which MySQL-family servers have SKIP LOCKED', () => {
+    expect(hasSkipLocked('10.11.6-MariaDB-0+deb12u1')).toBe(true);
+    expect(hasSkipLocked('10.6.0-MariaDB')).toBe(true);
+    expect(hasSkipLocked('10.5.23-MariaDB')).toBe(false);
+    expect(hasSkipLocked('11.4.2-MariaDB')).toBe(true);
+    expect(hasSkipLocked('8.0.36')).toBe(true);
+    expect(hasSkipLocked('8.0.0-dmr')).toBe(false);
+    expect(hasSkipLocked('5.7.44-log')).toBe(false);
+  });
+
+  it('uses the scheduler_ prefix by default', () => {
+    expect(SCHEDULER_ENTITIES.map((e) => e.options.tableName)).toEqual([
+      'scheduler_jobs',
+      'scheduler_executions',
+      'scheduler_instances',
+    ]);
+    expect(SchedulerMigrations).toHaveLength(1);
+    expect(new SchedulerMigrations[0]!().name).toBe('SchedulerCreateTables1767225600000');
+    expect(new (createSchedulerMigrations('app_')[0]!)().name).toBe('SchedulerCreateTables_app__1767225600000');
+  });
+
+  it('rejects a prefix that cannot be spliced into SQL', () => {
+    expect(() => schedulerTableNames('bad-prefix')).toThrow(/tablePrefix/);
+    expect(() => schedulerTableNames('x'.repeat(60))).toThrow(/too long/);
+  });
+});
+
+for (const name of DATABASES) {
+  await describeDatabase(name, (db) => {
+    describe('contract', () => {
+      const prefix = uniquePrefix('c');
+      let dataSource: DataSource;
+      beforeAll(async () => {
+        dataSource = await synchronizedDataSource(db, prefix);
+      });
+      runJobStoreContract(`TypeOrmJobStore (${name})`, async () => {
+        await clearTables(dataSource, prefix);
+        return new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+      });
+    });
+
+    describe('setup', () => {
+      const prefix = uniquePrefix('s');
+      const other = uniquePrefix('o');
+      let dataSource: DataSource;
+      beforeAll(async () => {
+        dataSource = await db.dataSource({ entities: [...schedulerEntityList(prefix), ...schedulerEntityList(other)], synchronize: true });
+        db.dropTablesAfterAll(prefix);
+        db.dropTablesAfterAll(other);
+      });
+
+      it('keeps each table prefix apart', async () => {
+        const a = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+        const b = new TypeOrmJobStore({ dataSource, tablePrefix: other });
+        await a.start(recordingContext());
+        await b.start(recordingContext());
+        await a.addJob(makeJob('same-id', { name: 'in a' }));
+        await b.addJob(makeJob('same-id', { name: 'in b' }));
+        expect((await a.lookupJob('same-id'))?.name).toBe('in a');
+        expect((await b.lookupJob('same-id'))?.name).toBe('in b');
+        await a.claimDueJobs(T0, 10, everySecond);
+        expect(await a.getExecutions({})).toHaveLength(1);
+        expect(await b.getExecutions({})).toHaveLength(0);
+        expect((await b.lookupJob('same-id'))?.nextRunTime).toEqual(T0);
+        const tables = await dataSource.createQueryRunner().getTables([`${prefix}jobs`, `${other}jobs`]);
+        expect(tables.map((t) => t.name.replace(/^.*\./, '')).sort()).toEqual([`${prefix}jobs`, `${other}jobs`].sort());
+      });
+
+      it('requires an initialized DataSource and never opens it itself', async () => {
+        const closed = new (dataSource.constructor as typeof DataSource)(db.options({ entities: schedulerEntityList(prefix) }));
+        const store = new TypeOrmJobStore({ dataSource: closed, tablePrefix: prefix });
+        await expect(store.start(recordingContext())).rejects.toThrow(/DataSource is not initialized/);
+        expect(closed.isInitialized).toBe(false);
+      });
+
+      it('explains how to create the tables when they are missing', async () => {
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: uniquePrefix('missing') });
+        const error = (await store.start(recordingContext()).catch((e: unknown) => e)) as Error;
+        expect(error.message).toMatch(/SCHEDULER_ENTITIES/);
+        expect(error.message).toMatch(/SchedulerMigrations/);
+        expect(error.message).toMatch(/missing_[0-9a-f]+_jobs/);
+      });
+
+      it('is shared unless it is an in-memory SQLite database', async () => {
+        expect(new TypeOrmJobStore({ dataSource }).shared).toBe(true);
+        expect(new TypeOrmJobStore({ dataSource }).persistent).toBe(true);
+        if (name === 'sqlite') {
+          const memory = new (dataSource.constructor as typeof DataSource)({ type: 'better-sqlite3', database: ':memory:' });
+          expect(new TypeOrmJobStore({ dataSource: memory }).shared).toBe(false);
+        }
+      });
+    });
+
+    describe('migrations', () => {
+      const prefix = uniquePrefix('m');
+      const migrationsTableName = `${prefix}migrations`;
+      let dataSource: DataSource;
+      beforeAll(async () => {
+        dataSource = await db.dataSource({
+          // Listed only to compare the migrated schema with what synchronize would make.
+          entities: schedulerEntityList(prefix),
+          migrations: createSchedulerMigrations(prefix),
+          migrationsTableName,
+          synchronize: false,
+        });
+        db.dropTablesAfterAll(prefix, ['jobs', 'executions', 'instances', 'migrations']);
+      });
+
+      it('create a schema the store works with, identical to synchronize', async () => {
+        const applied = await dataSource.runMigrations();
+        expect(applied.map((m) => m.name)).toEqual([`SchedulerCreateTables_${prefix}_1767225600000`]);
+        expect(await dataSource.runMigrations()).toEqual([]);
+
+        const pending = await dataSource.driver.createSchemaBuilder().log();
+        expect(pending.upQueries.map((q) => q.query)).toEqual([]);
+
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+        await store.start(recordingContext());
+        await store.addJob(makeJob('migrated', { nextRunTime: at(250) }));
+        await expect(store.addJob(makeJob('migrated'))).rejects.toBeInstanceOf(ConflictingIdError);
+        const [claim] = await store.claimDueJobs(at(250), 10, everySecond);
+        expect(claim!.runs[0]!.runTime).toEqual(at(250));
+        expect((await store.getExecutions({ jobId: 'migrated' }))[0]!.scheduledRunTime).toEqual(at(250));
+        await store.shutdown();
+      });
+
+      it('drop the tables when reverted', async () => {
+        await dataSource.undoLastMigration();
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+        await expect(store.start(recordingContext())).rejects.toThrow(/SchedulerMigrations/);
+      });
+    });
+
+    describe('claims', () => {
+      const prefix = uniquePrefix('k');
+      let dataSource: DataSource;
+      let second: DataSource;
+      beforeAll(async () => {
+        dataSource = await synchronizedDataSource(db, prefix);
+        // A second connection pool (a second file handle on SQLite): another process, as far as locking goes.
+        second = await db.dataSource({ entities: schedulerEntityList(prefix) });
+      });
+      afterEach(async () => {
+        await clearTables(dataSource, prefix);
+      });
+
+      it('aborts the whole claim on a unique-key collision rather than running a time twice', async () => {
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+        await store.start(recordingContext());
+        await store.addJob(makeJob('a', { nextRunTime: at(0) }));
+        await store.addJob(makeJob('b', { nextRunTime: at(0) }));
+        // Someone already recorded b's run at T0 (a bug elsewhere, a restored backup...).
+        const [claim] = await store.claimDueJobs(T0, 1, everySecond);
+        expect(claim!.job.id).toBe('a');
+        await store.updateJob(makeJob('a', { nextRunTime: at(0) }));
+        await expect(store.claimDueJobs(T0, 10, everySecond)).rejects.toThrow();
+        // Rolled back: neither job advanced, no new record.
+        expect((await store.lookupJob('a'))?.nextRunTime).toEqual(at(0));
+        expect((await store.lookupJob('b'))?.nextRunTime).toEqual(at(0));
+        expect(await store.getExecutions({})).toHaveLength(1);
+      });
+
+      it('hands each due (job, time) to exactly one of several concurrent claimers', async () => {
+        await insertJobs(dataSource, prefix, 500, T0);
+        const stores = [dataSource, dataSource, second, second].map((ds, i) => {
+          const store = new TypeOrmJobStore({ dataSource: ds, tablePrefix: prefix });
+          return { store, ctx: recordingContext(`instance-${i}`) };
+        });
+        for (const { store, ctx } of stores) await store.start(ctx);
+        // Three fire times per job (T0, +1 s, +2 s); claimers move through them at their own pace.
+        const claimed = await Promise.all(
+          stores.map(async ({ store }) => {
+            const mine: Claim[] = [];
+            for (let round = 0; round < 3; round++) {
+              for (;;) {
+                const claims = await store.claimDueJobs(at(round * 1000), 20, everySecond);
+                if (claims.length === 0) break;
+                mine.push(...claims);
+              }
+            }
+            return mine;
+          }),
+        );
+        const keys = claimed.flat().map((c) => `${c.job.id}@${c.runs[0]!.runTime.getTime() - T0.getTime()}`);
+        expect(keys).toHaveLength(1500);
+        expect(new Set(keys).size).toBe(1500);
+        for (const offset of [0, 1000, 2000]) expect(keys.filter((k) => k.endsWith(`@${offset}`))).toHaveLength(500);
+        const [count] = await dataSource.query(
+          `SELECT COUNT(*) AS n, COUNT(DISTINCT ${dataSource.driver.escape('job_id')}) AS jobs FROM ${dataSource.driver.escape(`${prefix}executions`)}`,
+        );
+        expect([Number(count.n), Number(count.jobs)]).toEqual([1500, 500]);
+        console.log(`${name}: 500 jobs x 3 fire times claimed by 4 concurrent claimers as ${claimed.map((c) => c.length).join(' + ')}`);
+      });
+
+      if (name !== 'sqlite') {
+        it('skips rows another transaction holds and locks no more than its limit', async () => {
+          await insertJobs(dataSource, prefix, 200, T0);
+          const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+          await store.start(recordingContext());
+          // Another process, mid-claim: the store's own due-rows query, limit 20, in an open transaction.
+          const dialect = new SqlDialect(name === 'postgres' ? 'postgres' : 'mysql', true);
+          const dueQuery = new JobStoreSql(dialect, schedulerTableNames(prefix)).selectDueJobs(at(0).getTime(), 20, new UnreadableJobs());
+          const other = second.createQueryRunner();
+          await other.startTransaction('READ COMMITTED');
+          try {
+            const held: { id: string }[] = await other.query(dueQuery.sql, dueQuery.params);
+            expect(held).toHaveLength(20);
+            // Neither waits for the other's locks nor finds everything locked (MariaDB without the
+            // index hint would have locked all 200 due rows).
+            const claims = await store.claimDueJobs(at(0), 20, onceThenLater);
+            expect(claims).toHaveLength(20);
+            const heldIds = new Set(held.map((r) => r.id));
+            expect(claims.filter((c) => heldIds.has(c.job.id))).toEqual([]);
+          } finally {
+            await other.rollbackTransaction();
+            await other.release();
+          }
+        });
+      }
+
+      it('raises ConflictingIdError for all but one of concurrent adds of one id', async () => {
+        const stores = [dataSource, second].map((ds) => new TypeOrmJobStore({ dataSource: ds, tablePrefix: prefix }));
+        for (const store of stores) await store.start(recordingContext());
+        const results = await Promise.allSettled(
+          Array.from({ length: 8 }, (_, i) => stores[i % 2]!.addJob(makeJob('race', { name: `writer ${i}` }))),
+        );
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        expect(rejected).toHaveLength(7);
+        for (const r of rejected) expect(r.reason).toBeInstanceOf(ConflictingIdError);
+      });
+
+      it('claims 10,000 jobs due at the same instant quickly', async () => {
+        await insertJobs(dataSource, prefix, 10_000, T0);
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+        await store.start(recordingContext());
+        const limit = 1000;
+        const started = performance.now();
+        let total = 0;
+        for (;;) {
+          const claims = await store.claimDueJobs(at(0), limit, onceThenLater);
+          if (claims.length === 0) break;
+          total += claims.length;
+        }
+        const elapsed = performance.now() - started;
+        console.log(`${name}: claimed 10,000 due jobs in ${elapsed.toFixed(0)} ms (limit ${limit} per claim)`);
+        expect(total).toBe(10_000);
+        expect(await store.getNextRunTime()).toEqual(at(3_600_000));
+        if (name === 'postgres') expect(elapsed).toBeLessThan(2000);
+      }, 120_000);
+    });
+
+    describe('unreadable rows', () => {
+      const prefix = uniquePrefix('u');
+      let dataSource: DataSource;
+      const q = (id: string) => (dataSource ? dataSource.driver.escape(id) : id);
+      const corrupt = (id: string, column: 'args' | 'trigger', value: string) =>
+        dataSource.query(
+          `UPDATE ${q(`${prefix}jobs`)} SET ${q(column)} = ${name === 'postgres' ? '$1' : '?'} WHERE ${q('id')} = ${name === 'postgres' ? '$2' : '?'}`,
+          [value, id],
+        );
+      beforeAll(async () => {
+        dataSource = await synchronizedDataSource(db, prefix);
+      });
+      afterEach(async () => {
+        await clearTables(dataSource, prefix);
+      });
+
+      it('reports a row with unparsable JSON once, skips it and keeps claiming the others', async () => {
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+        const ctx = recordingContext('instance-a', 'db');
+        await store.start(ctx);
+        await store.addJob(makeJob('bad', { nextRunTime: at(-5000) }));
+        await store.addJob(makeJob('good1', { nextRunTime: at(-1000) }));
+        await store.addJob(makeJob('good2', { nextRunTime: at(0) }));
+        await corrupt('bad', 'trigger', '{"type": "cron", hour: 6');
+
+        // The bad row is the earliest; with limit 1 it must not take the only place.
+        expect((await store.claimDueJobs(T0, 1, onceThenLater)).map((c) => c.job.id)).toEqual(['good1']);
+        expect(ctx.events).toHaveLength(1);
+        const event = ctx.events[0] as JobStoreErrorEvent;
+        expect(event).toMatchObject({ type: 'jobstore_error', store: 'db', jobId: 'bad', instanceId: 'instance-a' });
+        expect(event.error.message).toMatch(/'bad'/);
+        expect(event.error.message).toMatch(/'trigger'/);
+
+        expect((await store.claimDueJobs(T0, 10, onceThenLater)).map((c) => c.job.id)).toEqual(['good2']);
+        expect(await store.claimDueJobs(T0, 10, onceThenLater)).toEqual([]);
+        // The loop must not spin on a due time it can never claim.
+        expect(await store.getNextRunTime()).toEqual(at(-1000 + 3_600_000));
+        expect((await store.getAllJobs()).map((j) => j.id)).toEqual(['good1', 'good2']);
+        expect(await store.lookupJob('bad')).toBeNull();
+        expect(ctx.events).toHaveLength(1);
+
+        // Left in place, and back once someone fixes it.
+        await corrupt('bad', 'trigger', '{"type":"cron","hour":6}');
+        expect(await store.getNextRunTime()).toEqual(at(-5000));
+        const [claim] = await store.claimDueJobs(T0, 10, onceThenLater);
+        expect(claim!.job).toMatchObject({ id: 'bad', trigger: { type: 'cron', hour: 6 } });
+        expect(ctx.events).toHaveLength(1);
+      });
+
+      it('names the args column, reports a new breakage again, and recovers through updateJob', async () => {
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+        const ctx = recordingContext();
+        await store.start(ctx);
+        await store.addJob(makeJob('argsy', { nextRunTime: at(0) }));
+        await corrupt('argsy', 'args', '{"not": "an array"}');
+        expect(await store.getAllJobs()).toEqual([]);
+        expect(await store.claimDueJobs(T0, 10, onceThenLater)).toEqual([]);
+        expect(ctx.events).toHaveLength(1);
+        expect((ctx.events[0] as JobStoreErrorEvent).error.message).toMatch(/'args'/);
+
+        await corrupt('argsy', 'args', '[1,');
+        expect(await store.claimDueJobs(T0, 10, onceThenLater)).toEqual([]);
+        expect(ctx.events).toHaveLength(2);
+
+        await store.updateJob(makeJob('argsy', { args: ['fixed'], nextRunTime: at(0) }));
+        const [claim] = await store.claimDueJobs(T0, 10, onceThenLater);
+        expect(claim!.job.args).toEqual(['fixed']);
+      });
+
+      it('skips a job its plan throws on, without failing the claim of the others', async () => {
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+        const ctx = recordingContext();
+        await store.start(ctx);
+        await store.addJob(makeJob('cursed', { nextRunTime: at(-1) }));
+        await store.addJob(makeJob('fine', { nextRunTime: at(0) }));
+        const plan: PlanFunction = (job, running, now) => {
+          if (job.id === 'cursed') throw new Error('trigger does not compile');
+          return onceThenLater(job, running, now);
+        };
+        expect((await store.claimDueJobs(T0, 10, plan)).map((c) => c.job.id)).toEqual(['fine']);
+        expect(ctx.events.map((e) => e.jobId)).toEqual(['cursed']);
+        expect((ctx.events[0] as JobStoreErrorEvent).error.message).toMatch(/trigger does not compile/);
+        const spy = spyPlan(plan);
+        expect(await store.claimDueJobs(T0, 10, spy.plan)).toEqual([]);
+        expect(spy.calls).toEqual([]);
+        expect((await store.lookupJob('cursed'))?.nextRunTime).toEqual(at(-1));
+      });
+    });
+
+    if (name === 'sqlite') {
+      describe('shared SQLite connection', () => {
+        const prefix = uniquePrefix('q');
+        let dataSource: DataSource;
+        beforeAll(async () => {
+          dataSource = await synchronizedDataSource(db, prefix);
+        });
+
+        it("waits for the application's transaction instead of joining it", async () => {
+          const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+          await store.start(recordingContext());
+          let added = false;
+          let adding: Promise<void> | undefined;
+          await dataSource
+            .transaction(async (manager) => {
+              adding = store.addJob(makeJob('outside', { nextRunTime: at(0) })).then(() => void (added = true));
+              await new Promise((resolve) => setTimeout(resolve, 30));
+              await manager.query('SELECT 1');
+              expect(added).toBe(false);
+              throw new Error('the application rolls back');
+            })
+            .catch((error: Error) => expect(error.message).toBe('the application rolls back'));
+          await adding;
+          // Had it joined the transaction, the rollback would have taken the job with it.
+          expect((await store.lookupJob('outside'))?.id).toBe('outside');
+          expect(await store.claimDueJobs(T0, 10, everySecond)).toHaveLength(1);
+        });
+
+        it('keeps working after the application re-initializes its DataSource', async () => {
+          const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+          await store.start(recordingContext());
+          await store.removeAllJobs();
+          await dataSource.destroy();
+          await expect(store.getAllJobs()).rejects.toThrow(/not initialized/);
+          await dataSource.initialize();
+          await store.addJob(makeJob('again'));
+          expect((await store.getAllJobs()).map((j) => j.id)).toEqual(['again']);
+        });
+      });
+    }
+
+    describe('history retention', () => {
+      const prefix = uniquePrefix('r');
+      let dataSource: DataSource;
+      beforeAll(async () => {
+        dataSource = await synchronizedDataSource(db, prefix);
+      });
+
+      it('prunes finished records on a timer while started, when executionRetention is set', async () => {
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, executionRetention: 1000 });
+        await store.start(recordingContext());
+        await store.addJob(makeJob('old', { nextRunTime: at(0) }));
+        await store.claimDueJobs(T0, 10, () => emptyPlan({ missed: [at(0)], runTimes: [at(1)], nextRunTime: null }));
+        await new Promise((resolve) => setTimeout(resolve, 1400));
+        expect((await store.getExecutions({})).map((e) => e.status)).toEqual(['running']);
+        await store.shutdown();
+      });
+    });
+
+    if (name === 'mariadb') {
+      it('refuses args larger than a MySQL TEXT column with SerializationError', async () => {
+        const prefix = uniquePrefix('t');
+        const dataSource = await synchronizedDataSource(db, prefix);
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+        await store.start(recordingContext());
+        await expect(store.addJob(makeJob('big', { args: ['x'.repeat(70_000)] }))).rejects.toBeInstanceOf(SerializationError);
+      });
+    }
+  });
+}
