@@ -28,6 +28,8 @@ export class Submission implements ExecutorTask {
     private readonly store: string,
     private readonly job: JobSpec,
     private readonly runs: ClaimedRun[],
+    /** Called once every run has been tried (not when the submission is cancelled). */
+    private readonly onDone?: () => void,
   ) {
     this.jobId = job.id;
   }
@@ -40,6 +42,7 @@ export class Submission implements ExecutorTask {
       }
       await this.runOne(this.runs[i]);
     }
+    this.onDone?.();
   }
 
   cancel(reason: string): void {

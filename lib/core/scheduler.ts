@@ -556,15 +556,48 @@ export class Scheduler {
         jobId: job.id, store, scheduledRunTime: runTime, startedAt: now, finishedAt: now, durationMs: 0, error, traceback: error.stack ?? String(error),
       }));
     }
-    if (runs.length > 0) this.submit(store, job, runs);
-    if (plan.remove) {
-      this.triggers.forget(store, job.id);
-      this.emit(this.event('job_removed', { jobId: job.id, store }));
-    }
+    // A persistent store keeps a finished rerunOnLoss job until its runs end (see claim-planner).
+    const removeAfterRuns = plan.remove && job.rerunOnLoss && runs.length > 0 && this.stores.get(store)?.persistent === true;
+    if (runs.length > 0) this.submit(store, job, runs, removeAfterRuns);
+    if (plan.remove && !removeAfterRuns) this.removed(store, job.id);
   }
 
-  private submit(store: string, job: JobSpec, runs: Claim['runs']): void {
-    const submission = new Submission(this.host, store, job, runs);
+  private removed(store: string, jobId: string): void {
+    this.triggers.forget(store, jobId);
+    this.emit(this.event('job_removed', { jobId, store }));
+  }
+
+  /** Deletes a finished job once its last runs have ended; someone may have removed it already. */
+  private removeFinished(store: string, jobId: string): void {
+    const target = this.stores.get(store);
+    if (!target) return;
+    const write: Promise<void> = target
+      .removeJob(jobId)
+      .then(() => this.removed(store, jobId))
+      .catch((err) => {
+        if (!(err instanceof JobLookupError)) this.storeError(store, err);
+      })
+      .finally(() => this.writes.delete(write));
+    this.writes.add(write);
+  }
+
+  /** Runs a store took over from a dead instance (rerunOnLoss). */
+  private rerun(store: string, job: JobSpec, runs: Claim['runs']): void {
+    let exhausted = false;
+    if (job.nextRunTime === null && runs.length > 0) {
+      try {
+        const last = runs[runs.length - 1].runTime;
+        exhausted = this.triggers.get(store, job.id, job.trigger).getNextFireTime(last, new Date()) === null;
+      } catch {
+        exhausted = false;
+      }
+    }
+    this.submit(store, job, runs, exhausted);
+  }
+
+  private submit(store: string, job: JobSpec, runs: Claim['runs'], removeAfterRuns = false): void {
+    const onDone = removeAfterRuns ? () => this.removeFinished(store, job.id) : undefined;
+    const submission = new Submission(this.host, store, job, runs, onDone);
     const executor = this.executors.get(job.executor);
     this.emit(this.event<JobSubmittedEvent>('job_submitted', { jobId: job.id, store, scheduledRunTimes: runs.map((r) => r.runTime) }));
     if (executor) executor.submit(submission);
@@ -593,6 +626,8 @@ export class Scheduler {
       instanceId: this.instanceId,
       wakeUp: () => this.wake(),
       emit: (event) => this.emit(event),
+      submit: (job, runs) => this.rerun(alias, job, runs),
+      warn: (message) => this.logger.warn(message),
     };
   }
 

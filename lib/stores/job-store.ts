@@ -1,4 +1,4 @@
-import type { Claim, ExecutionQuery, JobExecution, JobSpec, Outcome, Plan } from '../core/job.js';
+import type { Claim, ClaimedRun, ExecutionQuery, JobExecution, JobSpec, Outcome, Plan } from '../core/job.js';
 import type { SchedulerEvent } from '../core/events.js';
 
 /** What a store gets from the scheduler when it starts. */
@@ -11,6 +11,14 @@ export interface StoreContext {
   wakeUp(): void;
   /** Report something that happened inside the store (jobstore_error, a lost execution...). */
   emit(event: SchedulerEvent): void;
+  /**
+   * Run runs the store has already recorded as 'running' for this instance, outside a claim (a
+   * run taken over from a crashed instance). The job is deleted after them when its trigger has
+   * no further fire time.
+   */
+  submit(job: JobSpec, runs: ClaimedRun[]): void;
+  /** A configuration the store can work with but that the user should know about. */
+  warn(message: string): void;
 }
 
 /** Plans a due job: `running` is how many submissions of it are running now. */

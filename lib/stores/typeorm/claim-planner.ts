@@ -80,8 +80,10 @@ export function planClaims(
       writes.executions.push({ ...row('error', runTime), error: error.message, traceback: error.stack ?? String(error) });
     }
 
-    if (decision.remove) writes.removed.push(job.id);
-    else writes.moved.push({ id: job.id, nextRunTime: decision.nextRunTime ? decision.nextRunTime.getTime() : null });
+    // A finished job that must be run again if this process dies keeps its row (paused) until its
+    // runs end: a run taken over after a crash needs the job's handler and args.
+    if (decision.remove && !(job.rerunOnLoss && runs.length > 0)) writes.removed.push(job.id);
+    else writes.moved.push({ id: job.id, nextRunTime: decision.remove || !decision.nextRunTime ? null : decision.nextRunTime.getTime() });
     writes.claims.push({ job: { ...job, nextRunTime: decision.nextRunTime }, plan: decision, runs });
   }
   return { writes, failures };

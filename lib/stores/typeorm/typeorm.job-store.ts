@@ -11,6 +11,9 @@ import { DEFAULT_TABLE_PREFIX, schedulerTableNames, type SchedulerTableNames } f
 import { dialectKindOf, SqlDialect, type Statement, type StatementResult } from './sql-dialect.js';
 import { QueryRunnerSession, SqliteSession, type SqlSession, type SqlSteps } from './sql-session.js';
 import { UnreadableJobs } from './unreadable-jobs.js';
+import { InstanceMonitor } from './instance-monitor.js';
+import { InstanceSql } from './instance-sql.js';
+import { PostgresNotifier } from './postgres-notifier.js';
 
 /** @publicApi */
 export interface TypeOrmJobStoreOptions {
@@ -20,6 +23,13 @@ export interface TypeOrmJobStoreOptions {
   tablePrefix?: string;
   /** ms. When set, finished execution records older than this are deleted periodically while the store runs. */
   executionRetention?: number;
+  /** ms between this process's heartbeats in the instances table (cluster). Default: 5000. */
+  heartbeatInterval?: number;
+  /**
+   * ms without a heartbeat after which another process is dead: its running executions become
+   * 'lost' (or run again here, for jobs with rerunOnLoss). Default: 30000.
+   */
+  instanceTimeout?: number;
 }
 
 const DEFAULT_HISTORY_LIMIT = 100;
@@ -46,6 +56,10 @@ export class TypeOrmJobStore implements JobStore {
   private ctx: StoreContext | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
   private readonly unreadable = new UnreadableJobs();
+  private readonly heartbeatInterval: number;
+  private readonly instanceTimeout: number;
+  private monitor: InstanceMonitor | undefined;
+  private notifier: PostgresNotifier | undefined;
 
   constructor(options: TypeOrmJobStoreOptions) {
     this.dataSource = options.dataSource;
@@ -55,6 +69,14 @@ export class TypeOrmJobStore implements JobStore {
       throw new TypeError(`executionRetention must be a number of ms >= 0, got ${String(retention)}`);
     }
     this.executionRetention = retention;
+    this.heartbeatInterval = positiveMs('heartbeatInterval', options.heartbeatInterval, 5_000);
+    this.instanceTimeout = positiveMs('instanceTimeout', options.instanceTimeout, 30_000);
+    if (this.instanceTimeout <= this.heartbeatInterval) {
+      throw new TypeError(
+        `instanceTimeout (${this.instanceTimeout} ms) must be longer than heartbeatInterval (${this.heartbeatInterval} ms), ` +
+          'or live instances would be taken for dead',
+      );
+    }
     // Fails at construction for a database the store cannot lock.
     dialectKindOf(this.dataSource.options.type);
   }
@@ -86,11 +108,27 @@ export class TypeOrmJobStore implements JobStore {
       }
     }
     this.startRetention();
+    if (this.shared) {
+      this.monitor = new InstanceMonitor(session, new InstanceSql(session.dialect, this.tableNames), sql, ctx, {
+        heartbeatInterval: this.heartbeatInterval,
+        instanceTimeout: this.instanceTimeout,
+      });
+      await this.monitor.start();
+    }
+    if (session.dialect.kind === 'postgres') {
+      this.notifier = new PostgresNotifier(this.dataSource, `${this.tableNames.jobs}_changed`, ctx);
+      await this.notifier.start();
+    }
   }
 
   async shutdown(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     this.retentionTimer = undefined;
+    const { monitor, notifier } = this;
+    this.monitor = this.notifier = undefined;
+    await notifier?.stop();
+    // A clean exit removes this instance's heartbeat row; a failure here is a crash to the others, which is safe.
+    await monitor?.stop().catch(() => undefined);
   }
 
   async addJob(job: JobSpec): Promise<void> {
@@ -300,7 +338,9 @@ export class TypeOrmJobStore implements JobStore {
    * Called after this process changed the jobs table. The seam for PostgreSQL NOTIFY, so other
    * processes wake at once instead of at their next poll (DESIGN.md, "Cluster").
    */
-  protected jobsChanged(): void {}
+  protected jobsChanged(): void {
+    this.notifier?.notify();
+  }
 
   private get prefix(): string {
     return this.tableNames.jobs.slice(0, -'jobs'.length);
@@ -397,4 +437,12 @@ export function hasSkipLocked(version: string): boolean {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+function positiveMs(field: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
+    throw new TypeError(`TypeOrmJobStore: ${field} must be a number of ms > 0, got ${String(value)}`);
+  }
+  return value;
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ConflictingIdError, JobLookupError } from '../../../lib/core/errors.js';
 import type { SchedulerEvent } from '../../../lib/core/events.js';
-import type { JobSpec, Outcome, Plan } from '../../../lib/core/job.js';
+import type { ClaimedRun, JobSpec, Outcome, Plan } from '../../../lib/core/job.js';
 import type { JobStore, PlanFunction, StoreContext } from '../../../lib/stores/job-store.js';
 
 /**
@@ -34,6 +34,8 @@ export function makeJob(id: string, overrides: Partial<JobSpec> = {}): JobSpec {
 export interface RecordingContext extends StoreContext {
   events: SchedulerEvent[];
   wakeUps: number;
+  submitted: { job: JobSpec; runs: ClaimedRun[] }[];
+  warnings: string[];
 }
 
 export function recordingContext(instanceId = 'instance-a', alias = 'default'): RecordingContext {
@@ -42,8 +44,12 @@ export function recordingContext(instanceId = 'instance-a', alias = 'default'): 
     instanceId,
     events: [],
     wakeUps: 0,
+    submitted: [],
+    warnings: [],
     wakeUp: () => void ctx.wakeUps++,
     emit: (event) => void ctx.events.push(event),
+    submit: (job, runs) => void ctx.submitted.push({ job, runs }),
+    warn: (message) => void ctx.warnings.push(message),
   };
   return ctx;
 }

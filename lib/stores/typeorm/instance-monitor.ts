@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import type { JobLostEvent } from '../../core/events.js';
+import type { ClaimedRun, JobSpec } from '../../core/job.js';
+import type { StoreContext } from '../job-store.js';
+import type { InstanceSql } from './instance-sql.js';
+import { toJobSpec } from './job-row.js';
+import type { JobStoreSql } from './job-store-sql.js';
+import type { SqlSession, SqlSteps } from './sql-session.js';
+import type { Statement, StatementResult } from './sql-dialect.js';
+
+export interface InstanceMonitorOptions {
+  /** ms between heartbeats (and checks for dead instances). */
+  heartbeatInterval: number;
+  /** ms without a heartbeat after which an instance is dead and its running executions lost. */
+  instanceTimeout: number;
+}
+
+interface LostRun {
+  id: string;
+  jobId: string;
+  runTime: Date;
+  owner: string;
+}
+
+/**
+ * This process's heartbeat row, and the watch over everyone else's: when an instance stops
+ * heartbeating, its running executions become 'lost' (or, for jobs with rerunOnLoss, are taken
+ * over and run again here with the same scheduledRunTime, the idempotency key).
+ */
+export class InstanceMonitor {
+  private timer: NodeJS.Timeout | undefined;
+  private beating: Promise<void> | null = null;
+  private warnedShared = false;
+
+  constructor(
+    private readonly session: SqlSession,
+    private readonly sql: InstanceSql,
+    private readonly jobs: JobStoreSql,
+    private readonly ctx: StoreContext,
+    private readonly options: InstanceMonitorOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    const { sql, ctx } = this;
+    await this.session.runInWriteTransaction(
+      (function* (): SqlSteps<void> {
+        yield sql.deleteInstance(ctx.instanceId);
+        yield sql.insertInstance(ctx.instanceId, Date.now());
+      })(),
+    );
+    // Runs a previous process with this same instance id left 'running' died with it.
+    await this.resolve(this.reap(sql.ownRuns(ctx.instanceId), Date.now()));
+    await this.beat();
+    this.timer = setInterval(() => void this.beat(), this.options.heartbeatInterval);
+    this.timer.unref();
+  }
+
+  /** Stops heartbeating and removes this instance's row: a clean exit is not a crash. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.beating;
+    const { sql, ctx } = this;
+    await this.session.run(one(sql.deleteInstance(ctx.instanceId)));
+  }
+
+  /** One heartbeat and one look for dead instances; failures are reported, never thrown. */
+  beat(): Promise<void> {
+    this.beating ??= this.beatOnce()
+      .catch((error: unknown) => this.ctx.emit({
+        type: 'jobstore_error', timestamp: new Date(), instanceId: this.ctx.instanceId, store: this.ctx.alias,
+        error: error instanceof Error ? error : new Error(String(error)),
+      } as never))
+      .finally(() => (this.beating = null));
+    return this.beating;
+  }
+
+  private async beatOnce(): Promise<void> {
+    const { sql, ctx } = this;
+    const now = Date.now();
+    const { affected } = await this.session.run(one(sql.heartbeat(ctx.instanceId, now)));
+    if (affected === 0) {
+      // Another instance took us for dead (a long pause?) and removed our row: come back.
+      await this.session.run(one(sql.insertInstance(ctx.instanceId, now)));
+    }
+    const cutoff = now - this.options.instanceTimeout;
+    if (this.session.dialect.kind === 'sqlite') await this.warnIfSharedSqlite(cutoff);
+    await this.resolve(this.reap(sql.orphanedRuns(cutoff), now, cutoff));
+  }
+
+  private async resolve(steps: SqlSteps<{ lost: LostRun[]; reruns: { job: JobSpec; runs: ClaimedRun[] }[] }>): Promise<void> {
+    const { lost, reruns } = await this.session.runInWriteTransaction(steps);
+    for (const run of lost) this.ctx.emit(lostEvent(this.ctx, run));
+    for (const { job, runs } of reruns) this.ctx.submit(job, runs);
+  }
+
+  /** Marks the selected running executions lost, or takes them over for jobs with rerunOnLoss. */
+  private *reap(
+    select: Statement,
+    now: number,
+    cutoff?: number,
+  ): SqlSteps<{ lost: LostRun[]; reruns: { job: JobSpec; runs: ClaimedRun[] }[] }> {
+    const { sql, jobs, ctx } = this;
+    const { rows } = yield select;
+    const lost: LostRun[] = rows.map((row) => ({
+      id: String(row.id), jobId: String(row.job_id), runTime: new Date(Number(row.scheduled_run_time)), owner: String(row.instance_id),
+    }));
+    const reruns: { job: JobSpec; runs: ClaimedRun[] }[] = [];
+    const again = new Set<string>();
+    for (const jobId of new Set(lost.map((run) => run.jobId))) {
+      const found = (yield jobs.selectJob(jobId)).rows[0];
+      let job: JobSpec | null = null;
+      try {
+        job = found ? toJobSpec(found) : null;
+      } catch {
+        job = null; // unreadable: its runs are only marked lost
+      }
+      if (!job?.rerunOnLoss) continue;
+      const runs = lost.filter((run) => run.jobId === jobId);
+      for (const statement of sql.takeOver(runs.map((r) => r.id), ctx.instanceId, randomUUID())) yield statement;
+      runs.forEach((run) => again.add(run.id));
+      reruns.push({ job, runs: runs.map((run) => ({ executionId: run.id, runTime: run.runTime })) });
+    }
+    const gone = lost.filter((run) => !again.has(run.id));
+    for (const owner of new Set(gone.map((run) => run.owner))) {
+      const ids = gone.filter((run) => run.owner === owner).map((run) => run.id);
+      const reason = owner === ctx.instanceId ? `lost: instance ${owner} restarted while it ran` : `lost: instance ${owner} stopped heartbeating`;
+      for (const statement of sql.markLost(ids, now, reason)) yield statement;
+    }
+    if (cutoff !== undefined) yield sql.deleteExpired(cutoff);
+    return { lost, reruns };
+  }
+
+  /** SQLite is one writer at a time: safe for processes on one host, not across hosts. */
+  private async warnIfSharedSqlite(cutoff: number): Promise<void> {
+    if (this.warnedShared) return;
+    const { sql, ctx } = this;
+    const { rows } = await this.session.run(one(sql.liveInstances(ctx.instanceId, cutoff)));
+    if (rows.length === 0) return;
+    this.warnedShared = true;
+    ctx.warn(
+      `${rows.length + 1} processes share this SQLite database. Claims are serialised by SQLite's write lock, so each ` +
+        'fire time still runs once, but every claim waits for the others: use PostgreSQL or MariaDB/MySQL for ' +
+        'replicas, and never put a SQLite file on a network filesystem (its locks are not reliable there).',
+    );
+  }
+}
+
+function lostEvent(ctx: StoreContext, run: LostRun): JobLostEvent {
+  return {
+    type: 'job_lost', timestamp: new Date(), instanceId: ctx.instanceId, store: ctx.alias,
+    jobId: run.jobId, scheduledRunTime: run.runTime, lostInstanceId: run.owner, executionId: run.id,
+  };
+}
+
+function* one(statement: Statement): SqlSteps<StatementResult> {
+  return yield statement;
+}

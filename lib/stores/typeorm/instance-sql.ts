@@ -1,0 +1,116 @@
+import type { SchedulerTableNames } from './scheduler-tables.js';
+import { chunk, type SqlDialect, type Statement } from './sql-dialect.js';
+
+const IDS_PER_STATEMENT = 500;
+
+/** The statements of the cluster bookkeeping: instance heartbeats and runs lost with an instance. */
+export class InstanceSql {
+  private readonly instances: string;
+  private readonly executions: string;
+
+  constructor(
+    private readonly d: SqlDialect,
+    names: SchedulerTableNames,
+  ) {
+    this.instances = d.id(names.instances);
+    this.executions = d.id(names.executions);
+  }
+
+  private c(column: string): string {
+    return this.d.id(column);
+  }
+
+  deleteInstance(id: string): Statement {
+    const p = this.d.params();
+    return { sql: `DELETE FROM ${this.instances} WHERE ${this.c('instance_id')} = ${p.add(id)}`, params: p.values };
+  }
+
+  insertInstance(id: string, now: number): Statement {
+    const p = this.d.params();
+    return {
+      sql:
+        `INSERT INTO ${this.instances} (${this.c('instance_id')}, ${this.c('started_at')}, ${this.c('last_heartbeat')})` +
+        ` VALUES (${p.add(id)}, ${p.add(now)}, ${p.add(now)})`,
+      params: p.values,
+    };
+  }
+
+  heartbeat(id: string, now: number): Statement {
+    const p = this.d.params();
+    return {
+      sql: `UPDATE ${this.instances} SET ${this.c('last_heartbeat')} = ${p.add(now)} WHERE ${this.c('instance_id')} = ${p.add(id)}`,
+      params: p.values,
+    };
+  }
+
+  /** Instances still heartbeating, other than this one. */
+  liveInstances(self: string, cutoff: number): Statement {
+    const p = this.d.params();
+    return {
+      sql:
+        `SELECT ${this.c('instance_id')} FROM ${this.instances}` +
+        ` WHERE ${this.c('last_heartbeat')} >= ${p.add(cutoff)} AND ${this.c('instance_id')} <> ${p.add(self)}`,
+      params: p.values,
+    };
+  }
+
+  /**
+   * Running executions whose owner is not alive: its heartbeat is older than the cutoff, or it has
+   * no instance row at all (it stopped and a run it abandoned was left behind). Locked, so two
+   * reapers never both take the same run.
+   */
+  orphanedRuns(cutoff: number): Statement {
+    const p = this.d.params();
+    const alive =
+      `SELECT ${this.c('instance_id')} FROM ${this.instances} WHERE ${this.c('last_heartbeat')} >= ${p.add(cutoff)}`;
+    return {
+      sql:
+        `SELECT ${this.c('id')}, ${this.c('job_id')}, ${this.c('scheduled_run_time')}, ${this.c('instance_id')}` +
+        ` FROM ${this.executions} WHERE ${this.c('status')} = 'running' AND ${this.c('instance_id')} NOT IN (${alive})` +
+        this.d.claimLock,
+      params: p.values,
+    };
+  }
+
+  /** Runs recorded as running under this instance id before this process started (a restart with a fixed id). */
+  ownRuns(self: string): Statement {
+    const p = this.d.params();
+    return {
+      sql:
+        `SELECT ${this.c('id')}, ${this.c('job_id')}, ${this.c('scheduled_run_time')}, ${this.c('instance_id')}` +
+        ` FROM ${this.executions} WHERE ${this.c('status')} = 'running' AND ${this.c('instance_id')} = ${p.add(self)}` +
+        this.d.claimLock,
+      params: p.values,
+    };
+  }
+
+  markLost(ids: readonly string[], now: number, reason: string): Statement[] {
+    return chunk(ids, IDS_PER_STATEMENT).map((part) => {
+      const p = this.d.params();
+      return {
+        sql:
+          `UPDATE ${this.executions} SET ${this.c('status')} = 'lost', ${this.c('finished_at')} = ${p.add(now)},` +
+          ` ${this.c('error')} = ${p.add(reason)} WHERE ${this.c('status')} = 'running' AND ${this.c('id')} IN (${p.list(part)})`,
+        params: p.values,
+      };
+    });
+  }
+
+  /** Hands runs to this instance as one new submission, to run them again. */
+  takeOver(ids: readonly string[], self: string, batchId: string): Statement[] {
+    return chunk(ids, IDS_PER_STATEMENT).map((part) => {
+      const p = this.d.params();
+      return {
+        sql:
+          `UPDATE ${this.executions} SET ${this.c('instance_id')} = ${p.add(self)}, ${this.c('batch_id')} = ${p.add(batchId)}` +
+          ` WHERE ${this.c('status')} = 'running' AND ${this.c('id')} IN (${p.list(part)})`,
+        params: p.values,
+      };
+    });
+  }
+
+  deleteExpired(cutoff: number): Statement {
+    const p = this.d.params();
+    return { sql: `DELETE FROM ${this.instances} WHERE ${this.c('last_heartbeat')} < ${p.add(cutoff)}`, params: p.values };
+  }
+}
