@@ -1,0 +1,150 @@
+import { afterEach, beforeAll, expect, it } from '@jest/globals';
+import { describeDatabase, uniquePrefix } from '../../support/databases.js';
+import { buildPackage, controller, sleep, startWorker, until, type Worker } from './cluster-harness.js';
+
+/** Real OS processes sharing one database: each (job, fire time) must run exactly once in the cluster. */
+const servers = ['postgres', 'mariadb'] as const;
+
+const counts = <T>(items: T[], key: (item: T) => string) => {
+  const map = new Map<string, number>();
+  for (const item of items) map.set(key(item), (map.get(key(item)) ?? 0) + 1);
+  return map;
+};
+
+for (const name of servers) {
+  await describeDatabase(name, (db) => {
+    const workers: Worker[] = [];
+    const controllers: { stop(): Promise<void> }[] = [];
+    beforeAll(() => buildPackage(), 120_000);
+    afterEach(async () => {
+      await Promise.all(workers.splice(0).map((w) => w.stop()));
+      for (const c of controllers.splice(0)) await c.stop();
+    });
+
+    it('runs each fire time exactly once across 3 processes: 20 jobs every second for 20 s and 500 at one instant', async () => {
+      const prefix = uniquePrefix('cl');
+      db.dropTablesAfterAll(prefix);
+      const control = await controller(db, prefix);
+      controllers.push(control);
+      workers.push(...['a', 'b', 'c'].map((id) => startWorker(db, prefix, `${name}-${id}`)));
+      await Promise.all(workers.map((w) => w.ready()));
+
+      const start = Math.ceil((Date.now() + 3000) / 1000) * 1000;
+      const end = start + 19_000;
+      for (let i = 0; i < 20; i++) {
+        await control.scheduler.addJob({
+          id: `every-${i}`, handler: 'work', args: [20], misfireGraceTime: null, coalesce: false,
+          trigger: { type: 'interval', seconds: 1, startDate: new Date(start), endDate: new Date(end) },
+        });
+      }
+      const burst = start + 5000;
+      for (let i = 0; i < 500; i++) {
+        await control.scheduler.addJob({ id: `once-${i}`, handler: 'work', args: [5], misfireGraceTime: null, trigger: { type: 'date', runDate: new Date(burst) } });
+      }
+
+      await sleep(end - Date.now() + 500);
+      await until(async () => (await control.executions()).every((e) => e.status !== 'running') && (await control.executions()).length >= 900, 15_000, 'all runs to finish');
+      const rows = await control.executions();
+
+      const perFire = counts(rows, (r) => `${r.jobId}@${r.time}`);
+      expect([...perFire.values()].every((n) => n === 1)).toBe(true);
+      const periodic = rows.filter((r) => r.jobId.startsWith('every-'));
+      expect(periodic).toHaveLength(20 * 20);
+      for (let i = 0; i < 20; i++) {
+        const times = periodic.filter((r) => r.jobId === `every-${i}`).map((r) => r.time).sort((a, b) => a - b);
+        expect(times).toEqual(Array.from({ length: 20 }, (_, k) => start + k * 1000));
+      }
+      const burstRows = rows.filter((r) => r.jobId.startsWith('once-'));
+      expect(burstRows).toHaveLength(500);
+      expect(burstRows.every((r) => r.time === burst)).toBe(true);
+      expect(rows.every((r) => r.status === 'executed')).toBe(true);
+      // Every process took part, and the work was claimed before the job bodies ran.
+      const byInstance = counts(rows, (r) => r.instanceId);
+      expect([...byInstance.keys()].sort()).toEqual([`${name}-a`, `${name}-b`, `${name}-c`]);
+      // The one-shot jobs are gone; the periodic ones finished at their endDate.
+      expect(await control.scheduler.getJobs()).toEqual([]);
+    }, 90_000);
+
+    it('survives a kill -9: the dead process’s runs become lost, a rerunOnLoss run is redone, no later fire time is lost or doubled', async () => {
+      const prefix = uniquePrefix('ck');
+      db.dropTablesAfterAll(prefix);
+      const control = await controller(db, prefix);
+      controllers.push(control);
+      workers.push(...['a', 'b', 'c'].map((id) => startWorker(db, prefix, `${name}-k${id}`)));
+      await Promise.all(workers.map((w) => w.ready()));
+
+      const start = Math.ceil((Date.now() + 2000) / 1000) * 1000;
+      const end = start + 11_000;
+      for (let i = 0; i < 12; i++) {
+        await control.scheduler.addJob({
+          id: `slow-${i}`, handler: 'work', args: [500], misfireGraceTime: null, coalesce: false,
+          // Until the dead process is detected its stale run still counts toward maxInstances; the
+          // headroom keeps that window from skipping fire times, which is not what this test is about.
+          maxInstances: 3,
+          rerunOnLoss: i % 2 === 0,
+          trigger: { type: 'interval', seconds: 1, startDate: new Date(start), endDate: new Date(end) },
+        });
+      }
+      // Kill a process that is running something right now.
+      await sleep(start + 3100 - Date.now());
+      let running: Awaited<ReturnType<typeof control.executions>> = [];
+      let victim: Worker | undefined;
+      await until(async () => {
+        running = (await control.executions()).filter((e) => e.status === 'running');
+        victim = workers.find((w) => running.some((r) => r.instanceId === w.id));
+        return victim !== undefined;
+      }, 3000, 'a worker in the middle of a run');
+      const dead = victim as Worker | undefined;
+      if (!dead) throw new Error('no victim');
+      const killedAt = Date.now();
+      await dead.kill();
+      // What it was running when it died (read after the kill: a run sampled before may have ended).
+      const killedRuns = (await control.executions()).filter((r) => r.instanceId === dead.id && r.status === 'running');
+      expect(killedRuns.length).toBeGreaterThan(0);
+
+      await sleep(end - Date.now() + 3000);
+      await until(async () => (await control.executions()).every((e) => e.status !== 'running'), 20_000, 'no run left running');
+      const rows = await control.executions();
+      const perFire = counts(rows, (r) => `${r.jobId}@${r.time}`);
+      expect([...perFire.values()].every((n) => n === 1)).toBe(true);
+      for (const run of killedRuns) {
+        const row = rows.find((r) => r.jobId === run.jobId && r.time === run.time)!;
+        const rerun = Number(run.jobId.split('-')[1]) % 2 === 0;
+        if (rerun) {
+          // Taken over by a survivor and run again with the same scheduled time.
+          expect(row.status).toBe('executed');
+          expect(row.instanceId).not.toBe(dead.id);
+        } else {
+          expect(row.status).toBe('lost');
+        }
+      }
+      // Every fire time after the kill ran, once, on a survivor.
+      const after = rows.filter((r) => r.time > killedAt + 1000);
+      expect(after).toHaveLength(12 * [...new Set(after.map((r) => r.time))].length);
+      expect(after.filter((r) => !(r.status === 'executed' && r.instanceId !== dead.id))).toEqual([]);
+      // Each lost run was reported once, as a job_lost event, by whichever process noticed it.
+      const lostEvents = [...workers.flatMap((w) => w.lines), ...control.events].filter((l) => l.type === 'job_lost');
+      const reported = lostEvents.filter((l) => l.lostInstanceId === dead.id).map((l) => `${l.jobId}@${l.scheduledRunTime}`).sort();
+      expect(reported).toEqual(killedRuns.map((r) => `${r.jobId}@${r.time}`).sort());
+    }, 90_000);
+
+    if (name === 'postgres') {
+      it('starts a job added on one process within 100 ms of its time on another, despite a 10 s poll', async () => {
+        const prefix = uniquePrefix('cn');
+        db.dropTablesAfterAll(prefix);
+        const control = await controller(db, prefix);
+        controllers.push(control);
+        workers.push(startWorker(db, prefix, 'pg-n1', { pollInterval: 10_000 }), startWorker(db, prefix, 'pg-n2', { pollInterval: 10_000 }));
+        await Promise.all(workers.map((w) => w.ready()));
+        await sleep(500);
+        const at = Date.now() + 1500;
+        await control.scheduler.addJob({ id: 'notified', handler: 'work', args: [1], trigger: { type: 'date', runDate: new Date(at) } });
+        await until(async () => (await control.executions()).some((e) => e.jobId === 'notified' && e.status === 'executed'), 8_000, 'the job to run');
+        const [row] = (await control.executions()).filter((e) => e.jobId === 'notified');
+        expect(row.time).toBe(at);
+        expect(row.startedAt! - at).toBeLessThan(100);
+        expect(['pg-n1', 'pg-n2']).toContain(row.instanceId);
+      }, 30_000);
+    }
+  });
+}

@@ -1,0 +1,45 @@
+// One scheduler process of a cluster test: a real OS process on the built package, sharing the
+// test's database. It prints one JSON line per event the test cares about and stops on SIGTERM.
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { Scheduler, TypeOrmJobStore, schedulerEntityList } from '../../dist/index.js';
+
+const env = process.env;
+const options = JSON.parse(env.WORKER_DATASOURCE);
+const dataSource = new DataSource({ ...options, entities: schedulerEntityList(env.WORKER_PREFIX) });
+await dataSource.initialize();
+
+const scheduler = new Scheduler({
+  instanceId: env.WORKER_ID,
+  timezone: 'UTC',
+  pollInterval: Number(env.WORKER_POLL ?? 1000),
+  executors: undefined,
+  stores: {
+    default: new TypeOrmJobStore({
+      dataSource,
+      tablePrefix: env.WORKER_PREFIX,
+      heartbeatInterval: Number(env.WORKER_HEARTBEAT ?? 500),
+      instanceTimeout: Number(env.WORKER_TIMEOUT ?? 2000),
+    }),
+  },
+  logger: { log: () => {}, warn: () => {}, error: () => {} },
+});
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+scheduler.registry.register('work', async (ms) => {
+  await sleep(ms);
+  return process.pid;
+});
+const say = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
+scheduler.events$.subscribe((e) => {
+  if (e.type === 'job_lost' || e.type === 'jobstore_error') {
+    say({ type: e.type, jobId: e.jobId, scheduledRunTime: e.scheduledRunTime?.getTime(), lostInstanceId: e.lostInstanceId, error: e.error?.message });
+  }
+});
+await scheduler.start();
+say({ type: 'ready', instanceId: scheduler.instanceId });
+
+process.on('SIGTERM', async () => {
+  await scheduler.shutdown({ wait: true });
+  await dataSource.destroy();
+  process.exit(0);
+});
