@@ -71,6 +71,8 @@ export class Scheduler {
   private starting = false;
   private readonly retries = new Map<string, { at: number; delay: number }>();
   private readonly writes = new Set<Promise<void>>();
+  private readonly wakeWriteRetries = new Set<() => void>();
+  private giveUpWrites = false;
   private readonly host: RunHost;
 
   constructor(options: SchedulerOptions = {}) {
@@ -148,7 +150,13 @@ export class Scheduler {
       // Give aborted handlers a moment to settle and record; a handler ignoring its signal is left behind.
       await settlesWithin(drained, Math.min(1000, this.shutdownTimeout));
     }
+    if (!(await settlesWithin(Promise.allSettled([...this.writes]), this.shutdownTimeout))) {
+      this.logger.warn(`${this.writes.size} execution record(s) could not be written before shutdown`);
+    }
+    this.giveUpWrites = true;
+    for (const wake of [...this.wakeWriteRetries]) wake();
     await Promise.allSettled([...this.writes]);
+    this.giveUpWrites = false;
     for (const [alias, store] of this.stores) {
       await store.shutdown().catch((err) => this.storeError(alias, err));
     }
@@ -604,14 +612,37 @@ export class Scheduler {
     else submission.cancel(new ExecutorLookupError(job.executor, [...this.executors.keys()]).message);
   }
 
+  /**
+   * Records how a run ended, retrying with back-off while the store fails: a record left
+   * 'running' would count against maxInstances for as long as this process lives.
+   */
   private finish(store: string, executionId: string, outcome: Outcome): void {
-    const target = this.stores.get(store);
-    if (!target) return;
-    const write: Promise<void> = target
-      .finishExecution(executionId, outcome)
-      .catch((err) => this.storeError(store, err))
-      .finally(() => this.writes.delete(write));
+    const write: Promise<void> = this.finishWithRetry(store, executionId, outcome).finally(() => this.writes.delete(write));
     this.writes.add(write);
+  }
+
+  private async finishWithRetry(store: string, executionId: string, outcome: Outcome): Promise<void> {
+    for (let delay = RETRY_FIRST_MS; ; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
+      const target = this.stores.get(store);
+      if (!target) return;
+      try {
+        await target.finishExecution(executionId, outcome);
+        return;
+      } catch (err) {
+        this.storeError(store, err);
+      }
+      // Shutdown stops waiting after shutdownTimeout; the record is then resolved by the cluster's lost-run rules.
+      if (this.giveUpWrites) return;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.wakeWriteRetries.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, delay);
+        this.wakeWriteRetries.add(done);
+      });
+    }
   }
 
   private storeError(store: string, err: unknown): void {

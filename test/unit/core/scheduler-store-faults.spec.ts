@@ -1,0 +1,89 @@
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import type { JobStoreErrorEvent } from '../../../lib/core/events.js';
+import type { Outcome } from '../../../lib/core/job.js';
+import { MemoryJobStore } from '../../../lib/stores/memory.job-store.js';
+import type { PlanFunction } from '../../../lib/stores/job-store.js';
+import { T0, advance, makeScheduler, useFakeClock } from './scheduler-fixture.js';
+
+/** A memory store that can be switched off like a database going away. */
+class FlakyStore extends MemoryJobStore {
+  down = false;
+  override async claimDueJobs(now: Date, limit: number, plan: PlanFunction) {
+    if (this.down) throw new Error('connection refused');
+    return super.claimDueJobs(now, limit, plan);
+  }
+  override async getNextRunTime() {
+    if (this.down) throw new Error('connection refused');
+    return super.getNextRunTime();
+  }
+  override async finishExecution(id: string, outcome: Outcome) {
+    if (this.down) throw new Error('connection refused');
+    return super.finishExecution(id, outcome);
+  }
+}
+
+describe('Scheduler when its store fails', () => {
+  beforeEach(() => useFakeClock());
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('reports jobstore_error, backs off, and resumes by the misfire rules when the store returns', async () => {
+    const store = new FlakyStore();
+    const { scheduler, of } = makeScheduler({ stores: { default: store } });
+    const ran: number[] = [];
+    await scheduler.start();
+    await scheduler.addJob({
+      id: 'tick', coalesce: false, misfireGraceTime: 1500,
+      handler: (ctx: { scheduledRunTime: Date }) => void ran.push(ctx.scheduledRunTime.getTime() - T0.getTime()),
+      trigger: { type: 'interval', seconds: 1 },
+    });
+    await advance(1_100);
+    expect(ran).toEqual([1000]);
+    store.down = true;
+    await advance(8_000);
+    const errors = of('jobstore_error') as JobStoreErrorEvent[];
+    expect(errors.length).toBeGreaterThanOrEqual(3);
+    // Back-off: each retry waits longer than the one before (0.5 s, 1 s, 2 s, 4 s...).
+    const gaps = errors.slice(1).map((e, i) => e.timestamp.getTime() - errors[i].timestamp.getTime());
+    expect(gaps.every((gap, i) => i === 0 || gap > gaps[i - 1])).toBe(true);
+    expect(errors.length).toBeLessThan(8);
+    store.down = false;
+    await advance(10_000);
+    // Every fire time has one record: the old ones missed, the recent ones run, none twice.
+    const records = await scheduler.getExecutions({ jobId: 'tick', limit: 1000 });
+    const times = records.map((r) => r.scheduledRunTime.getTime() - T0.getTime()).sort((a, b) => a - b);
+    expect(new Set(times).size).toBe(times.length);
+    const last = Math.max(...times);
+    expect(times).toEqual(Array.from({ length: last / 1000 }, (_, k) => (k + 1) * 1000));
+    expect(records.some((r) => r.status === 'missed')).toBe(true);
+    expect(ran[ran.length - 1]).toBe(last);
+    await scheduler.shutdown();
+  });
+
+  it('retries the record of a finished run, so maxInstances is not held forever by a failed write', async () => {
+    const store = new FlakyStore();
+    const { scheduler } = makeScheduler({ stores: { default: store } });
+    let runs = 0;
+    await scheduler.start();
+    await scheduler.addJob({
+      id: 'slow', maxInstances: 1, misfireGraceTime: null,
+      handler: async () => {
+        runs++;
+        if (runs === 1) store.down = true; // the database goes away while the first run is busy
+        await new Promise((r) => setTimeout(r, 100));
+      },
+      trigger: { type: 'interval', seconds: 5 },
+    });
+    await advance(5_200);
+    expect(runs).toBe(1);
+    await advance(2_000);
+    store.down = false;
+    await advance(9_000);
+    const records = await scheduler.getExecutions({ jobId: 'slow' });
+    expect(records.find((r) => r.scheduledRunTime.getTime() === T0.getTime() + 5000)!.status).toBe('executed');
+    expect(runs).toBeGreaterThanOrEqual(3);
+    expect(records.filter((r) => r.status === 'max_instances')).toEqual([]);
+    await scheduler.shutdown();
+  });
+});
