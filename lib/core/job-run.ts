@@ -4,21 +4,32 @@ import type { ClaimedRun, JobHandlerFunction, JobSpec, Outcome } from './job.js'
 import type { JobContext } from '../interfaces/job-options.interface.js';
 import type { ExecutorTask } from '../executors/executor.js';
 
+/** A run in progress that shutdown may have to abort. */
+export interface AbortableRun {
+  abort(reason: unknown): void;
+}
+
 /** What a submission needs from the scheduler that runs it. */
 export interface RunHost {
   readonly instanceId: string;
   /** True once shutdown began: runs not yet started are given up. */
   readonly stopping: boolean;
+  /** Someone subscribed to events: only then are event objects worth building. */
+  readonly observed: boolean;
   resolveHandler(job: JobSpec): JobHandlerFunction | undefined;
   finish(store: string, executionId: string, outcome: Outcome): void;
   emit(event: SchedulerEvent): void;
-  /** Controllers of runs in progress, aborted when shutdown stops waiting. */
-  readonly active: Set<AbortController>;
+  /** Runs still waiting for their handler to settle, aborted when shutdown stops waiting. */
+  readonly active: Set<AbortableRun>;
 }
 
 /**
  * The runs of one job claimed together, run one after another in one instance (as APScheduler's
  * run_job does), so a backlog with maxInstances 1 is not dropped.
+ *
+ * A handler that returns a plain value completes synchronously: no promise, timer or
+ * AbortController is made for it, which is most of the cost of a fire when thousands are due at
+ * once. The signal is created when the handler first reads it.
  */
 export class Submission implements ExecutorTask {
   readonly jobId: string;
@@ -34,19 +45,24 @@ export class Submission implements ExecutorTask {
     this.jobId = job.id;
   }
 
-  async run(): Promise<void> {
-    for (let i = 0; i < this.runs.length; i++) {
-      if (this.host.stopping) {
-        this.giveUp(this.runs.slice(i), 'the scheduler shut down before the run started');
-        return;
-      }
-      await this.runOne(this.runs[i]);
-    }
-    this.onDone?.();
+  run(): Promise<void> | void {
+    return this.runFrom(0);
   }
 
   cancel(reason: string): void {
     this.giveUp(this.runs, reason);
+  }
+
+  private runFrom(first: number): Promise<void> | void {
+    for (let i = first; i < this.runs.length; i++) {
+      if (this.host.stopping) {
+        this.giveUp(this.runs.slice(i), 'the scheduler shut down before the run started');
+        return;
+      }
+      const pending = this.runOne(this.runs[i]);
+      if (pending) return pending.then(() => this.runFrom(i + 1));
+    }
+    this.onDone?.();
   }
 
   private giveUp(runs: ClaimedRun[], reason: string): void {
@@ -59,51 +75,67 @@ export class Submission implements ExecutorTask {
     }
   }
 
-  private async runOne(run: ClaimedRun): Promise<void> {
+  private runOne(run: ClaimedRun): Promise<void> | void {
     const { job, host } = this;
-    const startedAt = new Date();
+    const startedAt = Date.now();
     // A run that waited for an executor slot or for the runs before it may have become too late.
-    if (job.misfireGraceTime !== null && startedAt.getTime() - run.runTime.getTime() > job.misfireGraceTime) {
-      this.giveUp([run], `started ${startedAt.getTime() - run.runTime.getTime()} ms late, past misfireGraceTime`);
+    if (job.misfireGraceTime !== null && startedAt - run.runTime.getTime() > job.misfireGraceTime) {
+      this.giveUp([run], `started ${startedAt - run.runTime.getTime()} ms late, past misfireGraceTime`);
       return;
     }
-    const controller = new AbortController();
-    host.active.add(controller);
-    const ctx: JobContext = {
-      jobId: job.id, jobName: job.name, scheduledRunTime: run.runTime, signal: controller.signal, instanceId: host.instanceId,
-    };
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let returnValue: unknown;
-    let failure: Error | null = null;
+    const ctx = new RunContext(job, run.runTime, host.instanceId);
+    let result: unknown;
     try {
       const handler = host.resolveHandler(job);
       if (!handler) throw new HandlerNotFoundError(String(job.handler));
-      const result = Promise.resolve().then(() => handler(...job.args, ctx));
+      result = handler(...job.args, ctx);
+    } catch (err) {
+      this.complete(run, startedAt, undefined, toError(err));
+      return;
+    }
+    if (!isThenable(result)) {
+      this.complete(run, startedAt, result, null);
+      return;
+    }
+    return this.settle(run, ctx, startedAt, result);
+  }
+
+  private async settle(run: ClaimedRun, ctx: RunContext, startedAt: number, result: PromiseLike<unknown>): Promise<void> {
+    const { job, host } = this;
+    host.active.add(ctx);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      let value: unknown;
       if (job.timeout === null) {
-        returnValue = await result;
+        value = await result;
       } else {
         const timeout = job.timeout;
-        returnValue = await Promise.race([
+        value = await Promise.race([
           result,
           new Promise<never>((_, reject) => {
             timer = setTimeout(() => {
               const error = new JobTimeoutError(job.id, timeout);
-              controller.abort(error);
+              ctx.abort(error);
               reject(error);
             }, timeout);
           }),
         ]);
       }
+      this.complete(run, startedAt, value, null);
     } catch (err) {
-      failure = toError(err);
+      this.complete(run, startedAt, undefined, toError(err));
     } finally {
       if (timer) clearTimeout(timer);
-      host.active.delete(controller);
+      host.active.delete(ctx);
     }
+  }
+
+  private complete(run: ClaimedRun, startedAtMs: number, returnValue: unknown, failure: Error | null): void {
+    const startedAt = new Date(startedAtMs);
     const finishedAt = new Date();
-    const durationMs = finishedAt.getTime() - startedAt.getTime();
+    const durationMs = finishedAt.getTime() - startedAtMs;
     const traceback = failure ? failure.stack ?? String(failure) : null;
-    host.finish(this.store, run.executionId, {
+    this.host.finish(this.store, run.executionId, {
       status: failure ? 'error' : 'executed',
       startedAt,
       finishedAt,
@@ -111,8 +143,9 @@ export class Submission implements ExecutorTask {
       error: failure ? `${failure.name}: ${failure.message}` : null,
       traceback,
     });
+    if (!this.host.observed) return;
     const timing = { scheduledRunTime: run.runTime, startedAt, finishedAt, durationMs };
-    host.emit(
+    this.host.emit(
       failure
         ? this.event<JobErrorEvent>('job_error', { ...timing, error: failure, traceback: traceback! })
         : this.event<JobExecutedEvent>('job_executed', { ...timing, returnValue }),
@@ -126,10 +159,41 @@ export class Submission implements ExecutorTask {
   }
 }
 
+/** The handler's ctx. Its AbortController is made on first use of `signal`, or to abort. */
+class RunContext implements JobContext, AbortableRun {
+  readonly jobId: string;
+  readonly jobName: string;
+  private controller: AbortController | undefined;
+
+  constructor(
+    job: JobSpec,
+    readonly scheduledRunTime: Date,
+    readonly instanceId: string,
+  ) {
+    this.jobId = job.id;
+    this.jobName = job.name;
+  }
+
+  get signal(): AbortSignal {
+    return (this.controller ??= new AbortController()).signal;
+  }
+
+  abort(reason: unknown): void {
+    (this.controller ??= new AbortController()).abort(reason);
+  }
+
+  toJSON(): object {
+    return { jobId: this.jobId, jobName: this.jobName, scheduledRunTime: this.scheduledRunTime, instanceId: this.instanceId };
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
 export function toError(value: unknown): Error {
   if (value instanceof Error) return value;
-  const error = new Error(typeof value === 'string' ? value : `Non-error thrown: ${safeString(value)}`);
-  return error;
+  return new Error(typeof value === 'string' ? value : `Non-error thrown: ${safeString(value)}`);
 }
 
 function safeString(value: unknown): string {

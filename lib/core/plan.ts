@@ -5,6 +5,10 @@ import type { Trigger } from '../triggers/trigger.js';
 /** At most this many fire times are walked for one claim; a longer backlog skips ahead to `now`. */
 export const MAX_BACKLOG = 1000;
 
+/** Shared by plans that have nothing of a kind: most plans are one run and nothing else. */
+const NONE: Date[] = Object.freeze([]) as unknown as Date[];
+const NO_FAILURES: Plan['failed'] = Object.freeze([]) as unknown as Plan['failed'];
+
 export interface PlanInput {
   job: JobSpec;
   trigger: Trigger;
@@ -41,10 +45,14 @@ export function planRuns({ job, trigger, running, now, handlerExists }: PlanInpu
   if (job.coalesce && due.length > 1) due = due.slice(-1);
 
   const grace = job.misfireGraceTime;
-  const missed = grace === null ? [] : due.filter((t) => nowMs - t.getTime() > grace);
-  let runnable = grace === null ? due : due.filter((t) => nowMs - t.getTime() <= grace);
+  let missed: Date[] = NONE;
+  let runnable = due;
+  if (grace !== null && due.some((t) => nowMs - t.getTime() > grace)) {
+    missed = due.filter((t) => nowMs - t.getTime() > grace);
+    runnable = due.filter((t) => nowMs - t.getTime() <= grace);
+  }
 
-  const plan: Plan = { runTimes: [], missed, maxInstances: [], failed: [], nextRunTime: next, remove: false };
+  const plan: Plan = { runTimes: NONE, missed, maxInstances: NONE, failed: NO_FAILURES, nextRunTime: next, remove: false };
   if (runnable.length > 0 && !handlerExists) {
     const error = new HandlerNotFoundError(String(job.handler));
     plan.failed = runnable.map((runTime) => ({ runTime, error }));

@@ -19,7 +19,7 @@ import {
 } from './events.js';
 import { HandlerRegistry } from './handler-registry.js';
 import { Job, type Claim, type ExecutionQuery, type JobExecution, type JobHandlerFunction, type JobSpec, type Outcome } from './job.js';
-import { Submission, toError, type RunHost } from './job-run.js';
+import { Submission, toError, type AbortableRun, type RunHost } from './job-run.js';
 import { prepareChanges, prepareJob, type PreparedJob } from './job-preparation.js';
 import { planRuns } from './plan.js';
 import {
@@ -64,6 +64,7 @@ export class Scheduler {
   private readonly shutdownTimeout: number;
   private readonly batchSize: number;
   private pending: PendingJob[] = [];
+  private readonly pendingById = new Map<string, PendingJob>();
   private current: SchedulerState = 'stopped';
   private pass: Promise<void> | null = null;
   private passQueued = false;
@@ -103,7 +104,10 @@ export class Scheduler {
       get stopping() {
         return scheduler.current === 'stopped';
       },
-      active: new Set<AbortController>(),
+      get observed() {
+        return scheduler.subject.observed;
+      },
+      active: new Set<AbortableRun>(),
       resolveHandler: (job) => (typeof job.handler === 'function' ? job.handler : this.registry.get(job.handler)),
       finish: (store, executionId, outcome) => this.finish(store, executionId, outcome),
       emit: (event) => this.emit(event),
@@ -127,6 +131,7 @@ export class Scheduler {
       for (const executor of this.executors.values()) executor.start();
       const pending = this.pending;
       this.pending = [];
+      this.pendingById.clear();
       for (const job of pending) await this.addToStore(job, new Date());
     } catch (err) {
       this.current = 'stopped';
@@ -146,7 +151,7 @@ export class Scheduler {
     await this.pass;
     const drained = Promise.all([...this.executors.values()].map((e) => e.shutdown()));
     if (opts.wait === false || !(await settlesWithin(drained, this.shutdownTimeout))) {
-      for (const controller of this.host.active) controller.abort(new SchedulerError('the scheduler shut down'));
+      for (const run of this.host.active) run.abort(new SchedulerError('the scheduler shut down'));
       // Give aborted handlers a moment to settle and record; a handler ignoring its signal is left behind.
       await settlesWithin(drained, Math.min(1000, this.shutdownTimeout));
     }
@@ -291,9 +296,9 @@ export class Scheduler {
   }
 
   async removeJob(id: string, store?: string): Promise<void> {
-    const at = this.pending.findIndex((p) => p.job.id === id && (store === undefined || p.store === store));
-    if (at >= 0) {
-      this.pending.splice(at, 1);
+    const pending = this.findPending(id, store);
+    if (pending) {
+      this.dropPending(pending);
       return;
     }
     const found = await this.lookup(id, store);
@@ -306,6 +311,7 @@ export class Scheduler {
   async removeAllJobs(store?: string): Promise<void> {
     if (store !== undefined) this.storeOf(store);
     this.pending = this.pending.filter((p) => store !== undefined && p.store !== store);
+    for (const [key, entry] of this.pendingById) if (store === undefined || entry.store === store) this.pendingById.delete(key);
     if (this.current !== 'stopped') {
       for (const [alias, s] of this.stores) {
         if (store !== undefined && alias !== store) continue;
@@ -359,10 +365,12 @@ export class Scheduler {
     }
     void store;
     if (this.current === 'stopped') {
-      const at = this.pending.findIndex((p) => p.job.id === prepared.job.id && p.store === alias);
-      if (at >= 0 && !prepared.replaceExisting && !upsert) throw new ConflictingIdError(prepared.job.id);
-      if (at >= 0) this.pending.splice(at, 1);
-      this.pending.push({ ...prepared, store: alias });
+      const existing = this.findPending(prepared.job.id, alias);
+      if (existing && !prepared.replaceExisting && !upsert) throw new ConflictingIdError(prepared.job.id);
+      if (existing) this.dropPending(existing);
+      const entry = { ...prepared, store: alias };
+      this.pending.push(entry);
+      this.pendingById.set(pendingKey(prepared.job.id, alias), entry);
       return this.snapshot(prepared.job, alias, true);
     }
     const job = await this.addToStore({ ...prepared, store: alias }, new Date());
@@ -440,7 +448,18 @@ export class Scheduler {
   }
 
   private findPending(id: string, store?: string): PendingJob | undefined {
-    return this.pending.find((p) => p.job.id === id && (store === undefined || p.store === store));
+    if (this.pending.length === 0) return undefined;
+    if (store !== undefined) return this.pendingById.get(pendingKey(id, store));
+    for (const alias of this.stores.keys()) {
+      const found = this.pendingById.get(pendingKey(id, alias));
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  private dropPending(entry: PendingJob): void {
+    this.pending.splice(this.pending.indexOf(entry), 1);
+    this.pendingById.delete(pendingKey(entry.job.id, entry.store));
   }
 
   private async lookup(id: string, store?: string): Promise<{ job: JobSpec; store: string } | null> {
@@ -607,7 +626,9 @@ export class Scheduler {
     const onDone = removeAfterRuns ? () => this.removeFinished(store, job.id) : undefined;
     const submission = new Submission(this.host, store, job, runs, onDone);
     const executor = this.executors.get(job.executor);
-    this.emit(this.event<JobSubmittedEvent>('job_submitted', { jobId: job.id, store, scheduledRunTimes: runs.map((r) => r.runTime) }));
+    if (this.subject.observed) {
+      this.emit(this.event<JobSubmittedEvent>('job_submitted', { jobId: job.id, store, scheduledRunTimes: runs.map((r) => r.runTime) }));
+    }
     if (executor) executor.submit(submission);
     else submission.cancel(new ExecutorLookupError(job.executor, [...this.executors.keys()]).message);
   }
@@ -678,6 +699,10 @@ export class Scheduler {
       this.logger.error(`Emitting '${event.type}' failed: ${toError(err).message}`);
     }
   }
+}
+
+function pendingKey(id: string, store: string): string {
+  return `${store}\u0000${id}`;
 }
 
 /** For an upserted job whose trigger did not change: the stored schedule to keep. */

@@ -8,15 +8,17 @@ export interface AsyncExecutorOptions {
 
 /**
  * Runs submissions on the event loop, at most `maxConcurrency` at a time. Suits I/O-bound
- * handlers; CPU-bound work blocks the loop whatever the executor.
+ * handlers; CPU-bound work blocks the loop whatever the executor. A submission that completes
+ * synchronously frees its slot at once, so a burst of quick jobs runs in one pass of the queue.
  * @publicApi
  */
 export class AsyncExecutor implements Executor {
   readonly maxConcurrency: number;
   private active = 0;
-  private readonly waiting: ExecutorTask[] = [];
+  private waiting: ExecutorTask[] = [];
   private head = 0;
   private stopped = false;
+  private draining = false;
   private idle: (() => void) | null = null;
 
   constructor(options: AsyncExecutorOptions = {}) {
@@ -42,41 +44,55 @@ export class AsyncExecutor implements Executor {
   submit(task: ExecutorTask): void {
     if (this.stopped) {
       task.cancel('the executor is shut down');
-    } else if (this.active < this.maxConcurrency) {
-      this.launch(task);
-    } else {
-      this.waiting.push(task);
+      return;
     }
+    this.waiting.push(task);
+    this.drain();
   }
 
   async shutdown(): Promise<void> {
     this.stopped = true;
-    for (const task of this.waiting.splice(this.head)) task.cancel('the scheduler shut down before the run started');
-    this.waiting.length = 0;
+    for (const task of this.waiting.slice(this.head)) task.cancel('the scheduler shut down before the run started');
+    this.waiting = [];
     this.head = 0;
     if (this.active > 0) await new Promise<void>((resolve) => (this.idle = resolve));
   }
 
-  private launch(task: ExecutorTask): void {
-    this.active++;
-    task.run().then(
-      () => this.settle(),
-      () => this.settle(),
-    );
-  }
-
-  private settle(): void {
-    this.active--;
-    if (!this.stopped && this.head < this.waiting.length) {
-      const next = this.waiting[this.head];
-      this.waiting[this.head++] = undefined as unknown as ExecutorTask;
-      // Compact now and then so a long-lived queue does not keep every task ever submitted.
-      if (this.head > 1024 && this.head * 2 > this.waiting.length) {
-        this.waiting.splice(0, this.head);
+  /** Starts queued tasks while there are free slots; a loop, not recursion, so a long burst cannot overflow the stack. */
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (!this.stopped && this.active < this.maxConcurrency && this.head < this.waiting.length) {
+        const task = this.waiting[this.head];
+        this.waiting[this.head++] = undefined as unknown as ExecutorTask;
+        this.active++;
+        let pending: Promise<void> | void;
+        try {
+          pending = task.run();
+        } catch {
+          pending = undefined;
+        }
+        if (pending) pending.then(() => this.release(), () => this.release());
+        else this.active--;
+      }
+      if (this.head === this.waiting.length) {
+        this.waiting = [];
         this.head = 0;
       }
-      this.launch(next);
-    } else if (this.active === 0 && this.idle) {
+    } finally {
+      this.draining = false;
+    }
+    this.notifyIdle();
+  }
+
+  private release(): void {
+    this.active--;
+    this.drain();
+  }
+
+  private notifyIdle(): void {
+    if (this.active === 0 && this.idle) {
       this.idle();
       this.idle = null;
     }

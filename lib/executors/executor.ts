@@ -1,8 +1,8 @@
 /** One submission: the runs of one job claimed together, run one after another. */
 export interface ExecutorTask {
   readonly jobId: string;
-  /** Runs the submission; never rejects. */
-  run(): Promise<void>;
+  /** Runs the submission; never throws or rejects. Returns nothing when it completed synchronously. */
+  run(): Promise<void> | void;
   /** Called instead of run() when the executor drops the task unstarted (shutdown). */
   cancel(reason: string): void;
 }

@@ -1,7 +1,12 @@
 import type { ExecutionQuery, ExecutionStatus, JobExecution, Outcome } from '../core/job.js';
 
+/** The runs of one submission still running; the submission counts until the last one ends. */
+interface Batch {
+  running: number;
+}
+
 interface Entry extends JobExecution {
-  batchId: string;
+  batch: Batch | null;
 }
 
 /**
@@ -10,12 +15,21 @@ interface Entry extends JobExecution {
  */
 export class ExecutionLog {
   private readonly entries = new Map<string, Entry>();
-  private readonly byRunTime = new Map<string, string>();
-  /** jobId -> batchId -> runs of that batch still running. */
-  private readonly runningBatches = new Map<string, Map<string, number>>();
+  /** jobId -> the scheduled times that have a record: at most one record per (job, time). */
+  private readonly times = new Map<string, Set<number>>();
+  /** jobId -> submissions with a run still running. */
+  private readonly runningSubmissions = new Map<string, number>();
+  /** Finished records, oldest first: what eviction may drop, without walking past running ones. */
+  private finished: string[] = [];
+  private finishedHead = 0;
   private sequence = 0;
 
   constructor(private readonly maxRecords: number) {}
+
+  /** A batch for the runs of one submission, to pass to insert. */
+  newBatch(): Batch {
+    return { running: 0 };
+  }
 
   /** Records one run time; returns its id, or null when (jobId, runTime) already has a record. */
   insert(
@@ -23,12 +37,16 @@ export class ExecutionLog {
     runTime: Date,
     status: ExecutionStatus,
     instanceId: string,
-    batchId: string | null,
+    batch: Batch | null,
     error?: Error,
   ): string | null {
-    const key = `${jobId}\u0000${runTime.getTime()}`;
-    if (this.byRunTime.has(key)) return null;
-    const id = `${Date.now().toString(36)}-${(++this.sequence).toString(36)}`;
+    let times = this.times.get(jobId);
+    if (times === undefined) this.times.set(jobId, (times = new Set()));
+    const time = runTime.getTime();
+    if (times.has(time)) return null;
+    times.add(time);
+    const id = `m${++this.sequence}`;
+    const running = status === 'running';
     const entry: Entry = {
       id,
       jobId,
@@ -36,15 +54,19 @@ export class ExecutionLog {
       status,
       instanceId,
       startedAt: null,
-      finishedAt: status === 'running' ? null : new Date(),
+      finishedAt: running ? null : new Date(),
       durationMs: null,
       error: error ? `${error.name}: ${error.message}` : null,
       traceback: error?.stack ?? null,
-      batchId: batchId ?? id,
+      batch: null,
     };
     this.entries.set(id, entry);
-    this.byRunTime.set(key, id);
-    if (status === 'running') this.countRun(jobId, entry.batchId, +1);
+    if (running) {
+      entry.batch = batch ?? this.newBatch();
+      if (entry.batch.running++ === 0) this.runningSubmissions.set(jobId, (this.runningSubmissions.get(jobId) ?? 0) + 1);
+    } else {
+      this.finished.push(id);
+    }
     this.evict();
     return id;
   }
@@ -52,14 +74,23 @@ export class ExecutionLog {
   finish(id: string, outcome: Outcome): boolean {
     const entry = this.entries.get(id);
     if (!entry) return false;
-    if (entry.status === 'running') this.countRun(entry.jobId, entry.batchId, -1);
-    Object.assign(entry, outcome);
+    if (entry.status === 'running') {
+      this.release(entry);
+      this.finished.push(id);
+    }
+    entry.status = outcome.status;
+    entry.startedAt = outcome.startedAt;
+    entry.finishedAt = outcome.finishedAt;
+    entry.durationMs = outcome.durationMs;
+    entry.error = outcome.error;
+    entry.traceback = outcome.traceback;
+    this.evict();
     return true;
   }
 
   /** Submissions of the job that have a run not yet finished. */
-  runningSubmissions(jobId: string): number {
-    return this.runningBatches.get(jobId)?.size ?? 0;
+  runningCount(jobId: string): number {
+    return this.runningSubmissions.get(jobId) ?? 0;
   }
 
   query({ jobId, status, since, limit = 100, offset = 0 }: ExecutionQuery): JobExecution[] {
@@ -86,29 +117,37 @@ export class ExecutionLog {
     return deleted;
   }
 
+  private release(entry: Entry): void {
+    const batch = entry.batch!;
+    entry.batch = null;
+    if (--batch.running > 0) return;
+    const left = (this.runningSubmissions.get(entry.jobId) ?? 1) - 1;
+    if (left > 0) this.runningSubmissions.set(entry.jobId, left);
+    else this.runningSubmissions.delete(entry.jobId);
+  }
+
   private evict(): void {
-    if (this.entries.size <= this.maxRecords) return;
-    for (const entry of this.entries.values()) {
-      if (this.entries.size <= this.maxRecords) return;
-      if (entry.status !== 'running') this.drop(entry);
+    while (this.entries.size > this.maxRecords && this.finishedHead < this.finished.length) {
+      const entry = this.entries.get(this.finished[this.finishedHead++]);
+      if (entry) this.drop(entry);
+    }
+    // Compact the queue now and then instead of shifting it on every eviction.
+    if (this.finishedHead > 4096 && this.finishedHead * 2 > this.finished.length) {
+      this.finished = this.finished.slice(this.finishedHead);
+      this.finishedHead = 0;
     }
   }
 
   private drop(entry: Entry): void {
     this.entries.delete(entry.id);
-    this.byRunTime.delete(`${entry.jobId}\u0000${entry.scheduledRunTime.getTime()}`);
-  }
-
-  private countRun(jobId: string, batchId: string, delta: number): void {
-    let batches = this.runningBatches.get(jobId);
-    if (!batches) this.runningBatches.set(jobId, (batches = new Map()));
-    const left = (batches.get(batchId) ?? 0) + delta;
-    if (left > 0) batches.set(batchId, left);
-    else batches.delete(batchId);
-    if (batches.size === 0) this.runningBatches.delete(jobId);
+    const times = this.times.get(entry.jobId);
+    if (times) {
+      times.delete(entry.scheduledRunTime.getTime());
+      if (times.size === 0) this.times.delete(entry.jobId);
+    }
   }
 }
 
-function toExecution({ batchId: _batch, ...execution }: Entry): JobExecution {
+function toExecution({ batch: _batch, ...execution }: Entry): JobExecution {
   return { ...execution };
 }

@@ -1,93 +1,98 @@
+interface Entry {
+  readonly id: string;
+  time: number;
+  /** Where the entry sits in the heap array, so moving it needs no lookup per swap. */
+  at: number;
+}
+
 /**
  * A binary min-heap of job ids by due time that also knows where each id sits, so a job can be
  * rescheduled or removed in O(log n) instead of a scan.
  */
 export class JobHeap {
-  private readonly ids: string[] = [];
-  private readonly times: number[] = [];
-  private readonly position = new Map<string, number>();
+  private readonly heap: Entry[] = [];
+  private readonly entries = new Map<string, Entry>();
 
   get size(): number {
-    return this.ids.length;
+    return this.heap.length;
   }
 
   peekTime(): number | undefined {
-    return this.times[0];
+    return this.heap[0]?.time;
   }
 
   peekId(): string | undefined {
-    return this.ids[0];
+    return this.heap[0]?.id;
   }
 
   has(id: string): boolean {
-    return this.position.has(id);
+    return this.entries.has(id);
   }
 
   /** Inserts or moves `id` to `time`. */
   set(id: string, time: number): void {
-    const at = this.position.get(id);
-    if (at === undefined) {
-      this.ids.push(id);
-      this.times.push(time);
-      this.position.set(id, this.ids.length - 1);
-      this.up(this.ids.length - 1);
+    const entry = this.entries.get(id);
+    if (entry === undefined) {
+      const added: Entry = { id, time, at: this.heap.length };
+      this.heap.push(added);
+      this.entries.set(id, added);
+      this.up(added.at);
     } else {
-      const old = this.times[at];
-      this.times[at] = time;
-      if (time < old) this.up(at);
-      else this.down(at);
+      const old = entry.time;
+      entry.time = time;
+      if (time < old) this.up(entry.at);
+      else this.down(entry.at);
     }
   }
 
   delete(id: string): boolean {
-    const at = this.position.get(id);
-    if (at === undefined) return false;
-    const last = this.ids.length - 1;
-    this.swap(at, last);
-    this.ids.pop();
-    this.times.pop();
-    this.position.delete(id);
-    if (at < this.ids.length) {
-      this.up(at);
-      this.down(at);
+    const entry = this.entries.get(id);
+    if (entry === undefined) return false;
+    this.entries.delete(id);
+    const last = this.heap.pop()!;
+    if (last !== entry) {
+      this.heap[entry.at] = last;
+      last.at = entry.at;
+      this.up(last.at);
+      this.down(last.at);
     }
     return true;
   }
 
   clear(): void {
-    this.ids.length = 0;
-    this.times.length = 0;
-    this.position.clear();
+    this.heap.length = 0;
+    this.entries.clear();
   }
 
   private up(i: number): void {
+    const heap = this.heap;
+    const entry = heap[i];
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (this.times[parent] <= this.times[i]) break;
-      this.swap(i, parent);
+      if (heap[parent].time <= entry.time) break;
+      heap[i] = heap[parent];
+      heap[i].at = i;
       i = parent;
     }
+    heap[i] = entry;
+    entry.at = i;
   }
 
   private down(i: number): void {
-    const n = this.ids.length;
+    const heap = this.heap;
+    const n = heap.length;
+    const entry = heap[i];
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let least = i;
-      if (l < n && this.times[l] < this.times[least]) least = l;
-      if (r < n && this.times[r] < this.times[least]) least = r;
-      if (least === i) return;
-      this.swap(i, least);
-      i = least;
+      const child = r < n && heap[r].time < heap[l].time ? r : l;
+      if (heap[child].time >= entry.time) break;
+      heap[i] = heap[child];
+      heap[i].at = i;
+      i = child;
     }
-  }
-
-  private swap(a: number, b: number): void {
-    if (a === b) return;
-    [this.ids[a], this.ids[b]] = [this.ids[b], this.ids[a]];
-    [this.times[a], this.times[b]] = [this.times[b], this.times[a]];
-    this.position.set(this.ids[a], a);
-    this.position.set(this.ids[b], b);
+    heap[i] = entry;
+    entry.at = i;
   }
 }

@@ -75,7 +75,7 @@ export class MemoryJobStore implements JobStore {
       const time = this.heap.peekTime();
       if (time === undefined || time > nowMs) break;
       const job = this.jobs.get(this.heap.peekId()!)!;
-      const decision = plan(job, this.log.runningSubmissions(job.id), now);
+      const decision = plan(job, this.log.runningCount(job.id), now);
       const updated: JobSpec = { ...job, nextRunTime: decision.nextRunTime };
       if (decision.remove) {
         this.jobs.delete(job.id);
@@ -116,12 +116,10 @@ export class MemoryJobStore implements JobStore {
 
   private record(jobId: string, decision: Claim['plan']): ClaimedRun[] {
     const runs: ClaimedRun[] = [];
-    let batchId: string | null = null;
+    const batch = decision.runTimes.length > 0 ? this.log.newBatch() : null;
     for (const runTime of decision.runTimes) {
-      const executionId = this.log.insert(jobId, runTime, 'running', this.instanceId, batchId);
-      if (executionId === null) continue;
-      batchId ??= executionId;
-      runs.push({ executionId, runTime });
+      const executionId = this.log.insert(jobId, runTime, 'running', this.instanceId, batch);
+      if (executionId !== null) runs.push({ executionId, runTime });
     }
     for (const runTime of decision.missed) this.log.insert(jobId, runTime, 'missed', this.instanceId, null);
     for (const runTime of decision.maxInstances) this.log.insert(jobId, runTime, 'max_instances', this.instanceId, null);

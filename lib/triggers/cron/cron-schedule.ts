@@ -13,9 +13,27 @@ export interface ValueSet {
   readonly all: boolean;
 }
 
+/**
+ * Compiled sets are immutable, and 100,000 jobs use a few hundred distinct ones: sharing them
+ * keeps a cron job's memory to its own few fields (bounded, so odd inputs cannot grow it forever).
+ */
+const INTERN_LIMIT = 50_000;
+const internedSets = new Map<string, ValueSet>();
+const internedRules = new Map<string, DayRule>();
+
 export function valueSet(min: number, max: number, values: Iterable<number>): ValueSet {
   const allowed = new Uint8Array(max - min + 1);
   for (const v of values) allowed[v - min] = 1;
+  let key = `${min}-${max}:`;
+  for (let i = 0; i < allowed.length; i++) if (allowed[i]) key += `${i},`;
+  const known = internedSets.get(key);
+  if (known) return known;
+  const made = buildValueSet(min, max, allowed);
+  if (internedSets.size < INTERN_LIMIT) internedSets.set(key, made);
+  return made;
+}
+
+function buildValueSet(min: number, max: number, allowed: Uint8Array): ValueSet {
   const next = new Int16Array(max - min + 2);
   next[max - min + 1] = -1;
   let upcoming = -1;
@@ -50,6 +68,18 @@ export interface DayRule {
 }
 
 export function dayRule(parts: Partial<Omit<DayRule, 'byFirstWeekday'>>): DayRule {
+  const key = [
+    parts.restricted ?? true, parts.days ?? 0, parts.lastDay ?? false, parts.weekdays ?? 0, parts.lastWeekdays ?? 0,
+    (parts.nthWeekdays ?? []).map(([n, w]) => `${n}#${w}`).join(';'),
+  ].join('|');
+  const known = internedRules.get(key);
+  if (known) return known;
+  const made = buildDayRule(parts);
+  if (internedRules.size < INTERN_LIMIT) internedRules.set(key, made);
+  return made;
+}
+
+function buildDayRule(parts: Partial<Omit<DayRule, 'byFirstWeekday'>>): DayRule {
   const weekdays = parts.weekdays ?? 0;
   const byFirstWeekday = new Int32Array(7);
   for (let first = 0; first < 7; first++) {

@@ -12,7 +12,21 @@ const ALLOWED =
  * combine with cron's OR rule, decided the way cron-parser decides it ('*' and '?' leave a
  * field unrestricted).
  */
+/** Compiled schedules by expression: parsing is most of the cost of adding a cron job, and apps repeat expressions. */
+const compiled = new Map<string, CronSchedule>();
+const COMPILED_LIMIT = 10_000;
+
 export function compileCrontab(expression: string): CronSchedule {
+  let schedule = compiled.get(expression);
+  if (!schedule) {
+    schedule = compileUncached(expression);
+    if (compiled.size >= COMPILED_LIMIT) compiled.delete(compiled.keys().next().value!);
+    compiled.set(expression, schedule);
+  }
+  return schedule;
+}
+
+function compileUncached(expression: string): CronSchedule {
   const fail = (): never => {
     throw new InvalidTriggerError('expression', expression, ALLOWED);
   };
@@ -65,7 +79,8 @@ export function compileCrontab(expression: string): CronSchedule {
 
 let everyYear: ReturnType<typeof valueSet> | undefined;
 function allYears(): ReturnType<typeof valueSet> {
+  if (everyYear) return everyYear;
   const years: number[] = [];
   for (let y = YEAR_MIN; y <= YEAR_MAX; y++) years.push(y);
-  return (everyYear ??= valueSet(YEAR_MIN, YEAR_MAX, years));
+  return (everyYear = valueSet(YEAR_MIN, YEAR_MAX, years));
 }
