@@ -2,15 +2,19 @@ import type { DataSource } from 'typeorm';
 import type { StoreContext } from '../job-store.js';
 
 interface PgClient {
+  connect(): Promise<unknown>;
   query(sql: string, params?: unknown[]): Promise<unknown>;
   on(event: 'notification', listener: (message: { channel: string; payload?: string }) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   removeAllListeners(event?: string): unknown;
-  release(error?: Error | boolean): void;
+  end(): Promise<void>;
+  connection?: { stream?: { unref?(): void } };
 }
 
-interface PgPool {
-  connect(): Promise<PgClient>;
+/** The parts of TypeORM's PostgresDriver used to open a connection like the pool's. */
+interface PgDriver {
+  postgres?: { Client: new (config: unknown) => PgClient };
+  master?: { options?: unknown };
 }
 
 const RECONNECT_FIRST_MS = 500;
@@ -19,7 +23,9 @@ const RECONNECT_MAX_MS = 30_000;
 /**
  * PostgreSQL LISTEN/NOTIFY between the processes sharing the tables: a change to a job on one
  * process wakes the others at once, so a new job's first run does not wait for their next poll.
- * Holds one connection of the DataSource's pool while the store runs.
+ * LISTEN needs a connection of its own for as long as the store runs. It is opened with the
+ * pool's settings but outside the pool, so it takes no slot from the application and never makes
+ * DataSource.destroy() wait; its socket does not keep the process alive.
  */
 export class PostgresNotifier {
   private client: PgClient | null = null;
@@ -27,6 +33,7 @@ export class PostgresNotifier {
   private notifyQueued = false;
   private reconnect: NodeJS.Timeout | undefined;
   private delay = RECONNECT_FIRST_MS;
+  private readonly dead = new WeakSet<PgClient>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -46,9 +53,9 @@ export class PostgresNotifier {
     this.client = null;
     if (client) {
       client.removeAllListeners('notification');
-      await client.query(`UNLISTEN ${this.quoted}`).catch(() => undefined);
       client.removeAllListeners('error');
-      client.release();
+      client.on('error', () => undefined);
+      await client.end().catch(() => undefined);
     }
   }
 
@@ -68,13 +75,22 @@ export class PostgresNotifier {
   }
 
   private async listen(): Promise<void> {
-    const pool = (this.dataSource.driver as unknown as { master?: PgPool }).master;
-    if (!pool || typeof pool.connect !== 'function') return;
-    const client = await pool.connect();
+    const driver = this.dataSource.driver as unknown as PgDriver;
+    const Client = driver.postgres?.Client;
+    const config = driver.master?.options;
+    if (!Client || !config) return;
+    const client = new Client(config);
+    client.on('error', (error) => this.connectionLost(client, error));
+    try {
+      await client.connect();
+    } catch (error) {
+      this.connectionLost(client, error as Error);
+      return;
+    }
+    client.connection?.stream?.unref?.();
     client.on('notification', (message) => {
       if (message.channel === this.channel && message.payload !== this.ctx.instanceId) this.ctx.wakeUp();
     });
-    client.on('error', (error) => this.connectionLost(client, error));
     try {
       await client.query(`LISTEN ${this.quoted}`);
     } catch (error) {
@@ -85,15 +101,14 @@ export class PostgresNotifier {
     this.delay = RECONNECT_FIRST_MS;
   }
 
-  private connectionLost(client: PgClient, error: Error): void {
+  private connectionLost(client: PgClient, _error: Error): void {
+    // An error event and a failing query can both report the same death: reconnect once.
+    if (this.dead.has(client)) return;
+    this.dead.add(client);
     client.removeAllListeners('notification');
     client.removeAllListeners('error');
     client.on('error', () => undefined);
-    try {
-      client.release(error);
-    } catch {
-      // already released
-    }
+    client.end().catch(() => undefined);
     if (this.client === client) this.client = null;
     this.scheduleReconnect();
   }
