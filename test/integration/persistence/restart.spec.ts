@@ -143,6 +143,7 @@ for (const name of DATABASES) {
       db.dropTablesAfterAll(prefix);
       let run = await boot(db, prefix, [jobsClass(1)]);
       await close(run);
+      const closedAt = Date.now();
       await sleep(2500);
       run = await boot(db, prefix, [jobsClass(60)]);
       await sleep(200);
@@ -150,8 +151,10 @@ for (const name of DATABASES) {
       expect(job!.trigger).toMatchObject({ type: 'interval', seconds: 60 });
       expect(job!.nextRunTime!.getTime() % 60_000).toBe(0);
       expect(job!.nextRunTime!.getTime()).toBeGreaterThan(Date.now());
-      // New trigger, new schedule: the old one's missed fire times are not replayed.
-      expect(await run.scheduler.getExecutions({ jobId: 'caught-up' })).toEqual([]);
+      // New trigger, new schedule: the old one's fire times while it was down are not replayed.
+      // (A run the first boot claimed just before closing may be recorded; nothing after the close.)
+      const replayed = (await run.scheduler.getExecutions({ jobId: 'caught-up' })).filter((r) => r.scheduledRunTime.getTime() > closedAt);
+      expect(replayed).toEqual([]);
       await close(run);
     });
 
