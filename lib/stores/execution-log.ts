@@ -78,12 +78,7 @@ export class ExecutionLog {
       this.release(entry);
       this.finished.push(id);
     }
-    entry.status = outcome.status;
-    entry.startedAt = outcome.startedAt;
-    entry.finishedAt = outcome.finishedAt;
-    entry.durationMs = outcome.durationMs;
-    entry.error = outcome.error;
-    entry.traceback = outcome.traceback;
+    Object.assign(entry, outcome);
     this.evict();
     return true;
   }

@@ -1,5 +1,5 @@
 import type { SchedulerTableNames } from './scheduler-tables.js';
-import { chunk, type SqlDialect, type Statement } from './sql-dialect.js';
+import { chunk, type ParamList, type SqlDialect, type Statement } from './sql-dialect.js';
 
 const IDS_PER_STATEMENT = 500;
 
@@ -60,25 +60,23 @@ export class InstanceSql {
    * reapers never both take the same run.
    */
   orphanedRuns(cutoff: number): Statement {
-    const p = this.d.params();
-    const alive =
-      `SELECT ${this.c('instance_id')} FROM ${this.instances} WHERE ${this.c('last_heartbeat')} >= ${p.add(cutoff)}`;
-    return {
-      sql:
-        `SELECT ${this.c('id')}, ${this.c('job_id')}, ${this.c('scheduled_run_time')}, ${this.c('instance_id')}` +
-        ` FROM ${this.executions} WHERE ${this.c('status')} = 'running' AND ${this.c('instance_id')} NOT IN (${alive})` +
-        this.d.claimLock,
-      params: p.values,
-    };
+    return this.runningRuns(
+      (p) => `NOT IN (SELECT ${this.c('instance_id')} FROM ${this.instances} WHERE ${this.c('last_heartbeat')} >= ${p.add(cutoff)})`,
+    );
   }
 
   /** Runs recorded as running under this instance id before this process started (a restart with a fixed id). */
   ownRuns(self: string): Statement {
+    return this.runningRuns((p) => `= ${p.add(self)}`);
+  }
+
+  /** Running executions, locked, whose instance_id satisfies `owner`. */
+  private runningRuns(owner: (p: ParamList) => string): Statement {
     const p = this.d.params();
     return {
       sql:
         `SELECT ${this.c('id')}, ${this.c('job_id')}, ${this.c('scheduled_run_time')}, ${this.c('instance_id')}` +
-        ` FROM ${this.executions} WHERE ${this.c('status')} = 'running' AND ${this.c('instance_id')} = ${p.add(self)}` +
+        ` FROM ${this.executions} WHERE ${this.c('status')} = 'running' AND ${this.c('instance_id')} ${owner(p)}` +
         this.d.claimLock,
       params: p.values,
     };
