@@ -21,6 +21,8 @@ import { HandlerRegistry } from './handler-registry.js';
 import { Job, type Claim, type ExecutionQuery, type JobExecution, type JobHandlerFunction, type JobSpec, type Outcome } from './job.js';
 import { Submission, toError, type AbortableRun, type RunHost } from './job-run.js';
 import { prepareChanges, prepareJob, type PreparedJob } from './job-preparation.js';
+import { nextRetryDelay } from './backoff.js';
+import { OutcomeWriter } from './outcome-writer.js';
 import { planRuns } from './plan.js';
 import {
   DEFAULT_JOB_DEFAULTS, processTimezone, validateSchedulerOptions, type SchedulerLogger, type SchedulerOptions,
@@ -31,9 +33,8 @@ import { WakeTimer } from './wake-timer.js';
 /** @publicApi */
 export type SchedulerState = 'stopped' | 'running' | 'paused';
 
-/** Back-off of a failing store: first retry after this many ms, doubling up to the cap. */
-const RETRY_FIRST_MS = 500;
-const RETRY_MAX_MS = 30_000;
+
+const FIRST_CLAIM = 100;
 
 interface PendingJob extends PreparedJob {
   store: string;
@@ -72,9 +73,11 @@ export class Scheduler {
   private starting = false;
   private readonly retries = new Map<string, { at: number; delay: number }>();
   private readonly writes = new Set<Promise<void>>();
-  private readonly wakeWriteRetries = new Set<() => void>();
-  private giveUpWrites = false;
   private readonly host: RunHost;
+  private readonly outcomes = new OutcomeWriter(
+    (alias) => this.stores.get(alias),
+    (alias, error) => this.storeError(alias, error),
+  );
 
   constructor(options: SchedulerOptions = {}) {
     validateSchedulerOptions(options);
@@ -129,6 +132,7 @@ export class Scheduler {
     try {
       for (const [alias, store] of this.stores) await store.start(this.storeContext(alias));
       for (const executor of this.executors.values()) executor.start();
+      this.outcomes.reset();
       const pending = this.pending;
       this.pending = [];
       this.pendingById.clear();
@@ -155,13 +159,11 @@ export class Scheduler {
       // Give aborted handlers a moment to settle and record; a handler ignoring its signal is left behind.
       await settlesWithin(drained, Math.min(1000, this.shutdownTimeout));
     }
-    if (!(await settlesWithin(Promise.allSettled([...this.writes]), this.shutdownTimeout))) {
-      this.logger.warn(`${this.writes.size} execution record(s) could not be written before shutdown`);
+    if (!(await this.outcomes.settle(this.shutdownTimeout))) {
+      const unwritten = this.outcomes.abandon();
+      this.logger.warn(`${unwritten} execution record(s) could not be written before shutdown`);
     }
-    this.giveUpWrites = true;
-    for (const wake of [...this.wakeWriteRetries]) wake();
     await Promise.allSettled([...this.writes]);
-    this.giveUpWrites = false;
     for (const [alias, store] of this.stores) {
       await store.shutdown().catch((err) => this.storeError(alias, err));
     }
@@ -546,18 +548,23 @@ export class Scheduler {
       }
       try {
         let claims: Claim[];
+        // The first claim of a pass is small, so the first runs start after one short transaction
+        // rather than after a batch of claimBatchSize rows; the rest follow in full batches.
+        let limit = Math.min(FIRST_CLAIM, this.batchSize);
         do {
-          claims = await store.claimDueJobs(new Date(), this.batchSize, (job, running, now) =>
+          claims = await store.claimDueJobs(new Date(), limit, (job, running, now) =>
             planRuns({ job, trigger: this.triggers.get(alias, job.id, job.trigger), running, now, handlerExists: this.hasHandler(job) }),
           );
           for (const claim of claims) this.dispatch(alias, claim);
-        } while (claims.length === this.batchSize && this.current === 'running');
+          if (claims.length < limit) break;
+          limit = this.batchSize;
+        } while (this.current === 'running');
         const next = await store.getNextRunTime();
         if (next) wakeAt = Math.min(wakeAt, next.getTime());
         if (store.shared) wakeAt = Math.min(wakeAt, Date.now() + this.pollInterval);
         this.retries.delete(alias);
       } catch (err) {
-        const delay = retry ? Math.min(retry.delay * 2, RETRY_MAX_MS) : RETRY_FIRST_MS;
+        const delay = nextRetryDelay(retry?.delay);
         this.retries.set(alias, { at: Date.now() + delay, delay });
         wakeAt = Math.min(wakeAt, Date.now() + delay);
         this.storeError(alias, err);
@@ -633,37 +640,8 @@ export class Scheduler {
     else submission.cancel(new ExecutorLookupError(job.executor, [...this.executors.keys()]).message);
   }
 
-  /**
-   * Records how a run ended, retrying with back-off while the store fails: a record left
-   * 'running' would count against maxInstances for as long as this process lives.
-   */
   private finish(store: string, executionId: string, outcome: Outcome): void {
-    const write: Promise<void> = this.finishWithRetry(store, executionId, outcome).finally(() => this.writes.delete(write));
-    this.writes.add(write);
-  }
-
-  private async finishWithRetry(store: string, executionId: string, outcome: Outcome): Promise<void> {
-    for (let delay = RETRY_FIRST_MS; ; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
-      const target = this.stores.get(store);
-      if (!target) return;
-      try {
-        await target.finishExecution(executionId, outcome);
-        return;
-      } catch (err) {
-        this.storeError(store, err);
-      }
-      // Shutdown stops waiting after shutdownTimeout; the record is then resolved by the cluster's lost-run rules.
-      if (this.giveUpWrites) return;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          this.wakeWriteRetries.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, delay);
-        this.wakeWriteRetries.add(done);
-      });
-    }
+    this.outcomes.add(store, executionId, outcome);
   }
 
   private storeError(store: string, err: unknown): void {

@@ -58,6 +58,8 @@ export interface JobStore {
   startExtraRun(jobId: string, runTime: Date): Promise<string>;
   /** Records how a claimed run ended and releases the instance when its submission is done. */
   finishExecution(executionId: string, outcome: Outcome): Promise<void>;
+  /** finishExecution for several runs at once, as one write where the store can. */
+  finishExecutions(items: readonly { executionId: string; outcome: Outcome }[]): Promise<void>;
 
   getExecutions(query: ExecutionQuery): Promise<JobExecution[]>;
   /** Deletes finished execution records older than `olderThan` ms; returns how many. */

@@ -100,6 +100,10 @@ export class MemoryJobStore implements JobStore {
     this.log.finish(executionId, outcome);
   }
 
+  async finishExecutions(items: readonly { executionId: string; outcome: Outcome }[]): Promise<void> {
+    for (const { executionId, outcome } of items) this.log.finish(executionId, outcome);
+  }
+
   async getExecutions(query: ExecutionQuery): Promise<JobExecution[]> {
     return this.log.query(query);
   }

@@ -2,6 +2,8 @@ import { DateTime } from 'luxon';
 import { InvalidTriggerError } from '../core/errors.js';
 import type { DateInput } from './trigger.js';
 
+const UTC_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
 const ALLOWED =
   'allowed: a valid Date, finite epoch milliseconds, an ISO-8601 string, "YYYY-MM-DD HH:mm:ss" or "YYYY-MM-DD"';
 
@@ -21,6 +23,12 @@ export function parseDate(field: string, value: unknown, zone: string): Date {
     return date;
   }
   if (typeof value === 'string') {
+    // The form toJSON() writes, read back from a store on every claim: no need for luxon.
+    if (UTC_ISO.test(value)) {
+      const date = new Date(value);
+      // Date rolls 02-30 over into March; luxon below refuses it, so only a round trip counts.
+      if (date.toISOString().slice(0, 19) === value.slice(0, 19)) return date;
+    }
     const text = value.trim();
     // fromISO keeps an explicit offset/Z absolute and reads a bare wall time in `zone`;
     // fromSQL covers the space-separated 'YYYY-MM-DD HH:mm:ss' form.

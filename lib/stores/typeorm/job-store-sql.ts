@@ -115,7 +115,11 @@ export class JobStoreSql {
     const p = this.d.params();
     const next = this.c('next_run_time');
     return {
-      sql: `SELECT MIN(${next}) AS ${this.c('next')} FROM ${this.jobs} WHERE ${next} IS NOT NULL${unreadable.exclusion(this.d, p)}`,
+      // ORDER BY + LIMIT walks the index and stops; MariaDB answers MIN(...) WHERE ... IS NOT NULL by
+      // scanning half the index (9 ms at 100,000 jobs, on every pass of every process).
+      sql:
+        `SELECT ${next} AS ${this.c('next')} FROM ${this.jobs} WHERE ${next} IS NOT NULL${unreadable.exclusion(this.d, p)}` +
+        ` ORDER BY ${next} LIMIT 1`,
       params: p.values,
     };
   }
@@ -226,6 +230,32 @@ export class JobStoreSql {
         ` WHERE ${this.c('id')} = ${p.add(id)}`,
       params: p.values,
     };
+  }
+
+  /** Outcomes of several runs: one statement on PostgreSQL, one per run (in one transaction) elsewhere. */
+  finishExecutions(items: readonly { executionId: string; outcome: Outcome }[]): Statement[] {
+    if (items.length === 0) return [];
+    if (this.d.kind !== 'postgres') return items.map(({ executionId, outcome }) => this.finishExecution(executionId, outcome));
+    const ms = (d: Date | null) => (d ? d.getTime() : null);
+    const c = (column: string) => this.c(column);
+    return [
+      {
+        sql:
+          `UPDATE ${this.executions} AS e SET ${c('status')} = v.status, ${c('started_at')} = v.started,` +
+          ` ${c('finished_at')} = v.finished, ${c('duration_ms')} = v.duration, ${c('error')} = v.error, ${c('traceback')} = v.traceback` +
+          ` FROM unnest($1::varchar[], $2::varchar[], $3::bigint[], $4::bigint[], $5::float8[], $6::text[], $7::text[])` +
+          ` AS v(id, status, started, finished, duration, error, traceback) WHERE e.${c('id')} = v.id`,
+        params: [
+          items.map((i) => i.executionId),
+          items.map((i) => i.outcome.status),
+          items.map((i) => ms(i.outcome.startedAt)),
+          items.map((i) => ms(i.outcome.finishedAt)),
+          items.map((i) => i.outcome.durationMs),
+          items.map((i) => this.text(i.outcome.error)),
+          items.map((i) => this.text(i.outcome.traceback)),
+        ],
+      },
+    ];
   }
 
   selectExecutions(query: ExecutionQuery, limit: number, offset: number): Statement {

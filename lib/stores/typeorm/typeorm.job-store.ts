@@ -317,6 +317,17 @@ export class TypeOrmJobStore implements JobStore {
     await session.run(single(sql.finishExecution(executionId, outcome)));
   }
 
+  async finishExecutions(items: readonly { executionId: string; outcome: Outcome }[]): Promise<void> {
+    if (items.length === 0) return;
+    const { session, sql } = await this.connection();
+    const statements = sql.finishExecutions(items);
+    await session.runInWriteTransaction(
+      (function* (): SqlSteps<void> {
+        for (const statement of statements) yield statement;
+      })(),
+    );
+  }
+
   async getExecutions(query: ExecutionQuery): Promise<JobExecution[]> {
     const limit = query.limit ?? DEFAULT_HISTORY_LIMIT;
     const offset = query.offset ?? 0;

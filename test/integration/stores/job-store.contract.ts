@@ -395,6 +395,27 @@ export function runJobStoreContract(name: string, makeStore: () => JobStore | Pr
         });
       });
 
+      it('records the outcomes of several runs in one call, and releases their submissions', async () => {
+        for (const id of ['b1', 'b2', 'b3']) await store.addJob(makeJob(id, { nextRunTime: at(0), maxInstances: 1 }));
+        const claims = await store.claimDueJobs(T0, 10, everySecond);
+        const items = claims.map((c, i) => ({
+          executionId: c.runs[0]!.executionId,
+          outcome: outcome(i === 1 ? 'error' : 'executed', at(10 + i), i === 1 ? { error: 'Error: two', traceback: 'Error: two\n at x' } : {}),
+        }));
+        await store.finishExecutions(items);
+        const rows = await store.getExecutions({});
+        expect(rows.map((r) => [r.jobId, r.status]).sort()).toEqual([['b1', 'executed'], ['b2', 'error'], ['b3', 'executed']]);
+        expect(rows.find((r) => r.jobId === 'b2')).toMatchObject({ error: 'Error: two', traceback: 'Error: two\n at x', startedAt: at(11) });
+        // Nothing is running any more: the next claim sees 0 running submissions.
+        const seen: number[] = [];
+        await store.claimDueJobs(at(1000), 10, (job, running, now) => {
+          seen.push(running);
+          return everySecond(job, running, now);
+        });
+        expect(seen).toEqual([0, 0, 0]);
+        await store.finishExecutions([]);
+      });
+
       it('starts an extra run as its own running submission', async () => {
         await store.addJob(makeJob('extra', { nextRunTime: at(60_000) }));
         const id = await store.startExtraRun('extra', at(5));

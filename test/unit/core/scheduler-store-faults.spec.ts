@@ -16,9 +16,9 @@ class FlakyStore extends MemoryJobStore {
     if (this.down) throw new Error('connection refused');
     return super.getNextRunTime();
   }
-  override async finishExecution(id: string, outcome: Outcome) {
+  override async finishExecutions(items: readonly { executionId: string; outcome: Outcome }[]) {
     if (this.down) throw new Error('connection refused');
-    return super.finishExecution(id, outcome);
+    return super.finishExecutions(items);
   }
 }
 

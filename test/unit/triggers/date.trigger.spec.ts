@@ -90,3 +90,11 @@ describe('parseDate / resolveTimezone', () => {
     expect(() => resolveTimezone(42)).toThrow(/'timezone': 42/);
   });
 });
+
+describe('DateTrigger run dates in the UTC form toJSON writes', () => {
+  it('reads them exactly and still refuses impossible dates', () => {
+    const ok = new DateTrigger({ runDate: '2031-02-28T23:59:59.250Z' });
+    expect(ok.getNextFireTime(null, new Date(0))!.toISOString()).toBe('2031-02-28T23:59:59.250Z');
+    expect(() => new DateTrigger({ runDate: '2031-02-30T00:00:00Z' })).toThrow(/runDate.*2031-02-30/);
+  });
+});
