@@ -23,6 +23,7 @@ import { Submission, toError, type AbortableRun, type RunHost } from './job-run.
 import { prepareChanges, prepareJob, type PreparedJob } from './job-preparation.js';
 import { nextRetryDelay } from './backoff.js';
 import { OutcomeWriter } from './outcome-writer.js';
+import { PendingJobs, type PendingJob } from './pending-jobs.js';
 import { planRuns } from './plan.js';
 import {
   DEFAULT_JOB_DEFAULTS, processTimezone, validateSchedulerOptions, type SchedulerLogger, type SchedulerOptions,
@@ -34,11 +35,6 @@ import { WakeTimer } from './wake-timer.js';
 export type SchedulerState = 'stopped' | 'running' | 'paused';
 
 
-const FIRST_CLAIM = 100;
-
-interface PendingJob extends PreparedJob {
-  store: string;
-}
 
 /**
  * APScheduler's scheduler, framework-free: triggers decide when, stores keep what, executors decide
@@ -64,8 +60,7 @@ export class Scheduler {
   private readonly pollInterval: number;
   private readonly shutdownTimeout: number;
   private readonly batchSize: number;
-  private pending: PendingJob[] = [];
-  private readonly pendingById = new Map<string, PendingJob>();
+  private readonly pending = new PendingJobs();
   private current: SchedulerState = 'stopped';
   private pass: Promise<void> | null = null;
   private passQueued = false;
@@ -133,10 +128,7 @@ export class Scheduler {
       for (const [alias, store] of this.stores) await store.start(this.storeContext(alias));
       for (const executor of this.executors.values()) executor.start();
       this.outcomes.reset();
-      const pending = this.pending;
-      this.pending = [];
-      this.pendingById.clear();
-      for (const job of pending) await this.addToStore(job, new Date());
+      for (const job of this.pending.takeAll()) await this.addToStore(job, new Date());
     } catch (err) {
       this.current = 'stopped';
       throw err;
@@ -258,9 +250,9 @@ export class Scheduler {
 
   /** Prints the jobs per store, like APScheduler's print_jobs. */
   async printJobs(out: (line: string) => void = (line) => console.log(line)): Promise<void> {
-    if (this.pending.length > 0 || this.current === 'stopped') {
+    if (this.pending.size > 0 || this.current === 'stopped') {
       out('Pending jobs:');
-      if (this.pending.length === 0) out('    No pending jobs');
+      if (this.pending.size === 0) out('    No pending jobs');
       for (const p of this.pending) out(`    ${this.describe(p.job, p.store, true)}`);
     }
     if (this.current === 'stopped') return;
@@ -300,7 +292,7 @@ export class Scheduler {
   async removeJob(id: string, store?: string): Promise<void> {
     const pending = this.findPending(id, store);
     if (pending) {
-      this.dropPending(pending);
+      this.pending.delete(pending);
       return;
     }
     const found = await this.lookup(id, store);
@@ -312,8 +304,7 @@ export class Scheduler {
 
   async removeAllJobs(store?: string): Promise<void> {
     if (store !== undefined) this.storeOf(store);
-    this.pending = this.pending.filter((p) => store !== undefined && p.store !== store);
-    for (const [key, entry] of this.pendingById) if (store === undefined || entry.store === store) this.pendingById.delete(key);
+    this.pending.clear(store);
     if (this.current !== 'stopped') {
       for (const [alias, s] of this.stores) {
         if (store !== undefined && alias !== store) continue;
@@ -369,10 +360,8 @@ export class Scheduler {
     if (this.current === 'stopped') {
       const existing = this.findPending(prepared.job.id, alias);
       if (existing && !prepared.replaceExisting && !upsert) throw new ConflictingIdError(prepared.job.id);
-      if (existing) this.dropPending(existing);
-      const entry = { ...prepared, store: alias };
-      this.pending.push(entry);
-      this.pendingById.set(pendingKey(prepared.job.id, alias), entry);
+      if (existing) this.pending.delete(existing);
+      this.pending.add({ ...prepared, store: alias });
       return this.snapshot(prepared.job, alias, true);
     }
     const job = await this.addToStore({ ...prepared, store: alias }, new Date());
@@ -450,18 +439,7 @@ export class Scheduler {
   }
 
   private findPending(id: string, store?: string): PendingJob | undefined {
-    if (this.pending.length === 0) return undefined;
-    if (store !== undefined) return this.pendingById.get(pendingKey(id, store));
-    for (const alias of this.stores.keys()) {
-      const found = this.pendingById.get(pendingKey(id, alias));
-      if (found) return found;
-    }
-    return undefined;
-  }
-
-  private dropPending(entry: PendingJob): void {
-    this.pending.splice(this.pending.indexOf(entry), 1);
-    this.pendingById.delete(pendingKey(entry.job.id, entry.store));
+    return this.pending.find(id, store, this.stores.keys());
   }
 
   private async lookup(id: string, store?: string): Promise<{ job: JobSpec; store: string } | null> {
@@ -548,17 +526,12 @@ export class Scheduler {
       }
       try {
         let claims: Claim[];
-        // The first claim of a pass is small, so the first runs start after one short transaction
-        // rather than after a batch of claimBatchSize rows; the rest follow in full batches.
-        let limit = Math.min(FIRST_CLAIM, this.batchSize);
         do {
-          claims = await store.claimDueJobs(new Date(), limit, (job, running, now) =>
+          claims = await store.claimDueJobs(new Date(), this.batchSize, (job, running, now) =>
             planRuns({ job, trigger: this.triggers.get(alias, job.id, job.trigger), running, now, handlerExists: this.hasHandler(job) }),
           );
           for (const claim of claims) this.dispatch(alias, claim);
-          if (claims.length < limit) break;
-          limit = this.batchSize;
-        } while (this.current === 'running');
+        } while (claims.length === this.batchSize && this.current === 'running');
         const next = await store.getNextRunTime();
         if (next) wakeAt = Math.min(wakeAt, next.getTime());
         if (store.shared) wakeAt = Math.min(wakeAt, Date.now() + this.pollInterval);
@@ -677,10 +650,6 @@ export class Scheduler {
       this.logger.error(`Emitting '${event.type}' failed: ${toError(err).message}`);
     }
   }
-}
-
-function pendingKey(id: string, store: string): string {
-  return `${store}\u0000${id}`;
 }
 
 /** For an upserted job whose trigger did not change: the stored schedule to keep. */
