@@ -1,55 +1,13 @@
 import { sleep, sleepUntil, wallNow, cpuMs } from '../support/clock.js';
 import { createOurScheduler, countMissed } from '../support/ours.js';
+import { FireLedger } from '../support/fire-ledger.js';
 import { runIfMain, type ChildResult, type ScenarioDefinition } from '../support/scenario.js';
-import { summarize, Samples } from '../support/stats.js';
 
 const JOBS = Number(process.env.BENCH_LATENESS_JOBS ?? 10_000);
 const WINDOW_S = Number(process.env.BENCH_LATENESS_SECONDS ?? 10);
 /** After the window, time for late fires to arrive before counting what is missing. */
 const DRAIN_MS = 1500;
 
-/**
- * Counts fires per (job, second of the window): a count of 0 is a missed fire time, above 1 a
- * duplicate. Lateness is recorded for the first fire of each pair only.
- */
-class FireLedger {
-  readonly counts: Uint8Array;
-  readonly lateness = new Samples(JOBS * WINDOW_S);
-  outside = 0;
-
-  constructor(readonly windowStart: number) {
-    this.counts = new Uint8Array(JOBS * WINDOW_S);
-  }
-
-  record(job: number, scheduled: number, started: number): void {
-    const slot = (scheduled - this.windowStart) / 1000;
-    if (slot < 0 || slot >= WINDOW_S || !Number.isInteger(slot)) {
-      this.outside++;
-      return;
-    }
-    const at = job * WINDOW_S + slot;
-    if (this.counts[at] < 255) this.counts[at]++;
-    if (this.counts[at] === 1) this.lateness.push(started - scheduled);
-  }
-
-  result(extra: ChildResult['info']): ChildResult {
-    let missed = 0;
-    let duplicates = 0;
-    for (const count of this.counts) {
-      if (count === 0) missed++;
-      else duplicates += count - 1;
-    }
-    const s = summarize(this.lateness.values());
-    return {
-      metrics: { p50: s.p50, p99: s.p99, max: s.max, missed, duplicates, fires: s.n },
-      info: { expectedFires: JOBS * WINDOW_S, firesOutsideWindow: this.outside, minMs: round(s.min), meanMs: round(s.mean), p90Ms: round(s.p90), ...extra },
-    };
-  }
-}
-
-function round(value: number): number {
-  return Math.round(value * 1000) / 1000;
-}
 
 /** The first whole second at least `leadMs` from now: every job is armed well before it. */
 function nextWindowStart(leadMs: number): number {
@@ -70,7 +28,7 @@ async function runOurs(): Promise<ChildResult> {
     await scheduler.addJob({ id: `j${i}`, handler, args: [i], trigger: '* * * * * *' });
   }
   const registerMs = Date.now() - t0;
-  ledger = new FireLedger(nextWindowStart(1000));
+  ledger = new FireLedger(JOBS, WINDOW_S, nextWindowStart(1000));
   await sleepUntil(ledger.windowStart);
   const cpu0 = cpuMs();
   await sleepUntil(ledger.windowStart + WINDOW_S * 1000);
@@ -102,7 +60,7 @@ async function runNestSchedule(): Promise<ChildResult> {
     job.start();
   }
   const registerMs = Date.now() - t0;
-  ledger = new FireLedger(nextWindowStart(1000));
+  ledger = new FireLedger(JOBS, WINDOW_S, nextWindowStart(1000));
   await sleepUntil(ledger.windowStart);
   const cpu0 = cpuMs();
   await sleepUntil(ledger.windowStart + WINDOW_S * 1000);

@@ -1,6 +1,6 @@
 import { cpuMs, sleep, sleepUntil, wallNow } from '../support/clock.js';
+import { FireLedger } from '../support/fire-ledger.js';
 import { runIfMain, type ChildResult, type ScenarioDefinition } from '../support/scenario.js';
-import { Samples, summarize } from '../support/stats.js';
 import { createStoreScheduler, databaseAvailable, STORE_LABEL, storeOf, type StoreKind } from '../support/stores.js';
 
 const JOBS = Number(process.env.BENCH_STORE_LATENESS_JOBS ?? 1000);
@@ -8,43 +8,6 @@ const WINDOW_S = Number(process.env.BENCH_STORE_LATENESS_SECONDS ?? 5);
 /** After the window, time for late fires to arrive before counting what is missing. */
 const DRAIN_MS = 1500;
 
-/** Fires per (job, second of the window): 0 is a missed fire time, above 1 a duplicate. */
-class FireLedger {
-  readonly counts = new Uint8Array(JOBS * WINDOW_S);
-  readonly lateness = new Samples(JOBS * WINDOW_S);
-  outside = 0;
-
-  constructor(readonly windowStart: number) {}
-
-  record(job: number, scheduled: number, started: number): void {
-    const slot = (scheduled - this.windowStart) / 1000;
-    if (slot < 0 || slot >= WINDOW_S || !Number.isInteger(slot)) {
-      this.outside++;
-      return;
-    }
-    const at = job * WINDOW_S + slot;
-    if (this.counts[at] < 255) this.counts[at]++;
-    if (this.counts[at] === 1) this.lateness.push(started - scheduled);
-  }
-
-  result(info: ChildResult['info']): ChildResult {
-    let missed = 0;
-    let duplicates = 0;
-    for (const count of this.counts) {
-      if (count === 0) missed++;
-      else duplicates += count - 1;
-    }
-    const s = summarize(this.lateness.values());
-    return {
-      metrics: { p50: s.p50, p99: s.p99, max: s.max, missed, duplicates, fires: s.n },
-      info: { expectedFires: JOBS * WINDOW_S, firesOutsideWindow: this.outside, p90Ms: round(s.p90), meanMs: round(s.mean), ...info },
-    };
-  }
-}
-
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
-}
 
 async function run(kind: StoreKind): Promise<ChildResult> {
   const ours = await createStoreScheduler(kind, 'l');
@@ -70,7 +33,7 @@ async function run(kind: StoreKind): Promise<ChildResult> {
     }
     const addMs = performance.now() - a0;
     // The window: the first whole second at least 1 s after the last add, then WINDOW_S seconds.
-    ledger = new FireLedger(Math.ceil((Date.now() + 1000) / 1000) * 1000);
+    ledger = new FireLedger(JOBS, WINDOW_S, Math.ceil((Date.now() + 1000) / 1000) * 1000);
     await sleepUntil(ledger.windowStart);
     const cpu0 = cpuMs();
     await sleepUntil(ledger.windowStart + WINDOW_S * 1000);

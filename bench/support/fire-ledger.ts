@@ -1,0 +1,51 @@
+import type { ChildResult } from './scenario.js';
+import { Samples, summarize } from './stats.js';
+
+const round = (n: number) => Math.round(n * 1000) / 1000;
+
+/**
+ * Counts fires per (job, second of the window): a count of 0 is a missed fire time, above 1 a
+ * duplicate. Lateness is recorded for the first fire of each pair only.
+ */
+export class FireLedger {
+  readonly counts: Uint8Array;
+  readonly lateness: Samples;
+  outside = 0;
+
+  constructor(
+    readonly jobs: number,
+    readonly windowSeconds: number,
+    readonly windowStart: number,
+  ) {
+    this.counts = new Uint8Array(jobs * windowSeconds);
+    this.lateness = new Samples(jobs * windowSeconds);
+  }
+
+  record(job: number, scheduled: number, started: number): void {
+    const slot = (scheduled - this.windowStart) / 1000;
+    if (slot < 0 || slot >= this.windowSeconds || !Number.isInteger(slot)) {
+      this.outside++;
+      return;
+    }
+    const at = job * this.windowSeconds + slot;
+    if (this.counts[at] < 255) this.counts[at]++;
+    if (this.counts[at] === 1) this.lateness.push(started - scheduled);
+  }
+
+  result(info: ChildResult['info']): ChildResult {
+    let missed = 0;
+    let duplicates = 0;
+    for (const count of this.counts) {
+      if (count === 0) missed++;
+      else duplicates += count - 1;
+    }
+    const s = summarize(this.lateness.values());
+    return {
+      metrics: { p50: s.p50, p99: s.p99, max: s.max, missed, duplicates, fires: s.n },
+      info: {
+        expectedFires: this.jobs * this.windowSeconds, firesOutsideWindow: this.outside,
+        minMs: round(s.min), meanMs: round(s.mean), p90Ms: round(s.p90), ...info,
+      },
+    };
+  }
+}
