@@ -1,4 +1,4 @@
-import type { Trigger, TriggerSpec } from '../triggers/trigger.js';
+import { isTrigger, type Trigger, type TriggerSpec } from '../triggers/trigger.js';
 
 /** A function a job may run; called as handler(...args, ctx). */
 export type JobHandlerFunction = (...args: any[]) => unknown;
@@ -136,7 +136,7 @@ export class Job {
     this.name = spec.name;
     this.handler = spec.handler;
     this.args = spec.args;
-    this.trigger = isTriggerObject(spec.trigger) ? spec.trigger.toJSON() : spec.trigger;
+    this.trigger = isTrigger(spec.trigger) ? spec.trigger.toJSON() : spec.trigger;
     this.store = store;
     this.executor = spec.executor;
     this.coalesce = spec.coalesce;
@@ -179,10 +179,6 @@ export class Job {
   }
 }
 
-function isTriggerObject(value: TriggerSpec): value is Trigger {
-  return typeof value === 'object' && value !== null && typeof (value as Trigger).getNextFireTime === 'function';
-}
-
 function describeTrigger(spec: TriggerSpec): string {
-  return typeof spec === 'string' ? `cron['${spec}']` : isTriggerObject(spec) ? spec.toString() : JSON.stringify(spec);
+  return typeof spec === 'string' ? `cron['${spec}']` : isTrigger(spec) ? spec.toString() : JSON.stringify(spec);
 }

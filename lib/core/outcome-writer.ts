@@ -1,5 +1,6 @@
 import { nextRetryDelay } from './backoff.js';
 import type { Outcome } from './job.js';
+import { settlesWithin } from './settles-within.js';
 import type { JobStore } from '../stores/job-store.js';
 
 
@@ -19,7 +20,7 @@ export class OutcomeWriter {
   private readonly scheduled = new Set<string>();
   private readonly sleepers = new Set<() => void>();
   private abandoned = false;
-  private idle: (() => void)[] = [];
+  private readonly idle: (() => void)[] = [];
 
   constructor(
     private readonly storeOf: (alias: string) => JobStore | undefined,
@@ -43,14 +44,7 @@ export class OutcomeWriter {
   /** True when everything was written within `ms`. */
   async settle(ms: number): Promise<boolean> {
     if (this.isIdle()) return true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const done = new Promise<boolean>((resolve) => this.idle.push(() => resolve(true)));
-    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-    try {
-      return await Promise.race([done, late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return settlesWithin(new Promise<void>((resolve) => this.idle.push(resolve)), ms);
   }
 
   /** Stops retrying (shutdown gave up): what is unwritten stays 'running' for the lost-run rules. */

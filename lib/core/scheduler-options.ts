@@ -5,7 +5,6 @@ import type { JobDefaults } from '../interfaces/job-options.interface.js';
 import type { JobStore } from '../stores/job-store.js';
 import type { Executor } from '../executors/executor.js';
 import type { HandlerRegistry } from './handler-registry.js';
-export { processTimezone } from '../triggers/timezone.js';
 
 /** Where the scheduler reports problems it cannot throw to a caller. @publicApi */
 export interface SchedulerLogger {

@@ -7,6 +7,7 @@ import type { AddJobSpec, JobChanges, JobDefaults } from '../interfaces/job-opti
 import { MemoryJobStore } from '../stores/memory.job-store.js';
 import type { JobStore, StoreContext } from '../stores/job-store.js';
 import { createTrigger } from '../triggers/create-trigger.js';
+import { processTimezone } from '../triggers/timezone.js';
 import type { Trigger, TriggerSpec } from '../triggers/trigger.js';
 import {
   ConflictingIdError, ExecutorLookupError, HandlerNotFoundError, InvalidJobOptionError, JobLookupError,
@@ -26,8 +27,9 @@ import { OutcomeWriter } from './outcome-writer.js';
 import { PendingJobs, type PendingJob } from './pending-jobs.js';
 import { planRuns } from './plan.js';
 import {
-  DEFAULT_JOB_DEFAULTS, processTimezone, validateSchedulerOptions, type SchedulerLogger, type SchedulerOptions,
+  DEFAULT_JOB_DEFAULTS, validateSchedulerOptions, type SchedulerLogger, type SchedulerOptions,
 } from './scheduler-options.js';
+import { settlesWithin } from './settles-within.js';
 import { TriggerCache, triggerJson } from './trigger-cache.js';
 import { WakeTimer } from './wake-timer.js';
 
@@ -352,11 +354,9 @@ export class Scheduler {
   private async add(spec: AddJobSpec, upsert: boolean): Promise<Job> {
     const alias = (spec && typeof spec === 'object' && typeof spec.store === 'string' ? spec.store : undefined) ?? 'default';
     const prepared = prepareJob(spec, this.prepareContext(alias), upsert);
-    const store = this.storeOf(alias);
     if (typeof prepared.job.handler === 'string' && !this.registry.has(prepared.job.handler)) {
       throw new HandlerNotFoundError(prepared.job.handler);
     }
-    void store;
     if (this.current === 'stopped') {
       const existing = this.findPending(prepared.job.id, alias);
       if (existing && !prepared.replaceExisting && !upsert) throw new ConflictingIdError(prepared.job.id);
@@ -658,15 +658,6 @@ function keepSchedule(prepared: PreparedJob, existing: JobSpec): Partial<JobSpec
   return null;
 }
 
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const consoleLogger: SchedulerLogger = {
   log: (message) => console.log(`[Scheduler] ${message}`),

@@ -1,6 +1,5 @@
 import { DateTime } from 'luxon';
 import { InvalidTriggerError } from '../core/errors.js';
-import type { DateInput } from './trigger.js';
 
 const UTC_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 

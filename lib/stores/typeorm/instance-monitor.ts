@@ -38,6 +38,8 @@ export class InstanceMonitor {
     private readonly jobs: JobStoreSql,
     private readonly ctx: StoreContext,
     private readonly options: InstanceMonitorOptions,
+    /** The store's own jobstore_error reporting. */
+    private readonly report: (error: Error) => void,
   ) {}
 
   async start(): Promise<void> {
@@ -67,10 +69,7 @@ export class InstanceMonitor {
   /** One heartbeat and one look for dead instances; failures are reported, never thrown. */
   beat(): Promise<void> {
     this.beating ??= this.beatOnce()
-      .catch((error: unknown) => this.ctx.emit({
-        type: 'jobstore_error', timestamp: new Date(), instanceId: this.ctx.instanceId, store: this.ctx.alias,
-        error: error instanceof Error ? error : new Error(String(error)),
-      } as never))
+      .catch((error: unknown) => this.report(error instanceof Error ? error : new Error(String(error))))
       .finally(() => (this.beating = null));
     return this.beating;
   }

@@ -112,7 +112,7 @@ export class TypeOrmJobStore implements JobStore {
       this.monitor = new InstanceMonitor(session, new InstanceSql(session.dialect, this.tableNames), sql, ctx, {
         heartbeatInterval: this.heartbeatInterval,
         instanceTimeout: this.instanceTimeout,
-      });
+      }, (error) => this.report(error));
       await this.monitor.start();
     }
     if (session.dialect.kind === 'postgres') {
