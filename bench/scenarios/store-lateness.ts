@@ -10,9 +10,10 @@ const DRAIN_MS = 1500;
 
 
 async function run(kind: StoreKind): Promise<ChildResult> {
+  FireLedger.warmUp();
   const ours = await createStoreScheduler(kind, 'l');
   const { scheduler } = ours;
-  let ledger: FireLedger | null = null;
+  const ledger = new FireLedger(JOBS, WINDOW_S);
   let missedEvents = 0;
   let storeErrors = 0;
   scheduler.events$.subscribe((e) => {
@@ -21,7 +22,7 @@ async function run(kind: StoreKind): Promise<ChildResult> {
   });
   scheduler.registry.register('tick', (job: number, ctx: { scheduledRunTime: Date }) => {
     const started = wallNow();
-    ledger?.record(job, ctx.scheduledRunTime.getTime(), started);
+    ledger.record(job, ctx.scheduledRunTime.getTime(), started);
   });
   try {
     await scheduler.start();
@@ -33,7 +34,7 @@ async function run(kind: StoreKind): Promise<ChildResult> {
     }
     const addMs = performance.now() - a0;
     // The window: the first whole second at least 1 s after the last add, then WINDOW_S seconds.
-    ledger = new FireLedger(JOBS, WINDOW_S, Math.ceil((Date.now() + 1000) / 1000) * 1000);
+    ledger.openWindow(Math.ceil((Date.now() + 1000) / 1000) * 1000);
     await sleepUntil(ledger.windowStart);
     const cpu0 = cpuMs();
     await sleepUntil(ledger.windowStart + WINDOW_S * 1000);

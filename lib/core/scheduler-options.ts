@@ -30,10 +30,19 @@ export interface SchedulerOptions {
   shutdownTimeout?: number;
   /** Jobs claimed from a store per round trip. Default: 1000. */
   claimBatchSize?: number;
+  /**
+   * ms before its fire time that a job may be claimed, so that at the instant only its handler is
+   * left to call: with thousands of jobs due at once, the last starts milliseconds late instead of
+   * the whole claim's time. A change made by another process within this window does not affect
+   * that fire. 0 claims at the fire time. Default: 100.
+   */
+  claimAhead?: number;
   logger?: SchedulerLogger;
   /** Handlers shared with the Nest layer; default: a new registry. */
   registry?: HandlerRegistry;
 }
+
+export const DEFAULT_CLAIM_AHEAD = 100;
 
 export const DEFAULT_JOB_DEFAULTS: JobDefaults = { coalesce: true, maxInstances: 1, misfireGraceTime: 1000 };
 
@@ -47,6 +56,10 @@ export function validateSchedulerOptions(options: SchedulerOptions): void {
     if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
       throw new InvalidSchedulerOptionError(key, value, 'allowed: a whole number > 0');
     }
+  }
+  const ahead = options.claimAhead;
+  if (ahead !== undefined && !(Number.isInteger(ahead) && ahead >= 0 && ahead <= 60_000)) {
+    throw new InvalidSchedulerOptionError('claimAhead', ahead, 'allowed: a whole number of ms from 0 to 60000');
   }
   const timeout = options.shutdownTimeout;
   if (timeout !== undefined && !(typeof timeout === 'number' && Number.isFinite(timeout) && timeout >= 0)) {

@@ -5,7 +5,7 @@ import { AsyncExecutor } from '../executors/async.executor.js';
 import type { Executor } from '../executors/executor.js';
 import type { AddJobSpec, JobChanges, JobDefaults } from '../interfaces/job-options.interface.js';
 import { MemoryJobStore } from '../stores/memory.job-store.js';
-import type { JobStore, StoreContext } from '../stores/job-store.js';
+import type { JobStore, PlanFunction, StoreContext } from '../stores/job-store.js';
 import { createTrigger } from '../triggers/create-trigger.js';
 import { processTimezone } from '../triggers/timezone.js';
 import type { Trigger, TriggerSpec } from '../triggers/trigger.js';
@@ -19,7 +19,9 @@ import {
   type JobSubmittedEvent, type SchedulerEvent, type SchedulerEventType,
 } from './events.js';
 import { HandlerRegistry } from './handler-registry.js';
-import { Job, type Claim, type ExecutionQuery, type JobExecution, type JobHandlerFunction, type JobSpec, type Outcome } from './job.js';
+import {
+  Job, copyJob, type Claim, type ExecutionQuery, type JobExecution, type JobHandlerFunction, type JobSpec, type Outcome, type Plan,
+} from './job.js';
 import { Submission, toError, type AbortableRun, type RunHost } from './job-run.js';
 import { prepareChanges, prepareJob, type PreparedJob } from './job-preparation.js';
 import { nextRetryDelay } from './backoff.js';
@@ -27,10 +29,12 @@ import { OutcomeWriter } from './outcome-writer.js';
 import { PendingJobs, type PendingJob } from './pending-jobs.js';
 import { planRuns } from './plan.js';
 import {
-  DEFAULT_JOB_DEFAULTS, validateSchedulerOptions, type SchedulerLogger, type SchedulerOptions,
+  DEFAULT_CLAIM_AHEAD, DEFAULT_JOB_DEFAULTS, validateSchedulerOptions, type SchedulerLogger, type SchedulerOptions,
 } from './scheduler-options.js';
 import { settlesWithin } from './settles-within.js';
 import { TriggerCache, triggerJson } from './trigger-cache.js';
+import { DeferredWork } from './deferred-work.js';
+import { StagedRuns } from './staged-runs.js';
 import { WakeTimer } from './wake-timer.js';
 
 /** @publicApi */
@@ -57,12 +61,19 @@ export class Scheduler {
   private readonly stores = new Map<string, JobStore>();
   private readonly executors = new Map<string, Executor>();
   private readonly triggers: TriggerCache;
-  private readonly timer = new WakeTimer(() => this.wake());
+  private readonly timer = new WakeTimer(() => this.onTimer());
   private readonly logger: SchedulerLogger;
   private readonly pollInterval: number;
   private readonly shutdownTimeout: number;
   private readonly batchSize: number;
+  private readonly claimAhead: number;
   private readonly pending = new PendingJobs();
+  private readonly staged = new StagedRuns();
+  /** When the next pass is due (epoch ms); Infinity while one runs or when nothing is scheduled. */
+  private loopAt = Infinity;
+  /** What the last pass found: when the pass after it is due. */
+  private nextPassAt = Infinity;
+  private readonly deferred = new DeferredWork((err) => this.logger.error(`Recording a run failed: ${toError(err).message}`, toError(err).stack));
   private current: SchedulerState = 'stopped';
   private pass: Promise<void> | null = null;
   private passQueued = false;
@@ -70,7 +81,8 @@ export class Scheduler {
   private starting = false;
   private readonly retries = new Map<string, { at: number; delay: number }>();
   private readonly writes = new Set<Promise<void>>();
-  private readonly host: RunHost;
+  /** `stopping`: true while stopped; runs not yet started are then given up. */
+  private readonly host: Omit<RunHost, 'stopping'> & { stopping: boolean };
   private readonly outcomes = new OutcomeWriter(
     (alias) => this.stores.get(alias),
     (alias, error) => this.storeError(alias, error),
@@ -85,6 +97,7 @@ export class Scheduler {
     this.pollInterval = options.pollInterval ?? 1000;
     this.shutdownTimeout = options.shutdownTimeout ?? 10_000;
     this.batchSize = options.claimBatchSize ?? 1000;
+    this.claimAhead = options.claimAhead ?? DEFAULT_CLAIM_AHEAD;
     this.logger = options.logger ?? consoleLogger;
     this.triggers = new TriggerCache(() => this.timezone);
     for (const [alias, store] of Object.entries(options.stores ?? { default: new MemoryJobStore() })) {
@@ -101,9 +114,7 @@ export class Scheduler {
     const scheduler = this;
     this.host = {
       instanceId: this.instanceId,
-      get stopping() {
-        return scheduler.current === 'stopped';
-      },
+      stopping: true,
       get observed() {
         return scheduler.subject.observed;
       },
@@ -111,6 +122,7 @@ export class Scheduler {
       resolveHandler: (job) => (typeof job.handler === 'function' ? job.handler : this.registry.get(job.handler)),
       finish: (store, executionId, outcome) => this.finish(store, executionId, outcome),
       emit: (event) => this.emit(event),
+      deferred: this.deferred,
     };
   }
 
@@ -123,6 +135,7 @@ export class Scheduler {
   async start(opts: { paused?: boolean } = {}): Promise<void> {
     if (this.current !== 'stopped') throw new SchedulerAlreadyRunningError();
     this.current = opts.paused ? 'paused' : 'running';
+    this.host.stopping = false;
     // No pass may run until every pending job is in its store: a pass between two upserts would
     // claim a decorated job on the schedule it had before this start.
     this.starting = true;
@@ -133,6 +146,7 @@ export class Scheduler {
       for (const job of this.pending.takeAll()) await this.addToStore(job, new Date());
     } catch (err) {
       this.current = 'stopped';
+      this.host.stopping = true;
       throw err;
     } finally {
       this.starting = false;
@@ -145,14 +159,18 @@ export class Scheduler {
   async shutdown(opts: { wait?: boolean } = {}): Promise<void> {
     if (this.current === 'stopped') throw new SchedulerNotRunningError();
     this.current = 'stopped';
+    this.host.stopping = true;
+    this.loopAt = Infinity;
     this.timer.cancel();
     await this.pass;
+    await this.releaseStaged();
     const drained = Promise.all([...this.executors.values()].map((e) => e.shutdown()));
     if (opts.wait === false || !(await settlesWithin(drained, this.shutdownTimeout))) {
       for (const run of this.host.active) run.abort(new SchedulerError('the scheduler shut down'));
       // Give aborted handlers a moment to settle and record; a handler ignoring its signal is left behind.
       await settlesWithin(drained, Math.min(1000, this.shutdownTimeout));
     }
+    await this.deferred.settle();
     if (!(await this.outcomes.settle(this.shutdownTimeout))) {
       const unwritten = this.outcomes.abandon();
       this.logger.warn(`${unwritten} execution record(s) could not be written before shutdown`);
@@ -164,11 +182,26 @@ export class Scheduler {
     this.emit(this.event('scheduler_shutdown'));
   }
 
+  /**
+   * Gives the runs claimed ahead back to their stores, as if never claimed: a fire time due just
+   * after shutdown is then run by the next start or by another process, by the misfire rules. Where
+   * a store cannot take them back, they are recorded as missed.
+   */
+  private async releaseStaged(): Promise<void> {
+    for (const alias of this.stores.keys()) {
+      await this.takeBack(alias, null).catch((err) => {
+        this.storeError(alias, err);
+        const left = this.staged.takeWhere((s) => s.store === alias);
+        for (const submission of left) submission.cancel('the scheduler shut down before the run started');
+      });
+    }
+  }
+
   pause(): void {
     if (this.current === 'stopped') throw new SchedulerNotRunningError();
     if (this.current === 'paused') return;
     this.current = 'paused';
-    this.timer.cancel();
+    this.rearm();
     this.emit(this.event('scheduler_paused'));
   }
 
@@ -177,6 +210,8 @@ export class Scheduler {
     if (this.current === 'running') return;
     this.current = 'running';
     this.emit(this.event('scheduler_resumed'));
+    // Runs staged before the pause start now (or are missed, past misfireGraceTime).
+    this.rearm();
     this.wake();
   }
 
@@ -192,6 +227,7 @@ export class Scheduler {
 
   async removeJobStore(alias: string): Promise<void> {
     const store = this.storeOf(alias);
+    await this.takeBack(alias, null).catch((err) => this.storeError(alias, err));
     this.stores.delete(alias);
     this.retries.delete(alias);
     this.triggers.forgetStore(alias);
@@ -279,7 +315,7 @@ export class Scheduler {
   }
 
   async pauseJob(id: string, store?: string): Promise<Job> {
-    return this.change(id, store, (job) => ({ job: { ...job, nextRunTime: null }, computeNext: false as const }));
+    return this.change(id, store, (job) => ({ job: copyJob(job, null), computeNext: false as const }));
   }
 
   async resumeJob(id: string, store?: string): Promise<Job | null> {
@@ -299,6 +335,7 @@ export class Scheduler {
     }
     const found = await this.lookup(id, store);
     if (!found) throw new JobLookupError(id, store);
+    await this.takeBack(found.store, id);
     await this.storeOf(found.store).removeJob(id);
     this.triggers.forget(found.store, id);
     this.emit(this.event('job_removed', { jobId: id, store: found.store }));
@@ -310,6 +347,7 @@ export class Scheduler {
     if (this.current !== 'stopped') {
       for (const [alias, s] of this.stores) {
         if (store !== undefined && alias !== store) continue;
+        await this.takeBack(alias, null);
         await s.removeAllJobs();
         this.triggers.forgetStore(alias);
       }
@@ -370,14 +408,16 @@ export class Scheduler {
 
   private async addToStore(prepared: PendingJob, now: Date): Promise<JobSpec> {
     const store = this.storeOf(prepared.store);
-    const job: JobSpec = { ...prepared.job };
+    const job = copyJob(prepared.job);
     if (prepared.computeNext) job.nextRunTime = prepared.trigger!.getNextFireTime(null, now);
     if (prepared.upsert) {
       const existing = await store.lookupJob(job.id);
       if (existing) {
         const kept = keepSchedule(prepared, existing);
         if (kept) Object.assign(job, kept);
+        else await this.takeBack(prepared.store, job.id);
         await store.updateJob(job);
+        if (kept) this.replaceStaged(prepared.store, job);
         this.emit(this.event('job_modified', { jobId: job.id, store: prepared.store }));
         this.wakeFor(job.nextRunTime);
         return job;
@@ -387,6 +427,7 @@ export class Scheduler {
       await store.addJob(job);
     } catch (err) {
       if (!(err instanceof ConflictingIdError && prepared.replaceExisting)) throw err;
+      await this.takeBack(prepared.store, job.id);
       await store.updateJob(job);
     }
     this.emit(this.event('job_added', { jobId: job.id, store: prepared.store }));
@@ -413,11 +454,14 @@ export class Scheduler {
     if (!found) throw new JobLookupError(id, store);
     const result = apply(found.job, found.store);
     const job = result.job;
+    // A run claimed ahead under the old schedule must not run under the new one.
+    if (result.computeNext !== 'keep') await this.takeBack(found.store, id);
     if (result.computeNext === true) {
       const trigger = result.trigger ?? this.triggers.get(found.store, id, job.trigger);
       job.nextRunTime = trigger.getNextFireTime(null, new Date());
     }
     await this.storeOf(found.store).updateJob(job);
+    if (result.computeNext === 'keep') this.replaceStaged(found.store, job);
     this.emit(this.event('job_modified', { jobId: id, store: found.store }));
     this.wakeFor(job.nextRunTime);
     return this.snapshot(job, found.store, false);
@@ -478,11 +522,10 @@ export class Scheduler {
 
   // ---- the loop --------------------------------------------------------------------------
 
-  /** Wakes the loop at once if `time` is earlier than what the timer waits for. */
+  /** Wakes the loop at once if a job due at `time` should be claimed before the next planned pass. */
   private wakeFor(time: Date | null): void {
     if (time === null || this.current !== 'running') return;
-    const armed = this.timer.armedFor;
-    if (this.pass !== null || armed === null || time.getTime() < armed) this.wake();
+    if (this.pass !== null || time.getTime() - this.claimAhead < this.loopAt) this.wake();
   }
 
   private wake(): void {
@@ -497,25 +540,44 @@ export class Scheduler {
     // yet several changes made in one synchronous stretch still share one pass.
     queueMicrotask(() => {
       this.passQueued = false;
-      if (this.current === 'running' && this.pass === null) this.pass = this.runPass().finally(() => (this.pass = null)).then(() => this.afterPass());
+      if (this.current === 'running' && this.pass === null) {
+        this.loopAt = Infinity;
+        this.pass = this.runPass().finally(() => (this.pass = null)).then(() => this.afterPass());
+      }
     });
   }
-
-  private wakeAt: number = Infinity;
 
   private afterPass(): void {
     if (this.current !== 'running') return;
     if (this.passAgain) {
       this.passAgain = false;
       this.wake();
-    } else if (this.wakeAt !== Infinity) {
-      this.timer.arm(this.wakeAt);
+      return;
     }
+    this.loopAt = this.nextPassAt;
+    this.rearm();
   }
 
-  /** One pass: claim and dispatch what is due in every store, then find when to wake next. */
+  /** The one timer serves both the next pass and the earliest staged run. */
+  private rearm(): void {
+    const at = this.current === 'running' ? Math.min(this.loopAt, this.staged.earliest) : Infinity;
+    if (at === Infinity) this.timer.cancel();
+    else if (this.timer.armedFor !== at) this.timer.arm(at);
+  }
+
+  private onTimer(): void {
+    if (this.current !== 'running') return;
+    const now = Date.now();
+    if (this.staged.earliest <= now) this.fireStaged(now);
+    if (this.loopAt <= now) {
+      this.loopAt = Infinity;
+      this.wake();
+    }
+    this.rearm();
+  }
+
+  /** One pass: claim what is due (or due within claimAhead) in every store, then find when to wake next. */
   private async runPass(): Promise<void> {
-    this.timer.cancel();
     let wakeAt = Infinity;
     for (const [alias, store] of this.stores) {
       if (this.current !== 'running') break;
@@ -525,15 +587,25 @@ export class Scheduler {
         continue;
       }
       try {
+        const ahead = store.releaseRuns ? this.claimAhead : 0;
+        const horizon = Date.now() + ahead;
         let claims: Claim[];
+        let examined: number;
         do {
-          claims = await store.claimDueJobs(new Date(), this.batchSize, (job, running, now) =>
-            planRuns({ job, trigger: this.triggers.get(alias, job.id, job.trigger), running, now, handlerExists: this.hasHandler(job) }),
-          );
+          examined = 0;
+          const plan: PlanFunction = (job, running) => {
+            examined++;
+            return this.plan(alias, job, running);
+          };
+          claims = await store.claimDueJobs(new Date(horizon), this.batchSize, plan);
           for (const claim of claims) this.dispatch(alias, claim);
-        } while (claims.length === this.batchSize && this.current === 'running');
+        } while (examined === this.batchSize && this.current === 'running');
         const next = await store.getNextRunTime();
-        if (next) wakeAt = Math.min(wakeAt, next.getTime());
+        if (next) {
+          // A job inside the horizon that was not claimed was left for its own time (see plan()).
+          const time = next.getTime();
+          wakeAt = Math.min(wakeAt, time <= horizon ? time : time - ahead);
+        }
         if (store.shared) wakeAt = Math.min(wakeAt, Date.now() + this.pollInterval);
         this.retries.delete(alias);
       } catch (err) {
@@ -543,7 +615,26 @@ export class Scheduler {
         this.storeError(alias, err);
       }
     }
-    this.wakeAt = wakeAt;
+    this.nextPassAt = wakeAt;
+  }
+
+  /**
+   * Plans a job the store locked. A job due now is planned at now. A job due within claimAhead is
+   * planned at its fire time, as if the clock had reached it, but only when that decision cannot
+   * change before then: no run of it is in progress (maxInstances), and it fires again after this
+   * run (a finished job is deleted by its claim, which must not happen early). Otherwise null: the
+   * store leaves it alone and it is claimed at its time.
+   */
+  private plan(alias: string, job: JobSpec, running: number): Plan | null {
+    const now = Date.now();
+    const due = job.nextRunTime;
+    const trigger = this.triggers.get(alias, job.id, job.trigger);
+    if (due === null || due.getTime() <= now) {
+      return planRuns({ job, trigger, running, now: new Date(now), handlerExists: this.hasHandler(job) });
+    }
+    if (running > 0) return null;
+    const plan = planRuns({ job, trigger, running, now: due, handlerExists: this.hasHandler(job) });
+    return plan.runTimes.length > 0 && plan.nextRunTime !== null ? plan : null;
   }
 
   private hasHandler(job: JobSpec): boolean {
@@ -602,15 +693,74 @@ export class Scheduler {
     this.submit(store, job, runs, exhausted);
   }
 
+  /** Hands the runs to the job's executor now, or stages them when they were claimed ahead of time. */
   private submit(store: string, job: JobSpec, runs: Claim['runs'], removeAfterRuns = false): void {
     const onDone = removeAfterRuns ? () => this.removeFinished(store, job.id) : undefined;
     const submission = new Submission(this.host, store, job, runs, onDone);
-    const executor = this.executors.get(job.executor);
-    if (this.subject.observed) {
-      this.emit(this.event<JobSubmittedEvent>('job_submitted', { jobId: job.id, store, scheduledRunTimes: runs.map((r) => r.runTime) }));
+    const at = submission.firstRunTime;
+    if (at > Date.now() && this.current === 'running') {
+      submission.prepare();
+      this.staged.add(at, submission);
+      const armed = this.timer.armedFor;
+      if (armed === null || at < armed) this.rearm();
+      return;
     }
-    if (executor) executor.submit(submission);
-    else submission.cancel(new ExecutorLookupError(job.executor, [...this.executors.keys()]).message);
+    if (this.handOver(submission) && this.subject.observed) this.emitSubmitted(submission);
+  }
+
+  /** The staged runs now due, handed to their executors in one go; their events follow. */
+  private fireStaged(now: number): void {
+    const due = this.staged.takeDue(now);
+    if (due.length === 0) return;
+    const alias = due[0].executor;
+    let oneExecutor = true;
+    for (let i = 1; i < due.length && oneExecutor; i++) oneExecutor = due[i].executor === alias;
+    const executor = this.executors.get(alias);
+    if (oneExecutor && executor?.submitMany) executor.submitMany(due);
+    else for (const submission of due) this.handOver(submission);
+    if (!this.subject.observed) return;
+    for (const submission of due) if (this.executors.has(submission.executor)) this.emitSubmitted(submission);
+  }
+
+  private handOver(submission: Submission): boolean {
+    const executor = this.executors.get(submission.executor);
+    if (executor) {
+      executor.submit(submission);
+      return true;
+    }
+    submission.cancel(new ExecutorLookupError(submission.executor, [...this.executors.keys()]).message);
+    return false;
+  }
+
+  private emitSubmitted(submission: Submission): void {
+    this.emit(this.event<JobSubmittedEvent>('job_submitted', {
+      jobId: submission.jobId, store: submission.store, scheduledRunTimes: submission.runTimes(),
+    }));
+  }
+
+  /**
+   * Takes back the staged runs of a job (or of a whole store) that this process is about to change
+   * before their time: their records are deleted as if never claimed, so the job's new schedule may
+   * claim the same fire time again. On failure they are staged again and the caller gets the error.
+   */
+  private async takeBack(store: string, jobId: string | null): Promise<void> {
+    if (this.staged.earliest === Infinity) return;
+    const taken = this.staged.takeWhere((s) => s.store === store && (jobId === null || s.jobId === jobId));
+    if (taken.length === 0) return;
+    this.rearm();
+    try {
+      await this.storeOf(store).releaseRuns!(taken.flatMap((s) => s.released()));
+    } catch (err) {
+      for (const submission of taken) this.staged.add(submission.firstRunTime, submission);
+      this.rearm();
+      throw err;
+    }
+  }
+
+  /** A job modified without a new schedule: its staged runs run the new version. */
+  private replaceStaged(store: string, job: JobSpec): void {
+    if (this.staged.earliest === Infinity) return;
+    for (const submission of this.staged.find(store, job.id)) submission.replaceJob(job);
   }
 
   private finish(store: string, executionId: string, outcome: Outcome): void {

@@ -50,6 +50,15 @@ export class AsyncExecutor implements Executor {
     this.drain();
   }
 
+  submitMany(tasks: readonly ExecutorTask[]): void {
+    if (this.stopped) {
+      for (const task of tasks) task.cancel('the executor is shut down');
+      return;
+    }
+    for (let i = 0; i < tasks.length; i++) this.waiting.push(tasks[i]);
+    this.drain();
+  }
+
   async shutdown(): Promise<void> {
     this.stopped = true;
     for (const task of this.waiting.slice(this.head)) task.cancel('the scheduler shut down before the run started');
@@ -77,7 +86,9 @@ export class AsyncExecutor implements Executor {
         else this.active--;
       }
       if (this.head === this.waiting.length) {
-        this.waiting = [];
+        // Emptied in place: a new array would start over as a different kind of array, and the
+        // compiled loop that filled the old one would be thrown away at the next burst.
+        this.waiting.length = 0;
         this.head = 0;
       }
     } finally {

@@ -20,6 +20,11 @@ export interface Executor {
   /** Called when the scheduler starts (again): accept work. */
   start(): void;
   submit(task: ExecutorTask): void;
+  /**
+   * Several tasks at once, in order, as submit() would take them one by one. Optional: the
+   * scheduler uses it for runs due at the same instant, so an executor can start them in one go.
+   */
+  submitMany?(tasks: readonly ExecutorTask[]): void;
   /** Stops taking work: queued tasks are cancelled; resolves when the running ones have settled. */
   shutdown(): Promise<void>;
 }

@@ -83,6 +83,14 @@ export class ExecutionLog {
     return true;
   }
 
+  /** Deletes a record still running (a run taken back before it started), as if never claimed. */
+  removeRunning(id: string): void {
+    const entry = this.entries.get(id);
+    if (!entry || entry.status !== 'running') return;
+    this.release(entry);
+    this.drop(entry);
+  }
+
   /** Submissions of the job that have a run not yet finished. */
   runningCount(jobId: string): number {
     return this.runningSubmissions.get(jobId) ?? 0;

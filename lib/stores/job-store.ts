@@ -21,8 +21,18 @@ export interface StoreContext {
   warn(message: string): void;
 }
 
-/** Plans a due job: `running` is how many submissions of it are running now. */
-export type PlanFunction = (job: JobSpec, running: number, now: Date) => Plan;
+/** A claimed run given back unstarted (JobStore.releaseRuns). */
+export interface ReleasedRun {
+  jobId: string;
+  executionId: string;
+  runTime: Date;
+}
+
+/**
+ * Plans a due job: `running` is how many submissions of it are running now. null: not yet; the
+ * store leaves the job as it is (nothing written, not returned).
+ */
+export type PlanFunction = (job: JobSpec, running: number, now: Date) => Plan | null;
 
 /**
  * Keeps jobs and their execution history. See DESIGN.md, "JobStore".
@@ -50,8 +60,10 @@ export interface JobStore {
   getNextRunTime(): Promise<Date | null>;
 
   /**
-   * One atomic step: lock up to `limit` jobs due at `now`, let `plan` decide, persist its decision
-   * (new nextRunTime or removal, one execution record per run time) and return what to run.
+   * One atomic step: lock up to `limit` jobs due at `now` (earliest first), let `plan` decide,
+   * persist its decision (new nextRunTime or removal, one execution record per run time) and return
+   * what to run. `now` may be a little ahead of the clock (claimAhead). A job `plan` returns null for
+   * is left untouched and is not planned twice in one call.
    */
   claimDueJobs(now: Date, limit: number, plan: PlanFunction): Promise<Claim[]>;
   /** A run outside the schedule (runJobNow): creates its 'running' execution record. */
@@ -60,6 +72,14 @@ export interface JobStore {
   finishExecution(executionId: string, outcome: Outcome): Promise<void>;
   /** finishExecution for several runs at once, as one write where the store can. */
   finishExecutions(items: readonly { executionId: string; outcome: Outcome }[]): Promise<void>;
+
+  /**
+   * Takes back claimed runs that never started, as if they had not been claimed: deletes their
+   * 'running' records and moves each job's nextRunTime back to the run's time, unless the job was
+   * paused or moved earlier since. Used for runs claimed ahead of their time (claimAhead) when
+   * their job changes or the scheduler shuts down first. A store without it is never claimed ahead.
+   */
+  releaseRuns?(runs: readonly ReleasedRun[]): Promise<void>;
 
   getExecutions(query: ExecutionQuery): Promise<JobExecution[]>;
   /** Deletes finished execution records older than `olderThan` ms; returns how many. */

@@ -1,8 +1,8 @@
 import { ConflictingIdError, JobLookupError } from '../core/errors.js';
-import type { Claim, ClaimedRun, ExecutionQuery, JobExecution, JobSpec, Outcome } from '../core/job.js';
+import { copyJob, type Claim, type ClaimedRun, type ExecutionQuery, type JobExecution, type JobSpec, type Outcome } from '../core/job.js';
 import { ExecutionLog } from './execution-log.js';
 import { JobHeap } from './job-heap.js';
-import type { JobStore, PlanFunction, StoreContext } from './job-store.js';
+import type { JobStore, PlanFunction, ReleasedRun, StoreContext } from './job-store.js';
 
 /** @publicApi */
 export interface MemoryJobStoreOptions {
@@ -35,12 +35,12 @@ export class MemoryJobStore implements JobStore {
 
   async addJob(job: JobSpec): Promise<void> {
     if (this.jobs.has(job.id)) throw new ConflictingIdError(job.id);
-    this.put(job);
+    this.put(copyJob(job));
   }
 
   async updateJob(job: JobSpec): Promise<void> {
     if (!this.jobs.has(job.id)) throw new JobLookupError(job.id);
-    this.put(job);
+    this.put(copyJob(job));
   }
 
   async removeJob(id: string): Promise<void> {
@@ -55,11 +55,11 @@ export class MemoryJobStore implements JobStore {
 
   async lookupJob(id: string): Promise<JobSpec | null> {
     const job = this.jobs.get(id);
-    return job ? { ...job } : null;
+    return job ? copyJob(job) : null;
   }
 
   async getAllJobs(): Promise<JobSpec[]> {
-    const jobs = [...this.jobs.values()].map((job) => ({ ...job }));
+    const jobs = [...this.jobs.values()].map((job) => copyJob(job));
     return jobs.sort(byNextRunTime);
   }
 
@@ -71,20 +71,34 @@ export class MemoryJobStore implements JobStore {
   async claimDueJobs(now: Date, limit: number, plan: PlanFunction): Promise<Claim[]> {
     const claims: Claim[] = [];
     const nowMs = now.getTime();
-    while (claims.length < limit) {
+    // Jobs the plan left for later, or still due after their plan, leave the heap while the claim
+    // walks past them: each job is planned at most once per claim.
+    let left: JobSpec[] | null = null;
+    for (let examined = 0; examined < limit; examined++) {
       const time = this.heap.peekTime();
       if (time === undefined || time > nowMs) break;
       const job = this.jobs.get(this.heap.peekId()!)!;
       const decision = plan(job, this.log.runningCount(job.id), now);
-      const updated: JobSpec = { ...job, nextRunTime: decision.nextRunTime };
+      if (decision === null) {
+        (left ??= []).push(job);
+        this.heap.delete(job.id);
+        continue;
+      }
+      const updated = copyJob(job, decision.nextRunTime);
       if (decision.remove) {
         this.jobs.delete(job.id);
         this.heap.delete(job.id);
+      } else if (updated.nextRunTime !== null && updated.nextRunTime.getTime() <= nowMs) {
+        // Still due: planned once per claim, like a database row, so it waits out this walk too.
+        this.jobs.set(job.id, updated);
+        this.heap.delete(job.id);
+        (left ??= []).push(updated);
       } else {
         this.put(updated);
       }
       claims.push({ job: updated, plan: decision, runs: this.record(job.id, decision) });
     }
+    if (left !== null) for (const job of left) this.put(job);
     return claims;
   }
 
@@ -102,6 +116,14 @@ export class MemoryJobStore implements JobStore {
 
   async finishExecutions(items: readonly { executionId: string; outcome: Outcome }[]): Promise<void> {
     for (const { executionId, outcome } of items) this.log.finish(executionId, outcome);
+  }
+
+  async releaseRuns(runs: readonly ReleasedRun[]): Promise<void> {
+    for (const { jobId, executionId, runTime } of runs) {
+      this.log.removeRunning(executionId);
+      const job = this.jobs.get(jobId);
+      if (job?.nextRunTime && job.nextRunTime.getTime() > runTime.getTime()) this.put(copyJob(job, runTime));
+    }
   }
 
   async getExecutions(query: ExecutionQuery): Promise<JobExecution[]> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Claim, ClaimedRun, ExecutionStatus, JobSpec } from '../../core/job.js';
+import { copyJob, type Claim, type ClaimedRun, type ExecutionStatus, type JobSpec } from '../../core/job.js';
 import type { PlanFunction } from '../job-store.js';
 
 /** One execution row to insert, as column values. */
@@ -52,6 +52,7 @@ export function planClaims(
       failures.push({ job, error });
       continue;
     }
+    if (decision === null) continue;
     const row = (status: ExecutionStatus, runTime: Date, batchId: string | null = null): ExecutionValues => ({
       id: randomUUID(),
       jobId: job.id,
@@ -84,7 +85,7 @@ export function planClaims(
     // runs end: a run taken over after a crash needs the job's handler and args.
     if (decision.remove && !(job.rerunOnLoss && runs.length > 0)) writes.removed.push(job.id);
     else writes.moved.push({ id: job.id, nextRunTime: decision.remove || !decision.nextRunTime ? null : decision.nextRunTime.getTime() });
-    writes.claims.push({ job: { ...job, nextRunTime: decision.nextRunTime }, plan: decision, runs });
+    writes.claims.push({ job: copyJob(job, decision.nextRunTime), plan: decision, runs });
   }
   return { writes, failures };
 }

@@ -166,6 +166,44 @@ export class JobStoreSql {
     });
   }
 
+  /** Deletes execution records still 'running': runs claimed ahead that were taken back unstarted. */
+  deleteRunningExecutions(ids: readonly string[]): Statement[] {
+    if (ids.length === 0) return [];
+    const running = `${this.c('status')} = 'running'`;
+    if (this.d.kind === 'postgres') {
+      return [{ sql: `DELETE FROM ${this.executions} WHERE ${this.c('id')} = ANY($1::varchar[]) AND ${running}`, params: [ids] }];
+    }
+    return chunk(ids, ROWS_PER_STATEMENT).map((part) => {
+      const p = this.d.params();
+      return { sql: `DELETE FROM ${this.executions} WHERE ${this.c('id')} IN (${p.list(part)}) AND ${running}`, params: p.values };
+    });
+  }
+
+  /**
+   * Moves jobs back to fire times that were taken back unstarted, unless they were paused (NULL)
+   * or already moved to an earlier time since.
+   */
+  restoreNextRunTimes(runs: readonly { id: string; nextRunTime: number }[]): Statement[] {
+    if (runs.length === 0) return [];
+    const id = this.c('id');
+    const next = this.c('next_run_time');
+    if (this.d.kind === 'postgres') {
+      return [
+        {
+          sql:
+            `UPDATE ${this.jobs} AS j SET ${next} = v.t FROM unnest($1::varchar[], $2::bigint[]) AS v(id, t)` +
+            ` WHERE j.${id} = v.id AND j.${next} > v.t`,
+          params: [runs.map((r) => r.id), runs.map((r) => r.nextRunTime)],
+        },
+      ];
+    }
+    return runs.map((r) => {
+      const p = this.d.params();
+      const at = p.add(r.nextRunTime);
+      return { sql: `UPDATE ${this.jobs} SET ${next} = ${at} WHERE ${id} = ${p.add(r.id)} AND ${next} > ${p.add(r.nextRunTime)}`, params: p.values };
+    });
+  }
+
   setNextRunTimes(moved: readonly { id: string; nextRunTime: number | null }[]): Statement[] {
     if (moved.length === 0) return [];
     const id = this.c('id');

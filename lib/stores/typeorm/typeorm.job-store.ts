@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { ConflictingIdError, JobLookupError, SerializationError } from '../../core/errors.js';
 import type { JobStoreErrorEvent } from '../../core/events.js';
 import type { Claim, ExecutionQuery, JobExecution, JobSpec, Outcome } from '../../core/job.js';
-import type { JobStore, PlanFunction, StoreContext } from '../job-store.js';
+import type { JobStore, PlanFunction, ReleasedRun, StoreContext } from '../job-store.js';
 import { planClaims, type ExecutionValues } from './claim-planner.js';
 import { toExecution, toJobSpec, toJobValues, toNumberOrNull, UnreadableJobRowError, type JobValues, type Row } from './job-row.js';
 import { JobStoreSql } from './job-store-sql.js';
@@ -326,6 +326,21 @@ export class TypeOrmJobStore implements JobStore {
         for (const statement of statements) yield statement;
       })(),
     );
+  }
+
+  async releaseRuns(runs: readonly ReleasedRun[]): Promise<void> {
+    if (runs.length === 0) return;
+    const { session, sql } = await this.connection();
+    const statements = [
+      ...sql.deleteRunningExecutions(runs.map((r) => r.executionId)),
+      ...sql.restoreNextRunTimes(runs.map((r) => ({ id: r.jobId, nextRunTime: r.runTime.getTime() }))),
+    ];
+    await session.runInWriteTransaction(
+      (function* (): SqlSteps<void> {
+        for (const statement of statements) yield statement;
+      })(),
+    );
+    this.jobsChanged();
   }
 
   async getExecutions(query: ExecutionQuery): Promise<JobExecution[]> {

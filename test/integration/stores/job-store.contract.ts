@@ -367,6 +367,49 @@ export function runJobStoreContract(name: string, makeStore: () => JobStore | Pr
         expect(await store.getExecutions({ jobId: 'skip' })).toEqual([]);
       });
 
+      it('leaves a job the plan declines (null) untouched and goes on to the next ones', async () => {
+        await store.addJob(makeJob('declined', { nextRunTime: at(0) }));
+        await store.addJob(makeJob('taken', { nextRunTime: at(0) }));
+        const claims = await store.claimDueJobs(T0, 10, (job, running, now) => (job.id === 'declined' ? null : everySecond(job, running, now)));
+        expect(claims.map((c) => c.job.id)).toEqual(['taken']);
+        expect((await store.lookupJob('declined'))?.nextRunTime).toEqual(at(0));
+        expect(await statuses('declined')).toEqual([]);
+        // Not planned twice in one claim, even with room to spare.
+        const spy = spyPlan((job, running, now) => (job.id === 'declined' ? null : everySecond(job, running, now)));
+        await store.claimDueJobs(at(1000), 10, spy.plan);
+        expect(spy.calls.filter((c) => c.job.id === 'declined')).toHaveLength(1);
+        expect((await store.claimDueJobs(at(1000), 10, everySecond)).map((c) => c.job.id)).toEqual(['declined']);
+      });
+
+      it('releases runs claimed but never started, so the same fire time can be claimed again', async () => {
+        expect(typeof store.releaseRuns).toBe('function');
+        await store.addJob(makeJob('ahead', { nextRunTime: at(0) }));
+        await store.addJob(makeJob('kept', { nextRunTime: at(0) }));
+        const claims = await store.claimDueJobs(T0, 10, everySecond);
+        const ahead = claims.find((c) => c.job.id === 'ahead')!;
+        await store.releaseRuns!([{ jobId: 'ahead', ...ahead.runs[0]! }]);
+        expect(await statuses('ahead')).toEqual([]);
+        expect(await statuses('kept')).toEqual([[0, 'running']]);
+        // The job is moved back to the released fire time; a paused job would stay paused.
+        expect((await store.lookupJob('ahead'))?.nextRunTime).toEqual(at(0));
+        expect((await store.lookupJob('kept'))?.nextRunTime).toEqual(at(1000));
+        const spy = spyPlan();
+        const again = await store.claimDueJobs(T0, 10, spy.plan);
+        expect(spy.calls.find((c) => c.job.id === 'ahead')!.running).toBe(0);
+        expect(again.map((c) => c.runs[0]!.runTime)).toEqual([at(0)]);
+        expect(await statuses('ahead')).toEqual([[0, 'running']]);
+      });
+
+      it('does not release a run that has already ended, nor move a paused job', async () => {
+        await store.addJob(makeJob('done', { nextRunTime: at(0) }));
+        const [claim] = await store.claimDueJobs(T0, 10, everySecond);
+        await store.finishExecution(claim!.runs[0]!.executionId, outcome('executed', at(1)));
+        await store.updateJob(makeJob('done', { nextRunTime: null }));
+        await store.releaseRuns!([{ jobId: 'done', ...claim!.runs[0]! }]);
+        expect(await statuses('done')).toEqual([[0, 'executed']]);
+        expect((await store.lookupJob('done'))?.nextRunTime).toBeNull();
+      });
+
       it('returns nothing when nothing is due', async () => {
         expect(await store.claimDueJobs(T0, 10, everySecond)).toEqual([]);
         await store.addJob(makeJob('later', { nextRunTime: at(1) }));

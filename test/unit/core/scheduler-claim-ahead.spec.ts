@@ -1,0 +1,253 @@
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { InvalidSchedulerOptionError } from '../../../lib/core/errors.js';
+import { Scheduler } from '../../../lib/core/scheduler.js';
+import type { JobContext } from '../../../lib/interfaces/job-options.interface.js';
+import { MemoryJobStore } from '../../../lib/stores/memory.job-store.js';
+import type { JobStore } from '../../../lib/stores/job-store.js';
+import { T0, advance, deferred, makeScheduler, silentLogger, useFakeClock } from './scheduler-fixture.js';
+
+/** Fire times one second after T0: the job is claimed within claimAhead of it. */
+const FIRE = T0.getTime() + 1000;
+
+describe('Scheduler claimAhead', () => {
+  beforeEach(() => useFakeClock());
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  async function statusesAt(scheduler: Scheduler, jobId: string) {
+    return (await scheduler.getExecutions({ jobId })).map((e) => [e.scheduledRunTime.getTime() - T0.getTime(), e.status]);
+  }
+
+  it('claims a job ahead of its fire time but starts the handler at that time, never before', async () => {
+    const { scheduler } = makeScheduler({ claimAhead: 100 });
+    const started: number[] = [];
+    await scheduler.start();
+    await scheduler.addJob({ id: 'tick', handler: () => void started.push(Date.now()), trigger: { type: 'interval', seconds: 1 } });
+    await advance(950);
+    expect(await statusesAt(scheduler, 'tick')).toEqual([[1000, 'running']]);
+    expect((await scheduler.getJob('tick'))!.nextRunTime!.getTime()).toBe(FIRE + 1000);
+    expect(started).toEqual([]);
+    await advance(49);
+    expect(started).toEqual([]);
+    await advance(1);
+    expect(started).toEqual([FIRE]);
+    await advance(2000);
+    expect(started).toEqual([FIRE, FIRE + 1000, FIRE + 2000]);
+    expect(await statusesAt(scheduler, 'tick')).toEqual([[3000, 'executed'], [2000, 'executed'], [1000, 'executed']]);
+    await scheduler.shutdown();
+  });
+
+  it('starts a thousand jobs due at one instant at that instant, with the claim done before it', async () => {
+    const { scheduler, of } = makeScheduler({ claimAhead: 100 });
+    const started: number[] = [];
+    await scheduler.start();
+    for (let i = 0; i < 1000; i++) {
+      await scheduler.addJob({ id: `j${i}`, handler: (n: number) => void (started[n] = Date.now()), args: [i], trigger: { type: 'interval', seconds: 1 } });
+    }
+    await advance(999);
+    expect((await scheduler.getExecutions({ status: 'running', limit: 2000 })).length).toBe(1000);
+    await advance(1);
+    expect(started.length).toBe(1000);
+    expect(new Set(started)).toEqual(new Set([FIRE]));
+    await advance(10);
+    expect(of('job_executed')).toHaveLength(1000);
+    expect(of('job_submitted')).toHaveLength(1000);
+    await scheduler.shutdown();
+  });
+
+  it('claims at the fire time with claimAhead 0', async () => {
+    const { scheduler } = makeScheduler({ claimAhead: 0 });
+    await scheduler.start();
+    await scheduler.addJob({ id: 'tick', handler: () => {}, trigger: { type: 'interval', seconds: 1 } });
+    await advance(999);
+    expect(await statusesAt(scheduler, 'tick')).toEqual([]);
+    await advance(1);
+    expect(await statusesAt(scheduler, 'tick')).toEqual([[1000, 'executed']]);
+    await scheduler.shutdown();
+  });
+
+  it('refuses a claimAhead that is not a whole number of ms from 0 to 60000', () => {
+    for (const bad of [-1, 1.5, 60_001, '100', Number.NaN]) {
+      expect(() => new Scheduler({ claimAhead: bad as number, logger: silentLogger })).toThrow(InvalidSchedulerOptionError);
+    }
+    expect(() => new Scheduler({ claimAhead: -1 })).toThrow(/claimAhead.*-1.*0 to 60000/);
+  });
+
+  describe('a job changed between its claim and its fire time', () => {
+    async function claimed(options: { handler?: (...args: unknown[]) => unknown; args?: unknown[] } = {}) {
+      const { scheduler, of } = makeScheduler({ claimAhead: 100 });
+      const calls: unknown[][] = [];
+      await scheduler.start();
+      await scheduler.addJob({
+        id: 'job',
+        handler: options.handler ?? ((...args: unknown[]) => void calls.push(args.slice(0, -1))),
+        args: options.args ?? ['old'],
+        trigger: { type: 'interval', seconds: 1 },
+      });
+      await advance(950);
+      expect(await statusesAt(scheduler, 'job')).toEqual([[1000, 'running']]);
+      return { scheduler, of, calls };
+    }
+
+    it('does not run it once paused, and leaves no record of the taken-back run', async () => {
+      const { scheduler, of, calls } = await claimed();
+      process.stderr.write('A\n');
+      await scheduler.pauseJob('job');
+      process.stderr.write('B\n');
+      await advance(2000);
+      process.stderr.write('C\n');
+      expect(calls).toEqual([]);
+      expect(await statusesAt(scheduler, 'job')).toEqual([]);
+      expect(of('job_missed')).toEqual([]);
+      process.stderr.write('D\n');
+      await scheduler.resumeJob('job');
+      process.stderr.write('E\n');
+      await advance(1000);
+      process.stderr.write('F\n');
+      expect(calls).toEqual([['old']]);
+      await scheduler.shutdown();
+      process.stderr.write('G\n');
+    });
+
+    it('does not run it once removed', async () => {
+      const { scheduler, calls } = await claimed();
+      await scheduler.removeJob('job');
+      await advance(2000);
+      expect(calls).toEqual([]);
+      expect(await statusesAt(scheduler, 'job')).toEqual([]);
+      expect(await scheduler.getJob('job')).toBeNull();
+      await scheduler.shutdown();
+    });
+
+    it('does not run it once all jobs are removed', async () => {
+      const { scheduler, calls } = await claimed();
+      await scheduler.removeAllJobs();
+      await advance(2000);
+      expect(calls).toEqual([]);
+      expect(await statusesAt(scheduler, 'job')).toEqual([]);
+      await scheduler.shutdown();
+    });
+
+    it('runs the fire time once when rescheduled onto the same time, and follows the new trigger', async () => {
+      const { scheduler, calls } = await claimed();
+      await scheduler.rescheduleJob('job', { type: 'interval', seconds: 2, startDate: new Date(T0.getTime() - 1000) });
+      await advance(3100);
+      expect(calls).toEqual([['old'], ['old']]);
+      expect((await statusesAt(scheduler, 'job')).map(([t]) => t)).toEqual([3000, 1000]);
+      await scheduler.shutdown();
+    });
+
+    it('runs it with the new args after modifyJob', async () => {
+      const { scheduler, calls } = await claimed();
+      await scheduler.modifyJob('job', { args: ['new'] });
+      await advance(100);
+      expect(calls).toEqual([['new']]);
+      await scheduler.shutdown();
+    });
+
+    it('runs it after the scheduler is paused and resumed within the grace time, and misses it beyond', async () => {
+      const { scheduler, of, calls } = await claimed();
+      scheduler.pause();
+      await advance(500);
+      expect(calls).toEqual([]);
+      scheduler.resume();
+      await advance(1);
+      expect(calls).toEqual([['old']]);
+
+      await advance(1499);
+      expect(await statusesAt(scheduler, 'job')).toContainEqual([3000, 'running']);
+      scheduler.pause();
+      await advance(3000);
+      scheduler.resume();
+      await advance(1);
+      expect(calls).toEqual([['old'], ['old']]);
+      expect(of('job_missed').map((e) => (e as unknown as { scheduledRunTime: Date }).scheduledRunTime.getTime() - T0.getTime())).toContain(3000);
+      await scheduler.shutdown();
+    });
+  });
+
+  it('gives what it claimed ahead back to the store on shutdown, so the next start runs it', async () => {
+    const store = new MemoryJobStore();
+    const calls: number[] = [];
+    const handler = () => void calls.push(Date.now());
+    const first = makeScheduler({ claimAhead: 100, stores: { default: store } });
+    await first.scheduler.start();
+    await first.scheduler.addJob({ id: 'job', handler, trigger: { type: 'interval', seconds: 1 } });
+    await advance(950);
+    expect(await statusesAt(first.scheduler, 'job')).toEqual([[1000, 'running']]);
+    await first.scheduler.shutdown();
+    expect(calls).toEqual([]);
+    expect(await store.getExecutions({})).toEqual([]);
+    expect((await store.lookupJob('job'))!.nextRunTime!.getTime()).toBe(FIRE);
+    expect(first.of('job_missed')).toEqual([]);
+
+    await advance(200);
+    const second = makeScheduler({ claimAhead: 100, stores: { default: store } });
+    await second.scheduler.start();
+    await advance(1);
+    expect(calls).toEqual([FIRE + 150]);
+    expect((await store.getExecutions({})).map((e) => [e.scheduledRunTime.getTime() - T0.getTime(), e.status])).toEqual([[1000, 'executed']]);
+    await second.scheduler.shutdown();
+  });
+
+  it('does not claim ahead a job whose previous run is still going, so maxInstances is judged at the fire time', async () => {
+    const { scheduler, of } = makeScheduler({ claimAhead: 100 });
+    const started: number[] = [];
+    await scheduler.start();
+    await scheduler.addJob({
+      id: 'slow', maxInstances: 1,
+      handler: async () => {
+        started.push(Date.now());
+        // Ends 50 ms before the next fire time: inside the claim-ahead window of that fire.
+        await new Promise((resolve) => setTimeout(resolve, 950));
+      },
+      trigger: { type: 'interval', seconds: 1 },
+    });
+    await advance(3100);
+    expect(started).toEqual([FIRE, FIRE + 1000, FIRE + 2000]);
+    expect(of('job_max_instances')).toEqual([]);
+    const down = scheduler.shutdown();
+    await advance(1000);
+    await down;
+  });
+
+  it('does not claim a one-shot job ahead: it stays visible until it runs', async () => {
+    const { scheduler } = makeScheduler({ claimAhead: 100 });
+    const ran: number[] = [];
+    await scheduler.start();
+    await scheduler.addJob({ id: 'once', handler: () => void ran.push(Date.now()), trigger: { type: 'date', runDate: new Date(FIRE) } });
+    await advance(950);
+    expect(await scheduler.getJob('once')).not.toBeNull();
+    await advance(50);
+    expect(ran).toEqual([FIRE]);
+    expect(await scheduler.getJob('once')).toBeNull();
+    await scheduler.shutdown();
+  });
+
+  it('never claims ahead in a store that cannot take runs back', async () => {
+    const memory = new MemoryJobStore();
+    const store: JobStore = Object.assign(Object.create(memory) as JobStore, { releaseRuns: undefined });
+    const { scheduler } = makeScheduler({ claimAhead: 100, stores: { default: store } });
+    await scheduler.start();
+    await scheduler.addJob({ id: 'tick', handler: () => {}, trigger: { type: 'interval', seconds: 1 } });
+    await advance(999);
+    expect(await statusesAt(scheduler, 'tick')).toEqual([]);
+    await advance(1);
+    expect(await statusesAt(scheduler, 'tick')).toEqual([[1000, 'executed']]);
+    await scheduler.shutdown();
+  });
+
+  it('hands a context to a run claimed ahead that carries its own fire time', async () => {
+    const { scheduler } = makeScheduler({ claimAhead: 100 });
+    const seen = deferred<JobContext>();
+    await scheduler.start();
+    await scheduler.addJob({ id: 'ctx', handler: (ctx: JobContext) => seen.resolve(ctx), trigger: { type: 'interval', seconds: 1 } });
+    await advance(1000);
+    const ctx = await seen.promise;
+    expect(ctx).toMatchObject({ jobId: 'ctx', instanceId: 'test' });
+    expect(ctx.scheduledRunTime.getTime()).toBe(FIRE);
+    expect(ctx.signal).toBeInstanceOf(AbortSignal);
+    await scheduler.shutdown();
+  });
+});
