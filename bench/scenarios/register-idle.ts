@@ -35,10 +35,33 @@ async function measure(registrar: Registrar): Promise<ChildResult> {
   const wallMs = performance.now() - t0;
   const after = heapUsed();
   const jobs = await registrar.count();
-  // Idle: nothing is due for hours.
+  // Idle: nothing is due for hours. Two windows back to back. The first starts just after the
+  // forced collection above, and so contains V8's memory reducer, which a major GC arms to run
+  // ~8 s later and shrink the heap once (it frees nothing here): a one-off after registering. The
+  // second, which the target is judged on, is what having the jobs registered costs from then on.
   collectGarbage();
   await sleep(SETTLE_MS);
-  // Garbage collections inside the window (V8's memory reducer may compact a large heap then).
+  const first = await idleWindow();
+  const steady = await idleWindow();
+  await sleep(0);
+  await registrar.close();
+  return {
+    metrics: { wallMs, bytesPerJob: (after - before) / JOBS, idleCpuMs: steady.cpuMs, firstIdleCpuMs: first.cpuMs },
+    info: {
+      jobs,
+      heapDeltaMB: Math.round((after - before) / 1e5) / 10,
+      idleWindowMs: Math.round(steady.windowMs),
+      idleGcCount: steady.gcCount,
+      idleGcPauseMs: Math.round(steady.gcMs),
+      firstWindowGcCount: first.gcCount,
+      firstWindowGcPauseMs: Math.round(first.gcMs),
+      firedDuringRun: fired,
+    },
+  };
+}
+
+/** Process CPU time over IDLE_MS, with the garbage collections inside the window. */
+async function idleWindow(): Promise<{ cpuMs: number; windowMs: number; gcCount: number; gcMs: number }> {
   let gcCount = 0;
   let gcMs = 0;
   const observer = new PerformanceObserver((list) => {
@@ -51,22 +74,11 @@ async function measure(registrar: Registrar): Promise<ChildResult> {
   const cpu0 = cpuMs();
   const w0 = performance.now();
   await sleep(IDLE_MS);
-  const idleCpuMs = cpuMs() - cpu0;
+  const cpu = cpuMs() - cpu0;
   const windowMs = performance.now() - w0;
   await sleep(0);
   observer.disconnect();
-  await registrar.close();
-  return {
-    metrics: { wallMs, bytesPerJob: (after - before) / JOBS, idleCpuMs },
-    info: {
-      jobs,
-      heapDeltaMB: Math.round((after - before) / 1e5) / 10,
-      idleWindowMs: Math.round(windowMs),
-      idleGcCount: gcCount,
-      idleGcPauseMs: Math.round(gcMs),
-      firedDuringRun: fired,
-    },
-  };
+  return { cpuMs: cpu, windowMs, gcCount, gcMs };
 }
 
 async function ours(): Promise<Registrar> {
@@ -128,7 +140,7 @@ const n = JOBS.toLocaleString('en');
 
 export const scenario: ScenarioDefinition = {
   name: 'register-idle',
-  title: `Registering ${n} cron jobs, then idling 10 s with none due`,
+  title: `Registering ${n} cron jobs, then idling twice 10 s with none due`,
   order: 20,
   description:
     `${n} distinct-ish 6-field crontab expressions (a mix of daily, weekday, monthly and every-n-minutes shapes, all in the UTC ` +
@@ -136,8 +148,11 @@ export const scenario: ScenarioDefinition = {
     `scheduler after 1,000 warm-up jobs added and removed. **Wall time** of the adding loop; **heap per job** = (heapUsed ` +
     `after − before, each after \`global.gc()\`) ÷ jobs. Then, in the same child (registering twice would double the run ` +
     `time), \`global.gc()\`, ${SETTLE_MS} ms settle and the **process CPU time** (\`process.cpuUsage()\`, user + system) over ` +
-    `${IDLE_MS / 1000} s; garbage collections inside the window are listed in the details (idleGcCount, idleGcPauseMs: ` +
-    `main-thread pause time; their concurrent marking threads add CPU time too). Ours: \`scheduler.addJob({ id, handler, trigger })\` (awaited) on the memory store. @nestjs/schedule: ` +
+    `two ${IDLE_MS / 1000} s windows back to back. The first ("first idle window") contains V8's memory reducer, which the ` +
+    `major GCs arm to run ~8 s later and shrink the heap once (a one-off after registering, larger with a larger heap); ` +
+    `the second ("idle", the one the target is judged on) is the steady cost of having the jobs registered. Garbage ` +
+    `collections inside each window are in the details (idleGcCount/idleGcPauseMs for the second, firstWindowGc* for the ` +
+    `first: main-thread pause time; their concurrent marking threads add CPU time too). Ours: \`scheduler.addJob({ id, handler, trigger })\` (awaited) on the memory store. @nestjs/schedule: ` +
     `\`CronJob.from({ cronTime, onTick, timeZone: 'UTC' })\`, \`SchedulerRegistry.addCronJob\`, \`job.start()\`, in a Nest ` +
     `application context with \`ScheduleModule.forRoot()\`. The last row adds ${(2 * PRESTART).toLocaleString('en')} jobs to ` +
     `our scheduler *before* \`start()\` (as an application adding jobs at bootstrap does) and times adding + \`start()\`; ` +
@@ -148,17 +163,18 @@ export const scenario: ScenarioDefinition = {
     { id: 'ours-prestart', role: 'ours', label: `ours (added before start())` },
   ],
   comparisons: [
-    { ours: 'ours', peer: 'peer', metrics: ['wallMs', 'bytesPerJob', 'idleCpuMs'] },
+    { ours: 'ours', peer: 'peer', metrics: ['wallMs', 'bytesPerJob', 'idleCpuMs', 'firstIdleCpuMs'] },
     { ours: 'ours-prestart', peer: null, metrics: ['prestartMs', 'prestartGrowth'] },
   ],
   metrics: [
     { key: 'wallMs', label: `register ${n}: wall time`, unit: 'ms', better: 'lower', digits: 0, target: { text: '< 2000 ms', lessThan: 2000 } },
     { key: 'bytesPerJob', label: `register ${n}: heap per job`, unit: 'B', better: 'lower', digits: 0, target: { text: '< 1024 B', lessThan: 1024 } },
-    { key: 'idleCpuMs', label: `idle: CPU time in ${IDLE_MS / 1000} s`, unit: 'ms', better: 'lower', digits: 1, target: { text: '< 20 ms', lessThan: 20 } },
+    { key: 'idleCpuMs', label: `idle: CPU time in ${IDLE_MS / 1000} s (steady)`, unit: 'ms', better: 'lower', digits: 1, target: { text: '< 20 ms', lessThan: 20 } },
+    { key: 'firstIdleCpuMs', label: `first idle window: CPU time in ${IDLE_MS / 1000} s (with V8's memory reducer)`, unit: 'ms', better: 'lower', digits: 1 },
     { key: 'prestartMs', label: `${(2 * PRESTART).toLocaleString('en')} jobs added before start(): wall time`, unit: 'ms', better: 'lower', digits: 0 },
     { key: 'prestartGrowth', label: `… growth for 2× the jobs`, unit: '×', better: 'lower', digits: 2, target: { text: '≤ 2.5 (linear)', atMost: 2.5 } },
   ],
-  timeoutMs: 180_000,
+  timeoutMs: 240_000,
   run: async (variant) => (variant === 'ours' ? measure(await ours()) : variant === 'peer' ? measure(await nestSchedule()) : oursPrestart()),
 };
 
