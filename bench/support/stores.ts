@@ -68,14 +68,23 @@ export async function createStoreScheduler(
   }
   let written = 0;
   let waiting: { count: number; resolve: (at: number) => void } | null = null;
-  const finish = store.finishExecution.bind(store);
-  store.finishExecution = async (id: string, outcome: Outcome) => {
-    await finish(id, outcome);
-    written++;
+  const counted = (n: number) => {
+    written += n;
     if (waiting && written >= waiting.count) {
       waiting.resolve(wallNow());
       waiting = null;
     }
+  };
+  // The scheduler writes outcomes in batches (finishExecutions); both entry points are counted.
+  const finish = store.finishExecution.bind(store);
+  store.finishExecution = async (id: string, outcome: Outcome) => {
+    await finish(id, outcome);
+    counted(1);
+  };
+  const finishMany = store.finishExecutions.bind(store);
+  store.finishExecutions = async (items) => {
+    await finishMany(items);
+    counted(items.length);
   };
   const scheduler = new Scheduler({
     instanceId: options.instanceId ?? `bench-${process.pid}`,

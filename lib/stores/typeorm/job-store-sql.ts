@@ -187,16 +187,7 @@ export class JobStoreSql {
     if (runs.length === 0) return [];
     const id = this.c('id');
     const next = this.c('next_run_time');
-    if (this.d.kind === 'postgres') {
-      return [
-        {
-          sql:
-            `UPDATE ${this.jobs} AS j SET ${next} = v.t FROM unnest($1::varchar[], $2::bigint[]) AS v(id, t)` +
-            ` WHERE j.${id} = v.id AND j.${next} > v.t`,
-          params: [runs.map((r) => r.id), runs.map((r) => r.nextRunTime)],
-        },
-      ];
-    }
+    if (this.d.kind === 'postgres') return [this.setNextRunTimesFromArrays(runs, ` AND j.${next} > v.t`)];
     return runs.map((r) => {
       const p = this.d.params();
       const at = p.add(r.nextRunTime);
@@ -204,20 +195,22 @@ export class JobStoreSql {
     });
   }
 
+  /** PostgreSQL: one UPDATE for all rows, the pairs passed as two arrays. */
+  private setNextRunTimesFromArrays(rows: readonly { id: string; nextRunTime: number | null }[], andWhere: string): Statement {
+    const next = this.c('next_run_time');
+    return {
+      sql:
+        `UPDATE ${this.jobs} AS j SET ${next} = v.t FROM unnest($1::varchar[], $2::bigint[]) AS v(id, t)` +
+        ` WHERE j.${this.c('id')} = v.id${andWhere}`,
+      params: [rows.map((r) => r.id), rows.map((r) => r.nextRunTime)],
+    };
+  }
+
   setNextRunTimes(moved: readonly { id: string; nextRunTime: number | null }[]): Statement[] {
     if (moved.length === 0) return [];
     const id = this.c('id');
     const next = this.c('next_run_time');
-    if (this.d.kind === 'postgres') {
-      return [
-        {
-          sql:
-            `UPDATE ${this.jobs} AS j SET ${next} = v.t FROM unnest($1::varchar[], $2::bigint[]) AS v(id, t)` +
-            ` WHERE j.${id} = v.id`,
-          params: [moved.map((m) => m.id), moved.map((m) => m.nextRunTime)],
-        },
-      ];
-    }
+    if (this.d.kind === 'postgres') return [this.setNextRunTimesFromArrays(moved, '')];
     return chunk(moved, ROWS_PER_STATEMENT).map((part) => {
       const p = this.d.params();
       const cases = part.map((m) => `WHEN ${p.add(m.id)} THEN ${p.add(m.nextRunTime)}`).join(' ');
