@@ -38,7 +38,8 @@ async function measure(registrar: Registrar): Promise<ChildResult> {
   // Idle: nothing is due for hours. Two windows back to back. The first starts just after the
   // forced collection above, and so contains V8's memory reducer, which a major GC arms to run
   // ~8 s later and shrink the heap once (it frees nothing here): a one-off after registering. The
-  // second, which the target is judged on, is what having the jobs registered costs from then on.
+  // second is what having the jobs registered costs from then on, when the reducer has run in the
+  // first (it usually has; on a loaded machine it can land in the second).
   collectGarbage();
   await sleep(SETTLE_MS);
   const first = await idleWindow();
@@ -150,7 +151,7 @@ export const scenario: ScenarioDefinition = {
     `time), \`global.gc()\`, ${SETTLE_MS} ms settle and the **process CPU time** (\`process.cpuUsage()\`, user + system) over ` +
     `two ${IDLE_MS / 1000} s windows back to back. The first ("first idle window") contains V8's memory reducer, which the ` +
     `major GCs arm to run ~8 s later and shrink the heap once (a one-off after registering, larger with a larger heap); ` +
-    `the second ("idle", the one the target is judged on) is the steady cost of having the jobs registered. Garbage ` +
+    `the second ("idle") is the steady cost of having the jobs registered, when the reducer ran in the first (usually; on a loaded machine it can fall in the second). Garbage ` +
     `collections inside each window are in the details (idleGcCount/idleGcPauseMs for the second, firstWindowGc* for the ` +
     `first: main-thread pause time; their concurrent marking threads add CPU time too). Ours: \`scheduler.addJob({ id, handler, trigger })\` (awaited) on the memory store. @nestjs/schedule: ` +
     `\`CronJob.from({ cronTime, onTick, timeZone: 'UTC' })\`, \`SchedulerRegistry.addCronJob\`, \`job.start()\`, in a Nest ` +
