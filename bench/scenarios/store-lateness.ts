@@ -1,4 +1,4 @@
-import { cpuMs, sleep, sleepUntil, wallNow } from '../support/clock.js';
+import { wallNow } from '../support/clock.js';
 import { FireLedger } from '../support/fire-ledger.js';
 import { runIfMain, type ChildResult, type ScenarioDefinition } from '../support/scenario.js';
 import { createStoreScheduler, databaseAvailable, STORE_LABEL, storeOf, type StoreKind } from '../support/stores.js';
@@ -34,15 +34,10 @@ async function run(kind: StoreKind): Promise<ChildResult> {
     }
     const addMs = performance.now() - a0;
     // The window: the first whole second at least 1 s after the last add, then WINDOW_S seconds.
-    ledger.openWindow(Math.ceil((Date.now() + 1000) / 1000) * 1000);
-    await sleepUntil(ledger.windowStart);
-    const cpu0 = cpuMs();
-    await sleepUntil(ledger.windowStart + WINDOW_S * 1000);
-    const cpu = cpuMs() - cpu0;
-    await sleep(DRAIN_MS);
+    const cpuMsPerSecond = await ledger.watchWindow(1000, DRAIN_MS);
     return ledger.result({
       addMs: Math.round(addMs),
-      cpuMsPerSecond: Math.round(cpu / WINDOW_S),
+      cpuMsPerSecond,
       jobMissedEvents: missedEvents,
       jobstoreErrors: storeErrors,
     });

@@ -1,5 +1,5 @@
 import type { ChildResult } from './scenario.js';
-import { wallNow } from './clock.js';
+import { cpuMs, sleep, sleepUntil, wallNow } from './clock.js';
 import { Samples, summarize } from './stats.js';
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
@@ -44,6 +44,20 @@ export class FireLedger {
    */
   openWindow(start: number): void {
     this.windowStart = start;
+  }
+
+  /**
+   * Opens the window at the first whole second at least `leadMs` from now, waits through it, then
+   * `drainMs` more for late fires to arrive. Returns the process CPU time per second of the window.
+   */
+  async watchWindow(leadMs: number, drainMs: number): Promise<number> {
+    this.openWindow(Math.ceil((Date.now() + leadMs) / 1000) * 1000);
+    await sleepUntil(this.windowStart);
+    const cpu0 = cpuMs();
+    await sleepUntil(this.windowStart + this.windowSeconds * 1000);
+    const cpu = cpuMs() - cpu0;
+    await sleep(drainMs);
+    return Math.round(cpu / this.windowSeconds);
   }
 
   static warmUp(): void {

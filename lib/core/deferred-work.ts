@@ -22,10 +22,6 @@ export class DeferredWork {
 
   constructor(private readonly onError: (error: unknown) => void) {}
 
-  get pending(): boolean {
-    return this.scheduled;
-  }
-
   /** A run that ended: `owner.record(...)` is called later. */
   record(owner: RecordsRun, run: ClaimedRun, startedAt: number, value: unknown, failure: Error | null): void {
     const i = this.length;

@@ -16,12 +16,6 @@ export class StagedRuns {
     return this.min;
   }
 
-  get size(): number {
-    let n = 0;
-    for (const list of this.byTime.values()) n += list.length;
-    return n;
-  }
-
   add(at: number, submission: Submission): void {
     let list = this.byTime.get(at);
     if (list === undefined) {
