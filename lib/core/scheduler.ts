@@ -698,7 +698,9 @@ export class Scheduler {
     const onDone = removeAfterRuns ? () => this.removeFinished(store, job.id) : undefined;
     const submission = new Submission(this.host, store, job, runs, onDone);
     const at = submission.firstRunTime;
-    if (at > Date.now() && this.current === 'running') {
+    // Staged whatever the state: a pass that ends after pause() or during shutdown must neither
+    // start a run early nor drop it; resume fires it, shutdown gives it back (releaseStaged).
+    if (at > Date.now()) {
       submission.prepare();
       this.staged.add(at, submission);
       const armed = this.timer.armedFor;

@@ -195,6 +195,67 @@ describe('Scheduler claimAhead', () => {
     await second.scheduler.shutdown();
   });
 
+  /** A memory store whose claims wait while `hold()` is in force, to end a pass at a chosen moment. */
+  function slowStore() {
+    let gate: Promise<void> | null = null;
+    let open = () => {};
+    class SlowStore extends MemoryJobStore {
+      override async claimDueJobs(...args: Parameters<MemoryJobStore['claimDueJobs']>) {
+        if (gate) await gate;
+        return super.claimDueJobs(...args);
+      }
+    }
+    return {
+      store: new SlowStore(),
+      hold: () => void (gate = new Promise<void>((resolve) => (open = resolve))),
+      release: () => {
+        gate = null;
+        open();
+      },
+    };
+  }
+
+  it('gives back, not misses, what a pass still in flight at shutdown claimed ahead', async () => {
+    const { store, hold, release } = slowStore();
+    const { scheduler, of } = makeScheduler({ claimAhead: 100, stores: { default: store } });
+    const calls: number[] = [];
+    await scheduler.start();
+    await scheduler.addJob({ id: 'job', handler: () => void calls.push(Date.now()), trigger: { type: 'interval', seconds: 1 } });
+    await advance(850);
+    hold();
+    await advance(100);
+    const down = scheduler.shutdown();
+    release();
+    await down;
+    await advance(200);
+    expect(calls).toEqual([]);
+    expect(of('job_missed')).toEqual([]);
+    expect(await store.getExecutions({})).toEqual([]);
+    expect((await store.lookupJob('job'))!.nextRunTime!.getTime()).toBe(FIRE);
+  });
+
+  it('does not start a run claimed ahead before its time when the scheduler is paused mid-pass', async () => {
+    const { store, hold, release } = slowStore();
+    const { scheduler } = makeScheduler({ claimAhead: 100, stores: { default: store } });
+    const calls: number[] = [];
+    await scheduler.start();
+    await scheduler.addJob({ id: 'job', handler: () => void calls.push(Date.now()), trigger: { type: 'interval', seconds: 1 } });
+    await advance(850);
+    hold();
+    await advance(100);
+    scheduler.pause();
+    release();
+    await advance(10);
+    expect(calls).toEqual([]);
+    await advance(90);
+    expect(calls).toEqual([]);
+    scheduler.resume();
+    await advance(1);
+    // Resumed 50 ms after its time: it starts then, within misfireGraceTime.
+    expect(calls).toEqual([FIRE + 50]);
+    await scheduler.shutdown();
+  });
+
   it('does not claim ahead a job whose previous run is still going, so maxInstances is judged at the fire time', async () => {
     const { scheduler, of } = makeScheduler({ claimAhead: 100 });
     const started: number[] = [];
