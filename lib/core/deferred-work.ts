@@ -14,10 +14,12 @@ const SLOTS = 5;
  * here once the array has grown.
  */
 export class DeferredWork {
-  private items: unknown[] = [];
-  /** The other array: while one is flushed, work given meanwhile goes to this one. */
-  private spare: unknown[] = [];
+  // Never replaced, only refilled: were it reassigned, V8 would stop treating the field as constant
+  // at that moment and throw away the compiled burst code that writes to it (record() is inlined
+  // into every run), so the second burst would run unoptimised.
+  private readonly items: unknown[] = [];
   private length = 0;
+  /** A flush is queued or under way; work given meanwhile joins it. */
   private scheduled = false;
 
   constructor(private readonly onError: (error: unknown) => void) {}
@@ -49,27 +51,28 @@ export class DeferredWork {
     queueMicrotask(() => this.flush());
   }
 
+  /** Does the work in order, including work given while it runs (the loop reads `length` afresh). */
   private flush(): void {
     const items = this.items;
-    const length = this.length;
-    this.items = this.spare;
-    this.length = 0;
-    this.scheduled = false;
-    for (let i = 0; i < length; i += SLOTS) {
-      const owner = items[i] as RecordsRun;
-      const run = items[i + 1] as ClaimedRun;
-      const startedAt = items[i + 2] as number;
-      const value = items[i + 3];
-      const failure = items[i + 4] as Error | null;
-      // Cleared as it goes, so the array, kept for the next burst, holds on to nothing.
-      items[i] = items[i + 1] = items[i + 3] = items[i + 4] = undefined;
-      try {
-        owner.record(run, startedAt, value, failure);
-      } catch (error) {
-        this.onError(error);
+    try {
+      for (let i = 0; i < this.length; i += SLOTS) {
+        const owner = items[i] as RecordsRun;
+        const run = items[i + 1] as ClaimedRun;
+        const startedAt = items[i + 2] as number;
+        const value = items[i + 3];
+        const failure = items[i + 4] as Error | null;
+        // Cleared as it goes, so the array, kept for the next burst, holds on to nothing.
+        items[i] = items[i + 1] = items[i + 3] = items[i + 4] = undefined;
+        try {
+          owner.record(run, startedAt, value, failure);
+        } catch (error) {
+          this.onError(error);
+        }
       }
+    } finally {
+      this.length = 0;
+      this.scheduled = false;
     }
-    this.spare = items;
   }
 }
 

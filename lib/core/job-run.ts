@@ -29,18 +29,6 @@ export interface RunHost {
   readonly active: Set<AbortableRun>;
 }
 
-/** What a run claimed ahead needs at its start, made before it (see Submission.prepare). */
-interface PreparedRun {
-  run: ClaimedRun;
-  /** The scheduled time, epoch ms. */
-  time: number;
-  /** misfireGraceTime; Infinity for none. */
-  grace: number;
-  ctx: RunContext;
-  handler: JobHandlerFunction | undefined;
-  argv: unknown[];
-}
-
 /**
  * The runs of one job claimed together, run one after another in one instance (as APScheduler's
  * run_job does), so a backlog with maxInstances 1 is not dropped.
@@ -53,7 +41,19 @@ export class Submission implements ExecutorTask, RecordsRun {
   readonly jobId: string;
   /** The executor alias the job asks for. */
   executor: string;
-  private prepared: PreparedRun | null = null;
+  // A single run claimed ahead keeps what its start needs in these fields (see prepare()), not in
+  // an object of its own: at the instant each run then touches as few objects as possible.
+  private preparedRun: ClaimedRun | null = null;
+  /** The scheduled time, epoch ms (NaN, a double like every epoch ms, until prepared). */
+  private preparedTime = Number.NaN;
+  /** misfireGraceTime; Infinity for none. */
+  private preparedGrace = Infinity;
+  private preparedCtx: RunContext | null = null;
+  private preparedHandler: JobHandlerFunction | undefined = undefined;
+  /** The job's args when there are more than one; with none or one the handler is called directly. */
+  private preparedArgv: unknown[] | null = null;
+  private preparedArg0: unknown = undefined;
+  private preparedArity = 0;
 
   constructor(
     private readonly host: RunHost,
@@ -91,44 +91,51 @@ export class Submission implements ExecutorTask, RecordsRun {
     if (this.runs.length !== 1) return;
     const run = this.runs[0];
     const { job } = this;
-    const ctx = new RunContext(job, run.runTime, this.host.instanceId);
-    this.prepared = {
-      run,
-      time: run.runTime.getTime(),
-      grace: job.misfireGraceTime ?? Infinity,
-      ctx,
-      handler: this.host.resolveHandler(job),
-      argv: [...job.args, ctx],
-    };
+    // A Date of its own, made right after the submission and its context: what a handler reads at
+    // the instant then lies next to what the run itself reads, not wherever the claim made it.
+    const ctx = new RunContext(job, new Date(run.runTime.getTime()), this.host.instanceId);
+    this.preparedRun = run;
+    this.preparedTime = run.runTime.getTime();
+    this.preparedGrace = job.misfireGraceTime ?? Infinity;
+    this.preparedCtx = ctx;
+    this.preparedHandler = this.host.resolveHandler(job);
+    this.preparedArity = job.args.length;
+    this.preparedArg0 = job.args[0];
+    this.preparedArgv = job.args.length > 1 ? [...job.args, ctx] : null;
   }
 
   /** The job was modified before its run started: the run uses the new version. */
   replaceJob(job: JobSpec): void {
     this.job = job;
     this.executor = job.executor;
-    if (this.prepared !== null) this.prepare();
+    if (this.preparedRun !== null) this.prepare();
   }
 
   run(): Promise<void> | void {
-    const prepared = this.prepared;
-    this.prepared = null;
-    if (prepared === null || this.host.stopping) return this.runFrom(0);
+    const run = this.preparedRun;
+    if (run === null) return this.runFrom(0);
+    this.preparedRun = null;
+    if (this.host.stopping) return this.runFrom(0);
     // A run claimed ahead, in a burst: nothing here reads the job or allocates; the record and
     // events are left to after the burst.
     const startedAt = Date.now();
-    if (startedAt - prepared.time > prepared.grace) return this.runFrom(0);
+    if (startedAt - this.preparedTime > this.preparedGrace) return this.runFrom(0);
+    const ctx = this.preparedCtx!;
+    const handler = this.preparedHandler;
     let result: unknown;
     try {
-      if (prepared.handler === undefined) throw new HandlerNotFoundError(String(this.job.handler));
-      result = Reflect.apply(prepared.handler, undefined, prepared.argv);
+      if (handler === undefined) throw new HandlerNotFoundError(String(this.job.handler));
+      if (this.preparedArity === 0) result = handler(ctx);
+      else if (this.preparedArity === 1) result = handler(this.preparedArg0, ctx);
+      else result = Reflect.apply(handler, undefined, this.preparedArgv!);
     } catch (err) {
-      this.host.deferred.record(this, prepared.run, startedAt, undefined, toError(err));
+      this.host.deferred.record(this, run, startedAt, undefined, toError(err));
       return this.done();
     }
     if (result !== undefined && isThenable(result)) {
-      return this.settle(prepared.run, prepared.ctx, startedAt, result).then(() => this.done());
+      return this.settle(run, ctx, startedAt, result).then(() => this.done());
     }
-    this.host.deferred.record(this, prepared.run, startedAt, result, null);
+    this.host.deferred.record(this, run, startedAt, result, null);
     if (this.onDone !== undefined) this.done();
   }
 
@@ -232,12 +239,22 @@ export class Submission implements ExecutorTask, RecordsRun {
       traceback,
     });
     if (!this.host.observed) return;
-    const timing = { scheduledRunTime: run.runTime, startedAt, finishedAt, durationMs };
-    this.host.emit(
-      failure
-        ? this.event<JobErrorEvent>('job_error', { ...timing, error: failure, traceback: traceback! })
-        : this.event<JobExecutedEvent>('job_executed', { ...timing, returnValue }),
-    );
+    // Built field by field, not spread from parts: thousands are made after every burst.
+    const { instanceId } = this.host;
+    const timestamp = new Date(finishedAt.getTime());
+    if (failure) {
+      const event: JobErrorEvent = {
+        type: 'job_error', timestamp, instanceId, jobId: this.jobId, store: this.store,
+        scheduledRunTime: run.runTime, startedAt, finishedAt, durationMs, error: failure, traceback: traceback!,
+      };
+      this.host.emit(event);
+    } else {
+      const event: JobExecutedEvent = {
+        type: 'job_executed', timestamp, instanceId, jobId: this.jobId, store: this.store,
+        scheduledRunTime: run.runTime, startedAt, finishedAt, durationMs, returnValue,
+      };
+      this.host.emit(event);
+    }
   }
 
   private event<E extends SchedulerEvent>(type: E['type'], fields: Omit<E, keyof SchedulerEvent | 'jobId'>): E {

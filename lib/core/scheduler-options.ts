@@ -33,8 +33,10 @@ export interface SchedulerOptions {
   /**
    * ms before its fire time that a job may be claimed, so that at the instant only its handler is
    * left to call: with thousands of jobs due at once, the last starts milliseconds late instead of
-   * the whole claim's time. A change made by another process within this window does not affect
-   * that fire. 0 claims at the fire time. Default: 100.
+   * the whole claim's time. In a store of this process only (memory), when claims take long, a
+   * pass starts earlier still, by about the time recent claims took (at most 1 s more), so that
+   * they are done this far ahead. A change made by another process within this window does not
+   * affect that fire. 0 claims at the fire time. Default: 100.
    */
   claimAhead?: number;
   logger?: SchedulerLogger;

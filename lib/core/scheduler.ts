@@ -35,6 +35,7 @@ import { settlesWithin } from './settles-within.js';
 import { TriggerCache, triggerJson } from './trigger-cache.js';
 import { DeferredWork } from './deferred-work.js';
 import { StagedRuns } from './staged-runs.js';
+import { ClaimLead } from './claim-lead.js';
 import { WakeTimer } from './wake-timer.js';
 
 /** @publicApi */
@@ -69,6 +70,9 @@ export class Scheduler {
   private readonly claimAhead: number;
   private readonly pending = new PendingJobs();
   private readonly staged = new StagedRuns();
+  private readonly lead = new ClaimLead();
+  /** The earliest staged burst that a job the current pass left alone (a run of it going) may wait for. */
+  private declinedUntil = Infinity;
   /** When the next pass is due (epoch ms); Infinity while one runs or when nothing is scheduled. */
   private loopAt = Infinity;
   /** What the last pass found: when the pass after it is due. */
@@ -525,7 +529,7 @@ export class Scheduler {
   /** Wakes the loop at once if a job due at `time` should be claimed before the next planned pass. */
   private wakeFor(time: Date | null): void {
     if (time === null || this.current !== 'running') return;
-    if (this.pass !== null || time.getTime() - this.claimAhead < this.loopAt) this.wake();
+    if (this.pass !== null || time.getTime() - this.claimAhead - this.lead.ms < this.loopAt) this.wake();
   }
 
   private wake(): void {
@@ -562,13 +566,14 @@ export class Scheduler {
   private rearm(): void {
     const at = this.current === 'running' ? Math.min(this.loopAt, this.staged.earliest) : Infinity;
     if (at === Infinity) this.timer.cancel();
-    else if (this.timer.armedFor !== at) this.timer.arm(at);
+    // A burst claimed ahead waits for its exact millisecond; a pass can start a little late.
+    else if (this.timer.armedFor !== at) this.timer.arm(at, at === this.staged.earliest);
   }
 
   private onTimer(): void {
     if (this.current !== 'running') return;
     const now = Date.now();
-    if (this.staged.earliest <= now) this.fireStaged(now);
+    this.fireStaged(now);
     if (this.loopAt <= now) {
       this.loopAt = Infinity;
       this.wake();
@@ -579,6 +584,7 @@ export class Scheduler {
   /** One pass: claim what is due (or due within claimAhead) in every store, then find when to wake next. */
   private async runPass(): Promise<void> {
     let wakeAt = Infinity;
+    this.declinedUntil = Infinity;
     for (const [alias, store] of this.stores) {
       if (this.current !== 'running') break;
       const retry = this.retries.get(alias);
@@ -587,8 +593,10 @@ export class Scheduler {
         continue;
       }
       try {
-        const ahead = store.releaseRuns ? this.claimAhead : 0;
-        const horizon = Date.now() + ahead;
+        const ahead = this.claimWindow(store);
+        const began = Date.now();
+        const horizon = began + ahead;
+        let claimed = 0;
         let claims: Claim[];
         let examined: number;
         do {
@@ -598,13 +606,20 @@ export class Scheduler {
             return this.plan(alias, job, running);
           };
           claims = await store.claimDueJobs(new Date(horizon), this.batchSize, plan);
+          claimed += claims.length;
+          // A store that answers without yielding (the memory store) keeps the timer from firing
+          // until the pass ends: runs staged by earlier batches start now if their time came,
+          // before the ones this batch claimed.
+          if (this.current === 'running') this.fireStaged(Date.now());
           for (const claim of claims) this.dispatch(alias, claim);
         } while (examined === this.batchSize && this.current === 'running');
+        if (ahead > 0 && claimed > 0 && !store.shared) this.lead.observe(Date.now() - began);
         const next = await store.getNextRunTime();
         if (next) {
           // A job inside the horizon that was not claimed was left for its own time (see plan()).
           const time = next.getTime();
-          wakeAt = Math.min(wakeAt, time <= horizon ? time : time - ahead);
+          // The window again: this pass may have changed the lead.
+          wakeAt = Math.min(wakeAt, time <= horizon ? time : time - this.claimWindow(store));
         }
         if (store.shared) wakeAt = Math.min(wakeAt, Date.now() + this.pollInterval);
         this.retries.delete(alias);
@@ -615,15 +630,31 @@ export class Scheduler {
         this.storeError(alias, err);
       }
     }
+    // A job left alone because its previous run was still staged: once that burst has fired, a
+    // pass can claim it ahead again. Waiting for its own fire time instead would claim it at that
+    // time, late by the whole claim (a lead longer than the job's interval does this).
+    wakeAt = Math.min(wakeAt, this.declinedUntil);
     this.nextPassAt = wakeAt;
   }
 
   /**
-   * Plans a job the store locked. A job due now is planned at now. A job due within claimAhead is
-   * planned at its fire time, as if the clock had reached it, but only when that decision cannot
-   * change before then: no run of it is in progress (maxInstances), and it fires again after this
-   * run (a finished job is deleted by its claim, which must not happen early). Otherwise null: the
-   * store leaves it alone and it is claimed at its time.
+   * How long before its fire time a job of `store` may be claimed. Claiming ahead starts early
+   * enough for the claims to be done claimAhead before the fire time, however long they take (see
+   * ClaimLead). Not in a store shared by replicas: there the replica whose claims take longest
+   * would start first and take every fire. Never in a store that cannot take runs back.
+   */
+  private claimWindow(store: JobStore): number {
+    if (!store.releaseRuns || this.claimAhead === 0) return 0;
+    return this.claimAhead + (store.shared ? 0 : this.lead.ms);
+  }
+
+  /**
+   * Plans a job the store locked. A job due now is planned at now. A job due within the pass's
+   * horizon (claimAhead plus the lead) is planned at its fire time, as if the clock had reached
+   * it, but only when that decision cannot change before then: no run of it is in progress
+   * (maxInstances), and it fires again after this run (a finished job is deleted by its claim,
+   * which must not happen early). Otherwise null: the store leaves it alone and it is claimed at
+   * its time.
    */
   private plan(alias: string, job: JobSpec, running: number): Plan | null {
     const now = Date.now();
@@ -632,7 +663,10 @@ export class Scheduler {
     if (due === null || due.getTime() <= now) {
       return planRuns({ job, trigger, running, now: new Date(now), handlerExists: this.hasHandler(job) });
     }
-    if (running > 0) return null;
+    if (running > 0) {
+      this.declinedUntil = Math.min(this.declinedUntil, this.staged.earliest);
+      return null;
+    }
     const plan = planRuns({ job, trigger, running, now: due, handlerExists: this.hasHandler(job) });
     return plan.runTimes.length > 0 && plan.nextRunTime !== null ? plan : null;
   }
@@ -642,7 +676,6 @@ export class Scheduler {
   }
 
   private dispatch(store: string, { job, plan, runs }: Claim): void {
-    const now = new Date();
     for (const runTime of plan.missed) {
       this.emit(this.event<JobMissedEvent>('job_missed', { jobId: job.id, store, scheduledRunTime: runTime }));
     }
@@ -650,6 +683,7 @@ export class Scheduler {
       this.emit(this.event<JobSubmittedEvent>('job_max_instances', { jobId: job.id, store, scheduledRunTimes: plan.maxInstances }));
     }
     for (const { runTime, error } of plan.failed) {
+      const now = new Date();
       this.emit(this.event<JobErrorEvent>('job_error', {
         jobId: job.id, store, scheduledRunTime: runTime, startedAt: now, finishedAt: now, durationMs: 0, error, traceback: error.stack ?? String(error),
       }));
@@ -698,10 +732,12 @@ export class Scheduler {
     const onDone = removeAfterRuns ? () => this.removeFinished(store, job.id) : undefined;
     const submission = new Submission(this.host, store, job, runs, onDone);
     const at = submission.firstRunTime;
+    // Runs due now are prepared too: all single runs then start through one path, and the code
+    // V8 compiles for it during the first burst is not thrown away when the other path turns up.
+    submission.prepare();
     // Staged whatever the state: a pass that ends after pause() or during shutdown must neither
     // start a run early nor drop it; resume fires it, shutdown gives it back (releaseStaged).
     if (at > Date.now()) {
-      submission.prepare();
       this.staged.add(at, submission);
       const armed = this.timer.armedFor;
       if (armed === null || at < armed) this.rearm();
@@ -712,13 +748,11 @@ export class Scheduler {
 
   /** The staged runs now due, handed to their executors in one go; their events follow. */
   private fireStaged(now: number): void {
-    const due = this.staged.takeDue(now);
+    if (this.staged.earliest > now) return;
+    const { runs: due, executor: alias } = this.staged.takeDue(now);
     if (due.length === 0) return;
-    const alias = due[0].executor;
-    let oneExecutor = true;
-    for (let i = 1; i < due.length && oneExecutor; i++) oneExecutor = due[i].executor === alias;
-    const executor = this.executors.get(alias);
-    if (oneExecutor && executor?.submitMany) executor.submitMany(due);
+    const executor = alias === null ? undefined : this.executors.get(alias);
+    if (executor?.submitMany) executor.submitMany(due);
     else for (const submission of due) this.handOver(submission);
     if (!this.subject.observed) return;
     for (const submission of due) if (this.executors.has(submission.executor)) this.emitSubmitted(submission);
@@ -735,9 +769,12 @@ export class Scheduler {
   }
 
   private emitSubmitted(submission: Submission): void {
-    this.emit(this.event<JobSubmittedEvent>('job_submitted', {
+    // Built directly, not through event()'s spread: one is made for every run of a burst.
+    const event: JobSubmittedEvent = {
+      type: 'job_submitted', timestamp: new Date(), instanceId: this.instanceId,
       jobId: submission.jobId, store: submission.store, scheduledRunTimes: submission.runTimes(),
-    }));
+    };
+    this.emit(event);
   }
 
   /**
@@ -762,7 +799,11 @@ export class Scheduler {
   /** A job modified without a new schedule: its staged runs run the new version. */
   private replaceStaged(store: string, job: JobSpec): void {
     if (this.staged.earliest === Infinity) return;
-    for (const submission of this.staged.find(store, job.id)) submission.replaceJob(job);
+    // Taken out and staged again, so StagedRuns learns of a change of executor.
+    for (const submission of this.staged.takeWhere((s) => s.store === store && s.jobId === job.id)) {
+      submission.replaceJob(job);
+      this.staged.add(submission.firstRunTime, submission);
+    }
   }
 
   private finish(store: string, executionId: string, outcome: Outcome): void {

@@ -1,14 +1,27 @@
 import type { Submission } from './job-run.js';
 
-const NOTHING: readonly Submission[] = Object.freeze([]);
+/** The runs waiting for one fire time, and the executor they all use (null when they differ). */
+interface Bucket {
+  runs: Submission[];
+  executor: string | null;
+}
+
+/** What is due at once: the runs, earliest fire time first, and their one executor if they share it. */
+export interface DueRuns {
+  readonly runs: readonly Submission[];
+  readonly executor: string | null;
+}
+
+const NOTHING: DueRuns = Object.freeze({ runs: Object.freeze([]), executor: null });
 
 /**
  * Runs claimed ahead of their fire time (the scheduler's `claimAhead`), waiting for it. The claim,
  * its history record and the handler's context were made before; at the instant only the handlers
- * are left to call, so ten thousand jobs due at once all start within a few milliseconds.
+ * are left to call, so ten thousand jobs due at once all start within a few milliseconds. Which
+ * executor they use is kept as they are added, so the instant need not look at each run for it.
  */
 export class StagedRuns {
-  private readonly byTime = new Map<number, Submission[]>();
+  private readonly byTime = new Map<number, Bucket>();
   private min = Infinity;
 
   /** The earliest fire time waiting (epoch ms), Infinity when none. */
@@ -17,43 +30,40 @@ export class StagedRuns {
   }
 
   add(at: number, submission: Submission): void {
-    let list = this.byTime.get(at);
-    if (list === undefined) {
-      this.byTime.set(at, (list = []));
+    const bucket = this.byTime.get(at);
+    if (bucket === undefined) {
+      this.byTime.set(at, { runs: [submission], executor: submission.executor });
       if (at < this.min) this.min = at;
+      return;
     }
-    list.push(submission);
+    bucket.runs.push(submission);
+    if (bucket.executor !== submission.executor) bucket.executor = null;
   }
 
-  /** Removes and returns what is due at `now`, earliest fire time first. */
-  takeDue(now: number): readonly Submission[] {
+  /** Removes and returns what is due at `now`. */
+  takeDue(now: number): DueRuns {
     if (this.min > now) return NOTHING;
     const times = [...this.byTime.keys()].filter((t) => t <= now).sort((a, b) => a - b);
-    const due = times.length === 1 ? this.byTime.get(times[0])! : times.flatMap((t) => this.byTime.get(t)!);
+    const buckets = times.map((t) => this.byTime.get(t)!);
     for (const t of times) this.byTime.delete(t);
     this.recomputeMin();
-    return due;
+    if (buckets.length === 1) return buckets[0];
+    const executor = buckets.every((b) => b.executor !== null && b.executor === buckets[0].executor) ? buckets[0].executor : null;
+    return { runs: buckets.flatMap((b) => b.runs), executor };
   }
 
   /** Removes and returns the waiting runs `matches` accepts. */
   takeWhere(matches: (submission: Submission) => boolean): Submission[] {
     const taken: Submission[] = [];
-    for (const [time, list] of this.byTime) {
-      const kept = list.filter((s) => !matches(s));
-      if (kept.length === list.length) continue;
-      for (const s of list) if (matches(s)) taken.push(s);
+    for (const [time, bucket] of this.byTime) {
+      const kept = bucket.runs.filter((s) => !matches(s));
+      if (kept.length === bucket.runs.length) continue;
+      for (const s of bucket.runs) if (matches(s)) taken.push(s);
       if (kept.length === 0) this.byTime.delete(time);
-      else this.byTime.set(time, kept);
+      else bucket.runs = kept;
     }
     if (taken.length > 0) this.recomputeMin();
     return taken;
-  }
-
-  /** The waiting runs of one job, left in place. */
-  find(store: string, jobId: string): Submission[] {
-    const found: Submission[] = [];
-    for (const list of this.byTime.values()) for (const s of list) if (s.jobId === jobId && s.store === store) found.push(s);
-    return found;
   }
 
   private recomputeMin(): void {

@@ -15,7 +15,7 @@ export interface AsyncExecutorOptions {
 export class AsyncExecutor implements Executor {
   readonly maxConcurrency: number;
   private active = 0;
-  private waiting: ExecutorTask[] = [];
+  private readonly waiting: ExecutorTask[] = [];
   private head = 0;
   private stopped = false;
   private draining = false;
@@ -55,15 +55,40 @@ export class AsyncExecutor implements Executor {
       for (const task of tasks) task.cancel('the executor is shut down');
       return;
     }
-    for (let i = 0; i < tasks.length; i++) this.waiting.push(tasks[i]);
+    if (this.draining || this.head < this.waiting.length) {
+      for (let i = 0; i < tasks.length; i++) this.waiting.push(tasks[i]);
+      this.drain();
+      return;
+    }
+    // Nothing waits before them: they start straight from the given list, so the first handler of
+    // a burst does not wait for ten thousand tasks to be copied into the queue.
+    const queued = this.waiting.length;
+    let next = 0;
+    this.draining = true;
+    try {
+      while (next < tasks.length && !this.stopped && this.active < this.maxConcurrency) this.runInSlot(tasks[next++]);
+    } finally {
+      this.draining = false;
+    }
+    if (next < tasks.length) {
+      if (this.stopped) {
+        for (; next < tasks.length; next++) tasks[next].cancel('the scheduler shut down before the run started');
+      } else {
+        // What the handlers submitted meanwhile was queued already; the rest of these came first.
+        const meanwhile = this.waiting.splice(queued);
+        for (; next < tasks.length; next++) this.waiting.push(tasks[next]);
+        for (let i = 0; i < meanwhile.length; i++) this.waiting.push(meanwhile[i]);
+      }
+    }
     this.drain();
   }
 
   async shutdown(): Promise<void> {
     this.stopped = true;
-    for (const task of this.waiting.slice(this.head)) task.cancel('the scheduler shut down before the run started');
-    this.waiting = [];
+    const left = this.waiting.slice(this.head);
+    this.waiting.length = 0;
     this.head = 0;
+    for (const task of left) task.cancel('the scheduler shut down before the run started');
     if (this.active > 0) await new Promise<void>((resolve) => (this.idle = resolve));
   }
 
@@ -75,15 +100,7 @@ export class AsyncExecutor implements Executor {
       while (!this.stopped && this.active < this.maxConcurrency && this.head < this.waiting.length) {
         const task = this.waiting[this.head];
         this.waiting[this.head++] = undefined as unknown as ExecutorTask;
-        this.active++;
-        let pending: Promise<void> | void;
-        try {
-          pending = task.run();
-        } catch {
-          pending = undefined;
-        }
-        if (pending) pending.then(() => this.release(), () => this.release());
-        else this.active--;
+        this.runInSlot(task);
       }
       if (this.head === this.waiting.length) {
         // Emptied in place: a new array would start over as a different kind of array, and the
@@ -95,6 +112,19 @@ export class AsyncExecutor implements Executor {
       this.draining = false;
     }
     this.notifyIdle();
+  }
+
+  /** Runs a task in a slot; one that completes synchronously gives the slot back at once. */
+  private runInSlot(task: ExecutorTask): void {
+    this.active++;
+    let pending: Promise<void> | void;
+    try {
+      pending = task.run();
+    } catch {
+      pending = undefined;
+    }
+    if (pending) pending.then(() => this.release(), () => this.release());
+    else this.active--;
   }
 
   private release(): void {

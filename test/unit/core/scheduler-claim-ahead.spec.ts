@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { InvalidSchedulerOptionError } from '../../../lib/core/errors.js';
 import { Scheduler } from '../../../lib/core/scheduler.js';
+import type { Claim } from '../../../lib/core/job.js';
 import type { JobContext } from '../../../lib/interfaces/job-options.interface.js';
 import { MemoryJobStore } from '../../../lib/stores/memory.job-store.js';
 import type { JobStore } from '../../../lib/stores/job-store.js';
@@ -96,22 +97,15 @@ describe('Scheduler claimAhead', () => {
 
     it('does not run it once paused, and leaves no record of the taken-back run', async () => {
       const { scheduler, of, calls } = await claimed();
-      process.stderr.write('A\n');
       await scheduler.pauseJob('job');
-      process.stderr.write('B\n');
       await advance(2000);
-      process.stderr.write('C\n');
       expect(calls).toEqual([]);
       expect(await statusesAt(scheduler, 'job')).toEqual([]);
       expect(of('job_missed')).toEqual([]);
-      process.stderr.write('D\n');
       await scheduler.resumeJob('job');
-      process.stderr.write('E\n');
       await advance(1000);
-      process.stderr.write('F\n');
       expect(calls).toEqual([['old']]);
       await scheduler.shutdown();
-      process.stderr.write('G\n');
     });
 
     it('does not run it once removed', async () => {
@@ -142,11 +136,14 @@ describe('Scheduler claimAhead', () => {
       await scheduler.shutdown();
     });
 
-    it('runs it with the new args after modifyJob', async () => {
+    it('runs it with the new args after modifyJob, however many there are', async () => {
       const { scheduler, calls } = await claimed();
-      await scheduler.modifyJob('job', { args: ['new'] });
+      await scheduler.modifyJob('job', { args: ['new', 2, { three: 3 }] });
       await advance(100);
-      expect(calls).toEqual([['new']]);
+      expect(calls).toEqual([['new', 2, { three: 3 }]]);
+      await scheduler.modifyJob('job', { args: [] });
+      await advance(1000);
+      expect(calls).toEqual([['new', 2, { three: 3 }], []]);
       await scheduler.shutdown();
     });
 
@@ -199,14 +196,11 @@ describe('Scheduler claimAhead', () => {
   function slowStore() {
     let gate: Promise<void> | null = null;
     let open = () => {};
-    class SlowStore extends MemoryJobStore {
-      override async claimDueJobs(...args: Parameters<MemoryJobStore['claimDueJobs']>) {
-        if (gate) await gate;
-        return super.claimDueJobs(...args);
-      }
-    }
     return {
-      store: new SlowStore(),
+      store: storeClaiming(async (claim) => {
+        if (gate) await gate;
+        return claim();
+      }),
       hold: () => void (gate = new Promise<void>((resolve) => (open = resolve))),
       release: () => {
         gate = null;
@@ -215,7 +209,8 @@ describe('Scheduler claimAhead', () => {
     };
   }
 
-  it('gives back, not misses, what a pass still in flight at shutdown claimed ahead', async () => {
+  /** A job one second out whose claim ahead, begun at FIRE - 100, waits until `release()`. */
+  async function claimHeldMidPass() {
     const { store, hold, release } = slowStore();
     const { scheduler, of } = makeScheduler({ claimAhead: 100, stores: { default: store } });
     const calls: number[] = [];
@@ -224,6 +219,11 @@ describe('Scheduler claimAhead', () => {
     await advance(850);
     hold();
     await advance(100);
+    return { scheduler, of, store, release, calls };
+  }
+
+  it('gives back, not misses, what a pass still in flight at shutdown claimed ahead', async () => {
+    const { scheduler, of, store, release, calls } = await claimHeldMidPass();
     const down = scheduler.shutdown();
     release();
     await down;
@@ -235,14 +235,7 @@ describe('Scheduler claimAhead', () => {
   });
 
   it('does not start a run claimed ahead before its time when the scheduler is paused mid-pass', async () => {
-    const { store, hold, release } = slowStore();
-    const { scheduler } = makeScheduler({ claimAhead: 100, stores: { default: store } });
-    const calls: number[] = [];
-    await scheduler.start();
-    await scheduler.addJob({ id: 'job', handler: () => void calls.push(Date.now()), trigger: { type: 'interval', seconds: 1 } });
-    await advance(850);
-    hold();
-    await advance(100);
+    const { scheduler, release, calls } = await claimHeldMidPass();
     scheduler.pause();
     release();
     await advance(10);
@@ -294,6 +287,85 @@ describe('Scheduler claimAhead', () => {
     const memory = new MemoryJobStore();
     const store: JobStore = Object.assign(Object.create(memory) as JobStore, { releaseRuns: undefined });
     await expectClaimedAtFireTime(makeScheduler({ claimAhead: 100, stores: { default: store } }).scheduler);
+  });
+
+  /** A memory store whose claims go through `around`, which is handed the real claim to make. */
+  function storeClaiming(around: (claim: () => Promise<Claim[]>) => Promise<Claim[]>): JobStore {
+    const memory = new MemoryJobStore();
+    return Object.assign(Object.create(memory) as JobStore, {
+      claimDueJobs: (...args: Parameters<JobStore['claimDueJobs']>) => around(() => memory.claimDueJobs(...args)),
+    });
+  }
+
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /** A store whose claims answer only after `ms` of (fake) time, like a slow database. */
+  function delayedStore(ms: number): JobStore {
+    return storeClaiming(async (claim) => {
+      await sleep(ms);
+      return claim();
+    });
+  }
+
+  /** Runs an every-second job for `ms` of fake time; returns when its runs started, then shuts down. */
+  async function tickStarts(scheduler: Scheduler, ms: number): Promise<number[]> {
+    const started: number[] = [];
+    await scheduler.start();
+    await scheduler.addJob({ id: 'tick', handler: () => void started.push(Date.now()), trigger: { type: 'interval', seconds: 1 } });
+    await advance(ms);
+    const seen = [...started];
+    // A claim may still be in flight in a slow store: let it answer so shutdown can finish.
+    const stopped = scheduler.shutdown();
+    await advance(1000);
+    await stopped;
+    return seen;
+  }
+
+  it('starts claiming earlier once claims are seen to take long, so handlers start at their time again', async () => {
+    const { scheduler } = makeScheduler({ claimAhead: 100, stores: { default: delayedStore(150) } });
+    // The first claim began claimAhead before the fire time and ended 50 ms after it; the next ones
+    // begin that much earlier.
+    expect(await tickStarts(scheduler, 3100)).toEqual([FIRE + 50, FIRE + 1000, FIRE + 2000]);
+  });
+
+  it('starts no earlier than claimAhead in a store shared by replicas, so the slowest claimer cannot take every fire', async () => {
+    const store: JobStore = Object.assign(delayedStore(150), { shared: true });
+    const { scheduler } = makeScheduler({ claimAhead: 100, stores: { default: store } });
+    expect(await tickStarts(scheduler, 3100)).toEqual([FIRE + 50, FIRE + 1050, FIRE + 2050]);
+  });
+
+  it('claims the next fire ahead right after a staged run fires, when the lead reaches back past it', async () => {
+    // Claims are decided at once but answered 500 ms later, like a database's; claimAhead is 600.
+    // So a pass for one fire begins before the job's previous fire has started: it must leave the
+    // job alone then and claim it again once that run has started, not at its fire time.
+    const store = storeClaiming(async (claim) => {
+      const claims = await claim();
+      await sleep(500);
+      return claims;
+    });
+    const { scheduler } = makeScheduler({ claimAhead: 600, stores: { default: store } });
+    expect((await tickStarts(scheduler, 4100)).map((t) => t - FIRE)).toEqual([0, 1000, 2000, 3000]);
+  });
+
+  it('starts runs staged by earlier batches when their time comes while a long pass is still claiming', async () => {
+    // Each batch that claims holds the thread for 40 ms, as a large claim in the memory store
+    // does: no timer can fire until the pass ends.
+    const store = storeClaiming(async (claim) => {
+      const claims = await claim();
+      if (claims.length > 0) jest.setSystemTime(Date.now() + 40);
+      return claims;
+    });
+    const { scheduler } = makeScheduler({ claimAhead: 100, claimBatchSize: 1, stores: { default: store } });
+    const started = new Map<string, number>();
+    await scheduler.start();
+    for (const id of ['a', 'b', 'c']) {
+      await scheduler.addJob({ id, handler: () => void started.set(id, Date.now()), trigger: { type: 'interval', seconds: 1 } });
+    }
+    await advance(900);
+    // The pass claims a (staged), b (staged), then c at FIRE + 20, past the fire time: a and b
+    // start right then, not when the pass ends 40 ms later.
+    expect(Object.fromEntries(started)).toEqual({ a: FIRE + 20, b: FIRE + 20, c: FIRE + 20 });
+    await scheduler.shutdown();
   });
 
   it('hands a context to a run claimed ahead that carries its own fire time', async () => {

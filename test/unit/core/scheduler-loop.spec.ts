@@ -236,6 +236,11 @@ describe('Scheduler loop', () => {
     expect(executed.scheduledRunTime.getTime()).toBe(T0.getTime() + 1000);
     expect(executed.durationMs).toBe(250);
     expect(executed.startedAt.getTime()).toBe(T0.getTime() + 1000);
+    expect(executed).toMatchObject({ type: 'job_executed', jobId: 'value', store: 'default', instanceId: 'test' });
+    expect(executed.timestamp.getTime()).toBe(executed.finishedAt.getTime());
+    const submitted = events.find((e) => e.type === 'job_submitted') as JobSubmittedEvent;
+    expect(submitted).toMatchObject({ jobId: 'value', store: 'default', instanceId: 'test', scheduledRunTimes: [new Date(T0.getTime() + 1000)] });
+    expect(submitted.timestamp).toBeInstanceOf(Date);
     await scheduler.shutdown();
   });
 });

@@ -1,0 +1,47 @@
+import { describe, expect, it } from '@jest/globals';
+import { DeferredWork, type RecordsRun } from '../../../lib/core/deferred-work.js';
+import type { ClaimedRun } from '../../../lib/core/job.js';
+
+const run = (executionId: string): ClaimedRun => ({ executionId, runTime: new Date(0) });
+
+describe('DeferredWork', () => {
+  it('does nothing until the synchronous stretch ends, then everything in the order given', async () => {
+    const done: string[] = [];
+    const work = new DeferredWork(() => {});
+    const owner: RecordsRun = { record: (r, startedAt, value) => void done.push(`${r.executionId}@${startedAt}=${String(value)}`) };
+    work.record(owner, run('a'), 1, 'x', null);
+    work.call(() => done.push('task'));
+    work.record(owner, run('b'), 2, undefined, null);
+    expect(done).toEqual([]);
+    await work.settle();
+    expect(done).toEqual(['a@1=x', 'task', 'b@2=undefined']);
+  });
+
+  it('does work given while it flushes in the same flush, after what came before', async () => {
+    const done: string[] = [];
+    const work = new DeferredWork(() => {});
+    work.call(() => {
+      done.push('first');
+      work.call(() => done.push('given during the flush'));
+    });
+    work.call(() => done.push('second'));
+    await work.settle();
+    expect(done).toEqual(['first', 'second', 'given during the flush']);
+    work.call(() => done.push('next burst'));
+    await work.settle();
+    expect(done).toEqual(['first', 'second', 'given during the flush', 'next burst']);
+  });
+
+  it('reports what throws and goes on with the rest', async () => {
+    const errors: unknown[] = [];
+    const done: string[] = [];
+    const work = new DeferredWork((error) => errors.push(error));
+    work.call(() => {
+      throw new Error('boom');
+    });
+    work.call(() => done.push('after'));
+    await work.settle();
+    expect(errors).toEqual([new Error('boom')]);
+    expect(done).toEqual(['after']);
+  });
+});
