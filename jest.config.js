@@ -8,4 +8,8 @@ export default {
   },
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   testTimeout: 30000,
+  // Suites run in band: a failed test that skipped its cleanup (a scheduler still polling, a pool
+  // still open) would otherwise keep the process alive after the last suite, and CI would hang
+  // instead of reporting the failure.
+  forceExit: true,
 };
