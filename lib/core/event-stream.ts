@@ -1,4 +1,5 @@
-import { Observable, type Observer, type Operator, type Subscription } from 'rxjs';
+import { Observable, type Observer, type Operator, type Subject, type Subscriber, type Subscription } from 'rxjs';
+import type { SchedulerEvent, SchedulerEventMap, SchedulerEventType } from './events.js';
 
 type Report = (error: unknown) => void;
 
@@ -47,4 +48,80 @@ export class GuardedObservable<T> extends Observable<T> {
       }
     };
   }
+}
+
+/**
+ * Who listens to which event types. The scheduler builds an event only when someone listens to
+ * its type: with thousands of fires a second, job_submitted and job_executed objects nobody reads
+ * would be most of what a fire allocates.
+ */
+export class EventInterest {
+  private everything = 0;
+  /** Types with at least one listener, and how many. */
+  private readonly byType = new Map<SchedulerEventType, number>();
+
+  wants(type: SchedulerEventType): boolean {
+    return this.everything > 0 || this.byType.has(type);
+  }
+
+  /** Registers a listener of `types` (null: of every type). Returns its release; a second call does nothing. */
+  listen(types: readonly SchedulerEventType[] | null): () => void {
+    if (types === null) this.everything++;
+    else for (const type of types) this.byType.set(type, (this.byType.get(type) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (types === null) this.everything--;
+      else for (const type of types) {
+        const left = this.byType.get(type)! - 1;
+        if (left > 0) this.byType.set(type, left);
+        else this.byType.delete(type);
+      }
+    };
+  }
+}
+
+/**
+ * The scheduler's events$. Its subscribers count as listeners of every type; `only(types)`, which
+ * `ofType` uses when piped straight from this stream, makes a stream whose subscribers count for
+ * those types alone.
+ */
+export class SchedulerEventStream extends GuardedObservable<SchedulerEvent> {
+  constructor(
+    private readonly subject: Subject<SchedulerEvent>,
+    private readonly interest: EventInterest,
+    private readonly onError: Report,
+  ) {
+    super((subscriber) => relay(subject, interest, null, subscriber), onError);
+  }
+
+  only<T extends SchedulerEventType>(types: readonly T[]): Observable<SchedulerEventMap[T]> {
+    const wanted = new Set<SchedulerEventType>(types);
+    const { subject, interest } = this;
+    return new GuardedObservable<SchedulerEventMap[T]>(
+      (subscriber) => relay(subject, interest, wanted, subscriber as Subscriber<SchedulerEvent>),
+      this.onError,
+    );
+  }
+}
+
+function relay(
+  subject: Subject<SchedulerEvent>,
+  interest: EventInterest,
+  types: ReadonlySet<SchedulerEventType> | null,
+  subscriber: Subscriber<SchedulerEvent>,
+): () => void {
+  const release = interest.listen(types === null ? null : [...types]);
+  const subscription = subject.subscribe({
+    next: (event) => {
+      if (types === null || types.has(event.type)) subscriber.next(event);
+    },
+    error: (error: unknown) => subscriber.error(error),
+    complete: () => subscriber.complete(),
+  });
+  return () => {
+    subscription.unsubscribe();
+    release();
+  };
 }

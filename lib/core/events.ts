@@ -1,4 +1,5 @@
 import { filter, type OperatorFunction } from 'rxjs';
+import { SchedulerEventStream } from './event-stream.js';
 
 /** @publicApi */
 export type SchedulerEventType =
@@ -108,10 +109,15 @@ export interface SchedulerEventMap {
   jobstore_error: JobStoreErrorEvent;
 }
 
-/** Narrows an event stream to the given types. @publicApi */
+/**
+ * Narrows an event stream to the given types. Piped straight from the scheduler's events$, the
+ * scheduler also knows that only these types are wanted, and does not build the others for it.
+ * @publicApi
+ */
 export function ofType<T extends SchedulerEventType>(
   ...types: T[]
 ): OperatorFunction<SchedulerEvent, SchedulerEventMap[T]> {
   const wanted = new Set<SchedulerEventType>(types);
-  return filter((event): event is SchedulerEventMap[T] => wanted.has(event.type));
+  const narrow = filter((event: SchedulerEvent): event is SchedulerEventMap[T] => wanted.has(event.type));
+  return (source) => (source instanceof SchedulerEventStream ? source.only(types) : narrow(source));
 }

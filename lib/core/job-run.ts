@@ -1,5 +1,5 @@
 import { HandlerNotFoundError, JobTimeoutError } from './errors.js';
-import type { JobErrorEvent, JobExecutedEvent, JobMissedEvent, SchedulerEvent } from './events.js';
+import type { JobErrorEvent, JobExecutedEvent, JobMissedEvent, SchedulerEvent, SchedulerEventType } from './events.js';
 import type { ClaimedRun, JobHandlerFunction, JobSpec, Outcome } from './job.js';
 import type { JobContext } from '../interfaces/job-options.interface.js';
 import type { ExecutorTask } from '../executors/executor.js';
@@ -15,8 +15,8 @@ export interface RunHost {
   readonly instanceId: string;
   /** True once shutdown began: runs not yet started are given up. */
   readonly stopping: boolean;
-  /** Someone subscribed to events: only then are event objects worth building. */
-  readonly observed: boolean;
+  /** Someone listens to events of this type: only then is such an event worth building. */
+  wants(type: SchedulerEventType): boolean;
   resolveHandler(job: JobSpec): JobHandlerFunction | undefined;
   finish(store: string, executionId: string, outcome: Outcome): void;
   emit(event: SchedulerEvent): void;
@@ -238,7 +238,7 @@ export class Submission implements ExecutorTask, RecordsRun {
       error: failure ? `${failure.name}: ${failure.message}` : null,
       traceback,
     });
-    if (!this.host.observed) return;
+    if (!this.host.wants(failure ? 'job_error' : 'job_executed')) return;
     // Built field by field, not spread from parts: thousands are made after every burst.
     const { instanceId } = this.host;
     const timestamp = new Date(finishedAt.getTime());

@@ -13,7 +13,7 @@ import {
   ConflictingIdError, ExecutorLookupError, HandlerNotFoundError, InvalidJobOptionError, JobLookupError,
   SchedulerAlreadyRunningError, SchedulerError, SchedulerNotRunningError, StoreLookupError,
 } from './errors.js';
-import { GuardedObservable } from './event-stream.js';
+import { EventInterest, SchedulerEventStream } from './event-stream.js';
 import {
   ofType, type JobErrorEvent, type JobExecutedEvent, type JobMissedEvent, type JobStoreErrorEvent,
   type JobSubmittedEvent, type SchedulerEvent, type SchedulerEventType,
@@ -59,6 +59,8 @@ export class Scheduler {
   readonly missed$: Observable<JobMissedEvent>;
 
   private readonly subject = new Subject<SchedulerEvent>();
+  /** Who listens to which event types: an event nobody listens to is not built. */
+  private readonly interest = new EventInterest();
   private readonly stores = new Map<string, JobStore>();
   private readonly executors = new Map<string, Executor>();
   private readonly triggers: TriggerCache;
@@ -111,17 +113,14 @@ export class Scheduler {
       this.executors.set(alias, executor);
     }
     const report = (err: unknown) => this.logger.error(`An events$ subscriber threw: ${toError(err).message}`, toError(err).stack);
-    this.events$ = new GuardedObservable<SchedulerEvent>((subscriber) => this.subject.subscribe(subscriber), report);
+    this.events$ = new SchedulerEventStream(this.subject, this.interest, report);
     this.executed$ = this.events$.pipe(ofType('job_executed'));
     this.error$ = this.events$.pipe(ofType('job_error'));
     this.missed$ = this.events$.pipe(ofType('job_missed'));
-    const scheduler = this;
     this.host = {
       instanceId: this.instanceId,
       stopping: true,
-      get observed() {
-        return scheduler.subject.observed;
-      },
+      wants: (type) => this.interest.wants(type),
       active: new Set<AbortableRun>(),
       resolveHandler: (job) => (typeof job.handler === 'function' ? job.handler : this.registry.get(job.handler)),
       finish: (store, executionId, outcome) => this.finish(store, executionId, outcome),
@@ -743,7 +742,7 @@ export class Scheduler {
       if (armed === null || at < armed) this.rearm();
       return;
     }
-    if (this.handOver(submission) && this.subject.observed) this.emitSubmitted(submission);
+    if (this.handOver(submission) && this.interest.wants('job_submitted')) this.emitSubmitted(submission);
   }
 
   /** The staged runs now due, handed to their executors in one go; their events follow. */
@@ -754,7 +753,7 @@ export class Scheduler {
     const executor = alias === null ? undefined : this.executors.get(alias);
     if (executor?.submitMany) executor.submitMany(due);
     else for (const submission of due) this.handOver(submission);
-    if (!this.subject.observed) return;
+    if (!this.interest.wants('job_submitted')) return;
     for (const submission of due) if (this.executors.has(submission.executor)) this.emitSubmitted(submission);
   }
 
@@ -837,6 +836,7 @@ export class Scheduler {
   }
 
   private emit(event: SchedulerEvent): void {
+    if (!this.interest.wants(event.type)) return;
     try {
       this.subject.next(event);
     } catch (err) {

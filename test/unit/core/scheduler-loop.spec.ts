@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { AsyncExecutor } from '../../../lib/executors/async.executor.js';
 import type { JobContext } from '../../../lib/interfaces/job-options.interface.js';
 import type { JobErrorEvent, JobExecutedEvent, JobSubmittedEvent } from '../../../lib/core/events.js';
-import { T0, advance, deferred, makeScheduler, useFakeClock } from './scheduler-fixture.js';
+import { T0, advance, deferred, makeScheduler, silentLogger, useFakeClock } from './scheduler-fixture.js';
+import { Scheduler } from '../../../lib/core/scheduler.js';
+import { ofType } from '../../../lib/core/events.js';
 
 describe('Scheduler loop', () => {
   beforeEach(() => useFakeClock());
@@ -196,6 +198,27 @@ describe('Scheduler loop', () => {
     expect(runs).toBe(3);
     expect(errors.some((m) => m.includes('bad subscriber'))).toBe(true);
     expect(errors.some((m) => m.includes('bad typed subscriber'))).toBe(true);
+    await scheduler.shutdown();
+  });
+
+  it('delivers each typed stream its events, and events$ to a listener that comes later', async () => {
+    const scheduler = new Scheduler({ timezone: 'UTC', logger: silentLogger });
+    const errors: string[] = [];
+    const executed: string[] = [];
+    scheduler.error$.subscribe((e) => errors.push(e.jobId));
+    scheduler.executed$.subscribe((e) => executed.push(e.jobId));
+    await scheduler.start();
+    await scheduler.addJob({ id: 'ok', handler: () => {}, trigger: { type: 'interval', seconds: 1 } });
+    await scheduler.addJob({ id: 'bad', handler: () => { throw new Error('no'); }, trigger: { type: 'interval', seconds: 1 } });
+    await advance(1_100);
+    expect(executed).toEqual(['ok']);
+    expect(errors).toEqual(['bad']);
+    // Nobody listened to job_submitted so far; a subscriber from now on gets it.
+    const later: string[] = [];
+    scheduler.events$.pipe(ofType('job_submitted')).subscribe((e) => later.push(e.jobId));
+    await advance(1_000);
+    expect(later.sort()).toEqual(['bad', 'ok']);
+    expect(executed).toEqual(['ok', 'ok']);
     await scheduler.shutdown();
   });
 
