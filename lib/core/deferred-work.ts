@@ -5,7 +5,7 @@ export interface RecordsRun {
   record(run: ClaimedRun, startedAt: number, value: unknown, failure: Error | null): void;
 }
 
-const SLOTS = 5;
+const SLOTS = 4;
 
 /**
  * Work put off until the current synchronous stretch ends, done in the order it was given: the
@@ -18,6 +18,12 @@ export class DeferredWork {
   // at that moment and throw away the compiled burst code that writes to it (record() is inlined
   // into every run), so the second burst would run unoptimised.
   private readonly items: unknown[] = [];
+  /**
+   * Each entry's start time, apart: an array of numbers only keeps them unboxed, where a slot of
+   * `items` would box every one, the only allocation a run made in a burst. An allocation there
+   * can set off a GC step (young collection, or a marking step of a major one) mid-burst.
+   */
+  private readonly startTimes: number[] = [];
   private length = 0;
   /** A flush is queued or under way; work given meanwhile joins it. */
   private scheduled = false;
@@ -31,9 +37,9 @@ export class DeferredWork {
     const items = this.items;
     items[i] = owner;
     items[i + 1] = run;
-    items[i + 2] = startedAt;
-    items[i + 3] = value;
-    items[i + 4] = failure;
+    items[i + 2] = value;
+    items[i + 3] = failure;
+    this.startTimes[i / SLOTS] = startedAt;
     if (!this.scheduled) this.schedule();
   }
 
@@ -58,11 +64,11 @@ export class DeferredWork {
       for (let i = 0; i < this.length; i += SLOTS) {
         const owner = items[i] as RecordsRun;
         const run = items[i + 1] as ClaimedRun;
-        const startedAt = items[i + 2] as number;
-        const value = items[i + 3];
-        const failure = items[i + 4] as Error | null;
+        const value = items[i + 2];
+        const failure = items[i + 3] as Error | null;
+        const startedAt = this.startTimes[i / SLOTS];
         // Cleared as it goes, so the array, kept for the next burst, holds on to nothing.
-        items[i] = items[i + 1] = items[i + 3] = items[i + 4] = undefined;
+        items[i] = items[i + 1] = items[i + 2] = items[i + 3] = undefined;
         try {
           owner.record(run, startedAt, value, failure);
         } catch (error) {

@@ -17,6 +17,23 @@ describe('DeferredWork', () => {
     expect(done).toEqual(['a@1=x', 'task', 'b@2=undefined']);
   });
 
+  it('hands each run its own start time, epoch ms to the fraction, in the next burst too', async () => {
+    const seen: [string, number, unknown, Error | null][] = [];
+    const work = new DeferredWork(() => {});
+    const owner: RecordsRun = { record: (r, startedAt, value, failure) => void seen.push([r.executionId, startedAt, value, failure]) };
+    const failure = new Error('no');
+    work.record(owner, run('a'), 1_795_000_000_000.25, 1, null);
+    work.record(owner, run('b'), 1_795_000_000_003, undefined, failure);
+    await work.settle();
+    work.record(owner, run('c'), 1_795_000_001_000.5, 'v', null);
+    await work.settle();
+    expect(seen).toEqual([
+      ['a', 1_795_000_000_000.25, 1, null],
+      ['b', 1_795_000_000_003, undefined, failure],
+      ['c', 1_795_000_001_000.5, 'v', null],
+    ]);
+  });
+
   it('does work given while it flushes in the same flush, after what came before', async () => {
     const done: string[] = [];
     const work = new DeferredWork(() => {});
