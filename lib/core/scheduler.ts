@@ -358,13 +358,22 @@ export class Scheduler {
     this.emit(this.event('all_jobs_removed', store === undefined ? {} : { store }));
   }
 
-  /** One extra run now, outside the schedule; the job's nextRunTime is unchanged. */
+  /**
+   * One extra run now, outside the schedule; the job's nextRunTime is unchanged. Like a fire, it
+   * respects maxInstances: when the job already has that many runs going (in any replica sharing
+   * the store), the time is recorded as 'max_instances' and job_max_instances is emitted instead.
+   */
   async runJobNow(id: string, store?: string): Promise<void> {
     if (this.current === 'stopped') throw new SchedulerNotRunningError();
     const found = await this.lookup(id, store);
     if (!found) throw new JobLookupError(id, store);
     const now = new Date();
     const executionId = await this.storeOf(found.store).startExtraRun(id, now);
+    if (executionId === null) {
+      // As a fire would be: the store recorded the time as 'max_instances'.
+      this.emit(this.event<JobSubmittedEvent>('job_max_instances', { jobId: id, store: found.store, scheduledRunTimes: [now] }));
+      return;
+    }
     this.submit(found.store, found.job, [{ executionId, runTime: now }]);
   }
 

@@ -66,8 +66,13 @@ export interface JobStore {
    * is left untouched and is not planned twice in one call.
    */
   claimDueJobs(now: Date, limit: number, plan: PlanFunction): Promise<Claim[]>;
-  /** A run outside the schedule (runJobNow): creates its 'running' execution record. */
-  startExtraRun(jobId: string, runTime: Date): Promise<string>;
+  /**
+   * A run outside the schedule (runJobNow): creates its 'running' execution record and returns its
+   * id. When the job already has `maxInstances` submissions running, records the time as
+   * 'max_instances' instead and returns null. Atomic with claims: in a shared store no other
+   * replica starts a run of the job between the count and the record.
+   */
+  startExtraRun(jobId: string, runTime: Date): Promise<string | null>;
   /** Records how a claimed run ended and releases the instance when its submission is done. */
   finishExecution(executionId: string, outcome: Outcome): Promise<void>;
   /** finishExecution for several runs at once, as one write where the store can. */

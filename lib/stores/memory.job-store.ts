@@ -102,11 +102,13 @@ export class MemoryJobStore implements JobStore {
     return claims;
   }
 
-  async startExtraRun(jobId: string, runTime: Date): Promise<string> {
-    if (!this.jobs.has(jobId)) throw new JobLookupError(jobId);
+  async startExtraRun(jobId: string, runTime: Date): Promise<string | null> {
+    const job = this.jobs.get(jobId);
+    if (!job) throw new JobLookupError(jobId);
+    const refused = this.log.runningCount(jobId) >= job.maxInstances;
     for (let time = runTime.getTime(); ; time++) {
-      const id = this.log.insert(jobId, new Date(time), 'running', this.instanceId, null);
-      if (id !== null) return id;
+      const id = this.log.insert(jobId, new Date(time), refused ? 'max_instances' : 'running', this.instanceId, null);
+      if (id !== null) return refused ? null : id;
     }
   }
 

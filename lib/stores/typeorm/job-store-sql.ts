@@ -88,6 +88,28 @@ export class JobStoreSql {
     return { sql: `SELECT ${this.jobColumns} FROM ${this.jobs} WHERE ${this.c('id')} = ${p.add(id)}`, params: p.values };
   }
 
+  /** The job's next run time and maxInstances, its row locked for the transaction (SQLite: BEGIN IMMEDIATE). */
+  lockJobForRun(id: string): Statement {
+    const p = this.d.params();
+    const lock = this.d.kind === 'sqlite' ? '' : ' FOR UPDATE';
+    return {
+      sql: `SELECT ${this.c('next_run_time')}, ${this.c('max_instances')} FROM ${this.jobs} WHERE ${this.c('id')} = ${p.add(id)}${lock}`,
+      params: p.values,
+    };
+  }
+
+  /** The job's recorded run times in [from, to). */
+  recordedRunTimes(jobId: string, from: number, to: number): Statement {
+    const p = this.d.params();
+    const time = this.c('scheduled_run_time');
+    return {
+      sql:
+        `SELECT ${time} FROM ${this.executions} WHERE ${this.c('job_id')} = ${p.add(jobId)}` +
+        ` AND ${time} >= ${p.add(from)} AND ${time} < ${p.add(to)}`,
+      params: p.values,
+    };
+  }
+
   jobNextRunTime(id: string): Statement {
     const p = this.d.params();
     return { sql: `SELECT ${this.c('next_run_time')} FROM ${this.jobs} WHERE ${this.c('id')} = ${p.add(id)}`, params: p.values };

@@ -274,42 +274,54 @@ export class TypeOrmJobStore implements JobStore {
     return writes.claims;
   }
 
-  async startExtraRun(jobId: string, runTime: Date): Promise<string> {
+  async startExtraRun(jobId: string, runTime: Date): Promise<string | null> {
     const { session, sql } = await this.connection();
-    return session.run(this.extraRunSteps(sql, session.dialect, jobId, runTime));
+    return session.runInWriteTransaction(this.extraRunSteps(sql, jobId, runTime));
   }
 
-  private *extraRunSteps(sql: JobStoreSql, dialect: SqlDialect, jobId: string, runTime: Date): SqlSteps<string> {
-    const { rows } = yield sql.jobNextRunTime(jobId);
+  /**
+   * Under the job's row lock, which claims take too: count its running submissions, then record
+   * the run at the first free millisecond from `runTime` ('running', or 'max_instances' when the
+   * job has as many running as it may).
+   */
+  private *extraRunSteps(sql: JobStoreSql, jobId: string, runTime: Date): SqlSteps<string | null> {
+    const { rows } = yield sql.lockJobForRun(jobId);
     if (rows.length === 0) throw new JobLookupError(jobId, this.ctx?.alias);
-    // The job's own next fire time is about to be claimed: taking it would make that claim
-    // collide on the unique key, so an extra run steps aside as it does for any taken time.
-    const scheduled = toNumberOrNull(rows[0]!.next_run_time);
-    let time = runTime.getTime();
-    for (let attempt = 0; attempt < EXTRA_RUN_ATTEMPTS; attempt++, time++) {
-      if (time === scheduled) continue;
-      const execution: ExecutionValues = {
-        id: randomUUID(),
-        jobId,
-        scheduledRunTime: time,
-        status: 'running',
-        instanceId: this.ctx?.instanceId ?? UNKNOWN_INSTANCE,
-        batchId: randomUUID(), // its own submission
-        startedAt: null,
-        finishedAt: null,
-        durationMs: null,
-        error: null,
-        traceback: null,
-      };
-      try {
-        // One row is one statement on every dialect; a plain yield lets the unique violation come back here.
-        yield sql.insertExecutions([execution])[0]!;
-        return execution.id;
-      } catch (error) {
-        if (!dialect.isUniqueViolation(error)) throw error;
-      }
+    const maxInstances = Number(rows[0]!.max_instances);
+    let running = 0;
+    for (const statement of sql.runningCounts([jobId])) {
+      for (const row of (yield statement).rows) running = Number(row.running);
     }
-    throw new Error(`No free run time for an extra run of job '${jobId}' within ${EXTRA_RUN_ATTEMPTS} ms of ${runTime.toISOString()}`);
+    const refused = running >= maxInstances;
+    // The job's own next fire time is about to be claimed: taking it would make that claim collide
+    // on the unique key, so an extra run steps aside from it as from any recorded time.
+    const taken = new Set<number>();
+    const scheduled = toNumberOrNull(rows[0]!.next_run_time);
+    if (scheduled !== null) taken.add(scheduled);
+    const from = runTime.getTime();
+    for (const row of (yield sql.recordedRunTimes(jobId, from, from + EXTRA_RUN_ATTEMPTS)).rows) {
+      taken.add(Number(row.scheduled_run_time));
+    }
+    let time = from;
+    while (time < from + EXTRA_RUN_ATTEMPTS && taken.has(time)) time++;
+    if (time === from + EXTRA_RUN_ATTEMPTS) {
+      throw new Error(`No free run time for an extra run of job '${jobId}' within ${EXTRA_RUN_ATTEMPTS} ms of ${runTime.toISOString()}`);
+    }
+    const execution: ExecutionValues = {
+      id: randomUUID(),
+      jobId,
+      scheduledRunTime: time,
+      status: refused ? 'max_instances' : 'running',
+      instanceId: this.ctx?.instanceId ?? UNKNOWN_INSTANCE,
+      batchId: refused ? null : randomUUID(), // its own submission
+      startedAt: null,
+      finishedAt: refused ? Date.now() : null,
+      durationMs: null,
+      error: null,
+      traceback: null,
+    };
+    for (const statement of sql.insertExecutions([execution])) yield statement;
+    return refused ? null : execution.id;
   }
 
   async finishExecution(executionId: string, outcome: Outcome): Promise<void> {

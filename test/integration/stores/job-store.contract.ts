@@ -472,7 +472,7 @@ export function runJobStoreContract(name: string, makeStore: () => JobStore | Pr
       });
 
       it('moves an extra run that collides with a recorded run time by 1 ms', async () => {
-        await store.addJob(makeJob('bump', { nextRunTime: at(0) }));
+        await store.addJob(makeJob('bump', { nextRunTime: at(0), maxInstances: 3 }));
         await store.claimDueJobs(T0, 10, everySecond);
         const first = await store.startExtraRun('bump', at(0));
         const second = await store.startExtraRun('bump', at(0));
@@ -482,6 +482,32 @@ export function runJobStoreContract(name: string, makeStore: () => JobStore | Pr
           [first, 1],
           [expect.any(String), 0],
         ]);
+      });
+
+      it('records an extra run as max_instances, and returns null, while the job has maxInstances running', async () => {
+        await store.addJob(makeJob('busy', { nextRunTime: at(0), maxInstances: 1 }));
+        const [claim] = await store.claimDueJobs(T0, 10, everySecond);
+        expect(await store.startExtraRun('busy', at(5))).toBeNull();
+        const refused = (await store.getExecutions({ jobId: 'busy', status: 'max_instances' }))[0];
+        expect(refused).toEqual(expect.objectContaining({ scheduledRunTime: at(5), status: 'max_instances', instanceId: 'instance-a' }));
+        expect(refused!.finishedAt).toBeInstanceOf(Date);
+        // Refused, it is no running submission: the claimed run ending frees the job for the next.
+        await store.finishExecution(claim!.runs[0]!.executionId, {
+          status: 'executed', startedAt: at(0), finishedAt: at(1), durationMs: 1, error: null, traceback: null,
+        });
+        const id = await store.startExtraRun('busy', at(6));
+        expect(id).toEqual(expect.any(String));
+        expect((await store.getExecutions({ jobId: 'busy', status: 'running' })).map((e) => e.id)).toEqual([id]);
+      });
+
+      it('lets only maxInstances of concurrent extra runs start', async () => {
+        await store.addJob(makeJob('race', { nextRunTime: at(60_000), maxInstances: 2 }));
+        const ids = await Promise.all(Array.from({ length: 6 }, () => store.startExtraRun('race', at(5))));
+        expect(ids.filter((id) => id !== null)).toHaveLength(2);
+        const history = await store.getExecutions({ jobId: 'race' });
+        expect(history.filter((e) => e.status === 'running')).toHaveLength(2);
+        expect(history.filter((e) => e.status === 'max_instances')).toHaveLength(4);
+        expect(new Set(history.map((e) => e.scheduledRunTime.getTime())).size).toBe(6);
       });
 
       it('throws JobLookupError for an extra run of an unknown job', async () => {

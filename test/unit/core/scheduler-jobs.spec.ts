@@ -134,6 +134,27 @@ describe('Scheduler jobs and lifecycle', () => {
     await scheduler.shutdown();
   });
 
+  it('does not run a job now past its maxInstances: records max_instances and emits job_max_instances', async () => {
+    const { scheduler, of } = makeScheduler();
+    const release = deferred();
+    let starts = 0;
+    await scheduler.start();
+    await scheduler.addJob({ id: 'slow', maxInstances: 1, handler: () => { starts++; return release.promise; }, trigger: every(60) });
+    await scheduler.runJobNow('slow');
+    await advance(10);
+    await scheduler.runJobNow('slow');
+    await advance(10);
+    expect(starts).toBe(1);
+    expect(of('job_max_instances').map((e) => e.jobId)).toEqual(['slow']);
+    expect((await scheduler.getExecutions({ jobId: 'slow' })).map((e) => e.status).sort()).toEqual(['max_instances', 'running']);
+    release.resolve();
+    await advance(10);
+    await scheduler.runJobNow('slow');
+    await advance(10);
+    expect(starts).toBe(2);
+    await scheduler.shutdown();
+  });
+
   it('runs a job now without changing its schedule', async () => {
     const { scheduler } = makeScheduler();
     const times: number[] = [];
