@@ -1,6 +1,6 @@
 /** setTimeout fires after 1 ms for delays above 2^31-1 ms, so long waits are cut and re-armed. */
 const MAX_DELAY = 2 ** 31 - 1;
-/** How early a precise arming sets its timeout; the rest is waited out by blocking (see finish()). */
+/** How early a precise arming sets its timeout; the rest is waited out by blocking (see blockUntil()). */
 const PRECISE_LEAD_MS = 2;
 /** Blocking waits are at most this share of the time since the last one, so frequent wakes never block for long in sum. */
 const BLOCK_SHARE = 0.02;

@@ -91,9 +91,8 @@ export class JobStoreSql {
   /** The job's next run time and maxInstances, its row locked for the transaction (SQLite: BEGIN IMMEDIATE). */
   lockJobForRun(id: string): Statement {
     const p = this.d.params();
-    const lock = this.d.kind === 'sqlite' ? '' : ' FOR UPDATE';
     return {
-      sql: `SELECT ${this.c('next_run_time')}, ${this.c('max_instances')} FROM ${this.jobs} WHERE ${this.c('id')} = ${p.add(id)}${lock}`,
+      sql: `SELECT ${this.c('next_run_time')}, ${this.c('max_instances')} FROM ${this.jobs} WHERE ${this.c('id')} = ${p.add(id)}${this.d.rowLock}`,
       params: p.values,
     };
   }

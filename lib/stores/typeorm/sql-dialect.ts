@@ -49,10 +49,14 @@ export class SqlDialect {
     return this.kind === 'postgres' ? value : value ? 1 : 0;
   }
 
-  /** The lock that makes a claim exclusive; SQLite gets it from BEGIN IMMEDIATE instead. */
+  /** The lock a write transaction takes on the rows it selects; SQLite gets it from BEGIN IMMEDIATE instead. */
+  get rowLock(): string {
+    return this.kind === 'sqlite' ? '' : ' FOR UPDATE';
+  }
+
+  /** The lock that makes a claim exclusive: rows another claim holds are skipped where the database can. */
   get claimLock(): string {
-    if (this.kind === 'sqlite') return '';
-    return this.skipLocked ? ' FOR UPDATE SKIP LOCKED' : ' FOR UPDATE';
+    return this.rowLock && this.skipLocked ? `${this.rowLock} SKIP LOCKED` : this.rowLock;
   }
 
   /** A builder numbering placeholders the way this dialect wants them. */

@@ -33,8 +33,8 @@ export interface TypeOrmJobStoreOptions {
 }
 
 const DEFAULT_HISTORY_LIMIT = 100;
-/** A collision-free time for an extra run is normally found at once; this bounds a pathological table. */
-const EXTRA_RUN_ATTEMPTS = 1000;
+/** How many ms after the asked time an extra run may move to find a free run time (normally none). */
+const EXTRA_RUN_SPAN_MS = 1000;
 const MYSQL_TEXT_BYTES = 65_535;
 const CLAIM_ATTEMPTS = 3;
 /** Owner of rows written before start() gave the store an instance id. */
@@ -299,13 +299,13 @@ export class TypeOrmJobStore implements JobStore {
     const scheduled = toNumberOrNull(rows[0]!.next_run_time);
     if (scheduled !== null) taken.add(scheduled);
     const from = runTime.getTime();
-    for (const row of (yield sql.recordedRunTimes(jobId, from, from + EXTRA_RUN_ATTEMPTS)).rows) {
+    for (const row of (yield sql.recordedRunTimes(jobId, from, from + EXTRA_RUN_SPAN_MS)).rows) {
       taken.add(Number(row.scheduled_run_time));
     }
     let time = from;
-    while (time < from + EXTRA_RUN_ATTEMPTS && taken.has(time)) time++;
-    if (time === from + EXTRA_RUN_ATTEMPTS) {
-      throw new Error(`No free run time for an extra run of job '${jobId}' within ${EXTRA_RUN_ATTEMPTS} ms of ${runTime.toISOString()}`);
+    while (time < from + EXTRA_RUN_SPAN_MS && taken.has(time)) time++;
+    if (time === from + EXTRA_RUN_SPAN_MS) {
+      throw new Error(`No free run time for an extra run of job '${jobId}' within ${EXTRA_RUN_SPAN_MS} ms of ${runTime.toISOString()}`);
     }
     const execution: ExecutionValues = {
       id: randomUUID(),
