@@ -5,7 +5,8 @@ import { applyJitter, parseJitter } from './validate.js';
 /**
  * How many times AndTrigger moves its cursor before giving up. Triggers that never coincide
  * (e.g. cron on Mondays AND cron on Tuesdays) would otherwise loop forever; past this bound
- * the trigger reports no further fire time (null), which finishes the job.
+ * the trigger reports no further fire time (null), which finishes the job. assertTriggerFires
+ * refuses such a trigger when the job is added.
  */
 export const AND_TRIGGER_MAX_STEPS = 10_000;
 
@@ -55,11 +56,12 @@ export class AndTrigger extends CombiningTrigger {
 
   getNextFireTime(previousFireTime: Date | null, now: Date): Date | null {
     let cursor = previousFireTime === null ? now.getTime() : previousFireTime.getTime() + 1;
+    const budget = { retries: AND_TRIGGER_MAX_STEPS };
     for (let step = 0; step < AND_TRIGGER_MAX_STEPS; step++) {
       let min = Infinity;
       let max = -Infinity;
       for (const trigger of this.triggers) {
-        const next = firstAtOrAfter(trigger, cursor);
+        const next = firstAtOrAfter(trigger, cursor, budget);
         if (next === null) return null;
         min = Math.min(min, next);
         max = Math.max(max, next);
@@ -90,13 +92,16 @@ export class OrTrigger extends CombiningTrigger {
 /**
  * A trigger's first fire time at or after `cursor`. Asking with previous = null gives that for
  * interval and cron; a date trigger answers its run date even when it is earlier, so such an
- * answer is fed back as "previous" to get the trigger's real next time (null for a date).
+ * answer is fed back as "previous" to get the trigger's real next time (null for a date). Those
+ * extra questions share one budget per search, so a custom trigger that keeps answering earlier
+ * times cannot make the search unbounded: when it runs out, the trigger counts as finished.
  */
-function firstAtOrAfter(trigger: Trigger, cursor: number): number | null {
+export function firstAtOrAfter(trigger: Trigger, cursor: number, budget = { retries: AND_TRIGGER_MAX_STEPS }): number | null {
   const at = new Date(cursor);
   let next = trigger.getNextFireTime(null, at);
-  for (let i = 0; next !== null && next.getTime() < cursor && i < 1000; i++) {
+  while (next !== null && next.getTime() < cursor) {
+    if (--budget.retries < 0) return null;
     next = trigger.getNextFireTime(next, at);
   }
-  return next !== null && next.getTime() >= cursor ? next.getTime() : null;
+  return next === null ? null : next.getTime();
 }

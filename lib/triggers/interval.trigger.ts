@@ -1,4 +1,5 @@
 import { InvalidTriggerError } from '../core/errors.js';
+import { MAX_DATE_MS } from './cron/calendar.js';
 import { parseDate, parseOptionalDate } from './parse-date.js';
 import { resolveTimezone } from './timezone.js';
 import type { IntervalTriggerSpec, Trigger, TriggerDefaults } from './trigger.js';
@@ -14,6 +15,22 @@ const UNITS = [
 ] as const;
 
 type Unit = (typeof UNITS)[number][0];
+
+const ALLOWED = `allowed: weeks, days, hours, minutes, seconds and milliseconds adding up to a whole number of ms from 1 to ${MAX_DATE_MS}`;
+const PAST_RANGE = 'the first fire time (now + the interval) would be past the end of the Date range';
+
+/** The sum of the units in ms; float noise (1.1 hours = 3960000.0000000005 ms) is not a fraction. */
+function intervalMs(total: number, given: object): number {
+  const ms = Math.round(total);
+  if (!Number.isFinite(total) || ms > MAX_DATE_MS) {
+    throw new InvalidTriggerError('interval', given, `${ALLOWED}; it is longer than the Date range`);
+  }
+  if (Math.abs(total - ms) > 8 * Number.EPSILON * Math.max(1, total)) {
+    throw new InvalidTriggerError('interval', given, `${ALLOWED}; ${total} is not a whole number of ms`);
+  }
+  if (ms < 1) throw new InvalidTriggerError('interval', given, `${ALLOWED} (at least 1 ms)`);
+  return ms;
+}
 
 const KEYS = ['type', ...UNITS.map(([unit]) => unit), 'startDate', 'endDate', 'timezone', 'jitter'] as const;
 
@@ -41,23 +58,18 @@ export class IntervalTrigger implements Trigger {
       this.units[unit] = value;
       total += value * ms;
     }
-    this.interval = Math.round(total);
-    if (!(this.interval >= 1) || !Number.isSafeInteger(this.interval)) {
-      const given = Object.keys(this.units).length ? this.units : spec;
-      throw new InvalidTriggerError(
-        'interval',
-        given,
-        'allowed: weeks, days, hours, minutes, seconds and milliseconds adding up to at least 1 ms',
-      );
-    }
+    this.interval = intervalMs(total, Object.keys(this.units).length ? this.units : spec);
     this.timezone = resolveTimezone(spec.timezone, defaults);
     this.jitter = parseJitter(spec.jitter);
     // No startDate: the first run is one interval after the job is added, as in APScheduler.
     // The resolved start is what toJSON stores, so a job read back keeps the same grid.
-    this.startDate =
-      spec.startDate === undefined || spec.startDate === null
-        ? new Date((defaults?.now ?? new Date()).getTime() + this.interval)
-        : parseDate('startDate', spec.startDate, this.timezone);
+    if (spec.startDate === undefined || spec.startDate === null) {
+      const start = (defaults?.now ?? new Date()).getTime() + this.interval;
+      if (start > MAX_DATE_MS) throw new InvalidTriggerError('interval', this.units, `${ALLOWED}; ${PAST_RANGE}`);
+      this.startDate = new Date(start);
+    } else {
+      this.startDate = parseDate('startDate', spec.startDate, this.timezone);
+    }
     this.endDate = parseOptionalDate('endDate', spec.endDate, this.timezone);
     if (this.endDate && this.endDate.getTime() < this.startDate.getTime()) {
       throw new InvalidTriggerError('endDate', spec.endDate, `allowed: a date at or after startDate (${this.startDate.toISOString()})`);
@@ -78,7 +90,7 @@ export class IntervalTrigger implements Trigger {
     }
     const next = start + k * this.interval;
     const end = this.endDate ? this.endDate.getTime() : null;
-    if (end !== null && next > end) return null;
+    if ((end !== null && next > end) || next > MAX_DATE_MS) return null;
     return new Date(applyJitter(next, this.jitter, end));
   }
 

@@ -5,6 +5,9 @@
 
 export const DAY_MS = 86_400_000;
 
+/** A Date holds instants within ±8.64e15 ms of 1970 (years -271821 to 275760). */
+export const MAX_DATE_MS = 8.64e15;
+
 export function daysFromCivil(year: number, month: number, day: number): number {
   const y = month <= 2 ? year - 1 : year;
   const era = Math.floor(y / 400);
@@ -47,6 +50,24 @@ export function isoWeeksInYear(year: number): number {
   const p = (y: number): number => (y + Math.floor(y / 4) - Math.floor(y / 100) + Math.floor(y / 400)) % 7;
   return p(year) === 4 || p(year - 1) === 3 ? 53 : 52;
 }
+
+/**
+ * Which days of every month a cron schedule matches depends on the year only through its type:
+ * the weekday of 1 January, whether it is a leap year, and whether the year before was (ISO
+ * weeks of early January count from it). type = weekday * 4 + (leap ? 2 : 0) + (leap before ? 1 : 0).
+ */
+export function yearTypeTable(first: number, last: number): Uint8Array {
+  const table = new Uint8Array(last - first + 1);
+  let weekday = weekdayOfDays(daysFromCivil(first, 1, 1));
+  for (let y = first; y <= last; y++) {
+    table[y - first] = weekday * 4 + (isLeapYear(y) ? 2 : 0) + (isLeapYear(y - 1) ? 1 : 0);
+    weekday = (weekday + (isLeapYear(y) ? 366 : 365)) % 7;
+  }
+  return table;
+}
+
+/** The 21 year types that exist (two leap years in a row do not): bits 0-2 of each weekday's nibble. */
+export const ALL_YEAR_TYPES = 0x7777777;
 
 /** The ISO-8601 week number (1-53) of a date. */
 export function isoWeek(year: number, month: number, day: number): number {

@@ -1,8 +1,12 @@
-import { DAY_MS, civilFromDays, daysFromCivil, daysInMonth, isoWeek, isoWeeksInYear, weekdayOfDays } from './calendar.js';
+import {
+  ALL_YEAR_TYPES, DAY_MS, civilFromDays, daysFromCivil, daysInMonth, isoWeek, isoWeeksInYear, weekdayOfDays,
+  yearTypeTable,
+} from './calendar.js';
 import { type CronSchedule, type DayRule, YEAR_MAX, YEAR_MIN } from './cron-schedule.js';
-import { ZoneOffsets } from './zone-offsets.js';
+import { MAX_OFFSET, MAX_SHIFT, MIN_OFFSET, ZoneOffsets } from './zone-offsets.js';
 
-const HOUR_MS = 3_600_000;
+const EARLIEST = Date.UTC(YEAR_MIN, 0, 1) - MAX_OFFSET;
+const LATEST = Date.UTC(YEAR_MAX + 1, 0, 1) - MIN_OFFSET;
 
 /**
  * Walks a CronSchedule to its next fire time. The walk runs on wall-clock integers (skipping
@@ -20,6 +24,12 @@ export class CronMatcher {
   private readonly offsets: ZoneOffsets;
   private maskKey = -1;
   private mask = 0;
+  /**
+   * Bit t set: no day of a year of type t (calendar.ts, yearTypeTable) matches. Learnt while walking, so a
+   * schedule that can never match (30 February, the 5th Monday that is a Tuesday, ISO week 53
+   * in June) costs at most one year scan per type, and then nothing.
+   */
+  private deadYearTypes = 0;
 
   constructor(
     readonly schedule: CronSchedule,
@@ -30,6 +40,10 @@ export class CronMatcher {
 
   /** The first fire instant (epoch ms) at or after `from`, which must be a whole second; null if none. */
   next(from: number): number | null {
+    // Every fire time is a wall time in YEAR_MIN..YEAR_MAX: outside that (and the offsets
+    // around it) there is nothing to find, and the zone's year tables are not built for it.
+    if (from > LATEST) return null;
+    if (from < EARLIEST) from = EARLIEST;
     const zone = this.offsets;
     const wallFrom = from + zone.offset(from);
     let best = Infinity;
@@ -37,7 +51,7 @@ export class CronMatcher {
     // `from` is just after a spring-forward: wall times inside the gap fire shifted forward by
     // the gap, at instants in [transition, transition + gap), so they may still be ahead of us
     // although their wall time is behind wallFrom.
-    const past = zone.lastAtOrBefore(from, 2 * HOUR_MS);
+    const past = zone.lastAtOrBefore(from, MAX_SHIFT);
     if (past && past.after > past.before && from < past.at + (past.after - past.before)) {
       const wall = this.nextWall(Math.max(past.at + past.before, from + past.before));
       if (wall !== null && wall < past.at + past.after) best = wall - past.before;
@@ -46,7 +60,7 @@ export class CronMatcher {
     // `from` is inside the first pass of a repeated hour: with every hour allowed, the second
     // pass of wall times already behind wallFrom still lies ahead.
     if (this.schedule.hourWildcard) {
-      const ahead = zone.firstAfter(from, 2 * HOUR_MS);
+      const ahead = zone.firstAfter(from, MAX_SHIFT);
       if (ahead && ahead.before > ahead.after && wallFrom >= ahead.at + ahead.after) {
         const wall = this.nextWall(ahead.at + ahead.after);
         if (wall !== null && wall < ahead.at + ahead.before) best = Math.min(best, wall - ahead.after);
@@ -57,7 +71,7 @@ export class CronMatcher {
     for (let guard = 0; guard < 100; guard++) {
       const wall = this.nextWall(start);
       if (wall === null) break;
-      const when = this.toInstants(wall);
+      const when = this.offsets.instantsOf(wall);
       if (when.first >= from) return Math.min(best, when.first);
       if (when.second !== null && this.schedule.hourWildcard && when.second >= from) return Math.min(best, when.second);
       // The first pass of this wall time is already behind `from` (we are in the second pass of
@@ -65,29 +79,6 @@ export class CronMatcher {
       start = when.repeatEnd !== null && when.repeatEnd > wall ? when.repeatEnd : wall + 1000;
     }
     return best === Infinity ? null : best;
-  }
-
-  /**
-   * The instants of a wall time: `first` (for a skipped wall time, the instant shifted forward
-   * by the gap) and, for a repeated wall time, `second`, the instant of its second pass.
-   */
-  private toInstants(wall: number): { first: number; second: number | null; repeatEnd: number | null } {
-    const zone = this.offsets;
-    const before = zone.offset(wall - DAY_MS);
-    const after = zone.offset(wall + DAY_MS);
-    if (before === after) return { first: wall - before, second: null, repeatEnd: null };
-    const transition = zone.firstAfter(wall - DAY_MS, 2 * DAY_MS);
-    const at = transition ? transition.at : wall - after;
-    const early = wall - before;
-    const late = wall - after;
-    if (after > before) {
-      // Spring forward: before the gap, after it, or inside it (shifted by the gap = early).
-      return { first: early >= at && late >= at ? late : early, second: null, repeatEnd: null };
-    }
-    const earlyValid = early < at;
-    const lateValid = late >= at;
-    if (earlyValid && lateValid) return { first: early, second: late, repeatEnd: at + before };
-    return { first: earlyValid ? early : late, second: null, repeatEnd: null };
   }
 
   /** The first wall time (ms since 1970 read as UTC) at or after `wall` that the schedule allows. */
@@ -104,6 +95,10 @@ export class CronMatcher {
     let mi = Math.floor((secs % 3600) / 60);
     let sec = secs % 60;
 
+    // The year whose walk began on its 1 January 00:00:00: if that walk carries into the next
+    // year, no day of the year matched, and neither will one in any year of the same type.
+    let wholeYear = -1;
+
     // Each step either accepts the current value of a field or moves to its next allowed value
     // and resets the less significant fields; an overflow (hour 24, minute 60, day past the
     // month) finds no allowed value and carries into the field above.
@@ -113,9 +108,23 @@ export class CronMatcher {
       const ny = s.year.next[y - YEAR_MIN];
       if (ny < 0) return null;
       if (ny !== y) [y, mo, d, h, mi, sec] = [ny, 1, 1, 0, 0, 0];
+      if (this.deadYearTypes !== 0) {
+        const dead = this.deadYearTypes;
+        if (dead === ALL_YEAR_TYPES) return null;
+        const types = yearTypes();
+        let live = y;
+        // The slot past YEAR_MAX in `next` is -1, so this ends at the last allowed year.
+        while (dead & (1 << types[live - YEAR_MIN])) {
+          live = s.year.next[live + 1 - YEAR_MIN];
+          if (live < 0) return null;
+        }
+        if (live !== y) [y, mo, d, h, mi, sec] = [live, 1, 1, 0, 0, 0];
+      }
+      if (mo === 1 && d === 1 && h === 0 && mi === 0 && sec === 0) wholeYear = y;
 
       const nmo = s.month.next[mo - 1];
       if (nmo < 0) {
+        if (wholeYear === y) this.deadYearTypes |= 1 << yearTypes()[y - YEAR_MIN];
         [y, mo, d, h, mi, sec] = [y + 1, 1, 1, 0, 0, 0];
         continue;
       }
@@ -124,7 +133,10 @@ export class CronMatcher {
       const free = d > 31 ? 0 : this.dayMask(y, mo) & (~0 << (d - 1));
       if (free === 0) {
         [mo, d, h, mi, sec] = [mo + 1, 1, 0, 0, 0];
-        if (mo > 12) [y, mo] = [y + 1, 1];
+        if (mo > 12) {
+          if (wholeYear === y) this.deadYearTypes |= 1 << yearTypes()[y - YEAR_MIN];
+          [y, mo] = [y + 1, 1];
+        }
         continue;
       }
       const nd = 32 - Math.clz32(free & -free);
@@ -167,7 +179,7 @@ export class CronMatcher {
     let mask: number;
     if (s.dayCombine === 'and') {
       mask = dom & dow & full;
-      if (s.week && mask) mask &= weekBits(s.week.next, year, month, dim, first);
+      if (s.week && mask) mask &= weekBits(s.week.next, year, month, 32 - Math.clz32(mask), first);
     } else {
       const domOn = s.dayOfMonth.restricted;
       const dowOn = s.dayOfWeek.restricted;
@@ -177,6 +189,12 @@ export class CronMatcher {
     this.mask = mask;
     return mask;
   }
+}
+
+let types: Uint8Array | undefined;
+/** types[y - YEAR_MIN] is the type of year y (yearTypeTable), built the first time a year is found dead. */
+function yearTypes(): Uint8Array {
+  return (types ??= yearTypeTable(YEAR_MIN, YEAR_MAX));
 }
 
 function dayBits(rule: DayRule, dim: number, first: number, full: number): number {
@@ -196,12 +214,12 @@ function dayBits(rule: DayRule, dim: number, first: number, full: number): numbe
   return bits;
 }
 
-/** Days of the month whose ISO week is allowed (`next[w - 1] === w`). */
-function weekBits(next: Int16Array, year: number, month: number, dim: number, first: number): number {
+/** Days 1..`last` of the month whose ISO week is allowed (`next[w - 1] === w`). */
+function weekBits(next: Int16Array, year: number, month: number, last: number, first: number): number {
   let week = isoWeek(year, month, 1);
   const weeksThisYear = isoWeeksInYear(year);
   let bits = 0;
-  for (let d = 1; d <= dim; d++) {
+  for (let d = 1; d <= last; d++) {
     if (d > 1 && (first + d - 1) % 7 === 1) {
       // A Monday starts a new ISO week; early January rolls over from last year's 52/53 to 1,
       // late December from this year's last week to next year's week 1.

@@ -24,8 +24,43 @@ const internedRules = new Map<string, DayRule>();
 export function valueSet(min: number, max: number, values: Iterable<number>): ValueSet {
   const allowed = new Uint8Array(max - min + 1);
   for (const v of values) allowed[v - min] = 1;
+  return intern(min, max, allowed);
+}
+
+/** One 'first-last/step' part of a field; a single value is first = last. */
+export interface ValueRange {
+  readonly first: number;
+  readonly last: number;
+  readonly step: number;
+}
+
+const fullSets = new Map<string, ValueSet>();
+
+/**
+ * The set the ranges select, without listing their values: a year field '*' is 8,030 values,
+ * and expanding and keying them was most of the cost of compiling a field-form trigger.
+ */
+export function valueSetOfRanges(min: number, max: number, ranges: readonly ValueRange[]): ValueSet {
+  if (ranges.some((r) => r.step === 1 && r.first <= min && r.last >= max)) {
+    const key = `${min}-${max}`;
+    let full = fullSets.get(key);
+    if (!full) fullSets.set(key, (full = buildValueSet(min, max, new Uint8Array(max - min + 1).fill(1))));
+    return full;
+  }
+  const allowed = new Uint8Array(max - min + 1);
+  for (const { first, last, step } of ranges) for (let v = first; v <= last; v += step) allowed[v - min] = 1;
+  return intern(min, max, allowed);
+}
+
+/** The shared set of these allowed values, keyed by its runs ('0-5,10-10,'), not by every value. */
+function intern(min: number, max: number, allowed: Uint8Array): ValueSet {
   let key = `${min}-${max}:`;
-  for (let i = 0; i < allowed.length; i++) if (allowed[i]) key += `${i},`;
+  for (let i = 0; i < allowed.length; i++) {
+    if (!allowed[i]) continue;
+    const start = i;
+    while (i + 1 < allowed.length && allowed[i + 1]) i++;
+    key += `${start}-${i},`;
+  }
   const known = internedSets.get(key);
   if (known) return known;
   const made = buildValueSet(min, max, allowed);

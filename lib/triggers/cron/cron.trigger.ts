@@ -68,8 +68,9 @@ export class CronTrigger implements Trigger {
         ? Math.ceil(now.getTime() / 1000) * 1000
         : Math.floor(previousFireTime.getTime() / 1000) * 1000 + 1000;
     if (this.startDate) from = Math.max(from, Math.ceil(this.startDate.getTime() / 1000) * 1000);
-    const next = this.matcher.next(from);
     const end = this.endDate ? this.endDate.getTime() : null;
+    if (end !== null && from > end) return null;
+    const next = this.matcher.next(from);
     if (next === null || (end !== null && next > end)) return null;
     return new Date(applyJitter(next, this.jitter, end));
   }

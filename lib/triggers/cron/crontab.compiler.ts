@@ -1,6 +1,6 @@
-import { CronExpressionParser, type CronFieldCollection } from 'cron-parser';
 import { InvalidTriggerError } from '../../core/errors.js';
 import { type CronSchedule, dayRule, valueSet, YEAR_MAX, YEAR_MIN } from './cron-schedule.js';
+import { parseCrontab } from './crontab.parser.js';
 
 const ALLOWED =
   "allowed: a crontab string of 5 fields 'minute hour day month weekday' or 6 with seconds first, " +
@@ -27,21 +27,8 @@ export function compileCrontab(expression: string): CronSchedule {
 }
 
 function compileUncached(expression: string): CronSchedule {
-  const fail = (): never => {
-    throw new InvalidTriggerError('expression', expression, ALLOWED);
-  };
-  const text = expression.trim();
-  const count = text.split(/\s+/).length;
-  if (text === '' || (!text.startsWith('@') && count !== 5 && count !== 6)) fail();
-  // cron-parser's 'H' picks values from a hash; a schedule stored in a database must mean the
-  // same thing in every process, so it is refused (THU is the only name containing an H).
-  if (!text.startsWith('@') && /h/i.test(text.replace(/thu/gi, ''))) fail();
-  let fields: CronFieldCollection;
-  try {
-    fields = CronExpressionParser.parse(text).fields;
-  } catch {
-    return fail();
-  }
+  const fields = parseCrontab(expression.trim());
+  if (typeof fields === 'string') throw new InvalidTriggerError('expression', expression, `${ALLOWED}; ${fields}`);
   const nums = (values: readonly (number | string)[]): number[] =>
     values.filter((v): v is number => typeof v === 'number');
 

@@ -44,6 +44,7 @@ export function parseField(field: string, raw: number | string, grammar: FieldGr
     if (!Number.isInteger(raw) || raw < grammar.min || raw > grammar.max) fail();
     return [{ kind: 'range', first: raw, last: raw, step: 1 }];
   }
+  if (raw === '*') return [{ kind: 'range', first: grammar.min, last: grammar.max, step: 1 }];
   if (typeof raw !== 'string' || raw.trim() === '') return fail();
   return raw
     .toLowerCase()

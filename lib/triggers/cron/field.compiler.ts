@@ -1,5 +1,7 @@
 import type { CronField } from '../trigger.js';
-import { ANY_DAY, type CronSchedule, dayRule, type DayRule, valueSet, type ValueSet, YEAR_MAX, YEAR_MIN } from './cron-schedule.js';
+import {
+  ANY_DAY, type CronSchedule, dayRule, type DayRule, type ValueSet, valueSetOfRanges, YEAR_MAX, YEAR_MIN,
+} from './cron-schedule.js';
 import { type FieldExpression, type FieldGrammar, parseField, WEEKDAY_NAMES } from './field-expression.parser.js';
 
 /** APScheduler's fields, most significant first (the order the defaulting rule walks). */
@@ -39,23 +41,21 @@ const GRAMMARS: Record<CronFieldName, FieldGrammar> = {
  */
 export function withDefaults(given: CronFields): Record<CronFieldName, CronField> {
   let lastGiven = -1;
-  CRON_FIELDS.forEach((name, i) => {
-    if (given[name] !== undefined) lastGiven = i;
-  });
+  for (let i = 0; i < CRON_FIELDS.length; i++) if (given[CRON_FIELDS[i]] !== undefined) lastGiven = i;
   const out = {} as Record<CronFieldName, CronField>;
-  CRON_FIELDS.forEach((name, i) => {
+  for (let i = 0; i < CRON_FIELDS.length; i++) {
+    const name = CRON_FIELDS[i];
     // Nothing given at all: every field is '*' (APScheduler fires every second).
     out[name] = given[name] ?? (i < lastGiven || lastGiven === -1 ? '*' : DEFAULTS[name]);
-  });
+  }
   return out;
 }
 
 /** Compiles the APScheduler field form; every field must match ('and'), as in APScheduler. */
 export function compileFields(given: CronFields): CronSchedule {
   const f = withDefaults(given);
-  const parsed = Object.fromEntries(
-    CRON_FIELDS.map((name) => [name, parseField(name, f[name], GRAMMARS[name])]),
-  ) as Record<CronFieldName, FieldExpression[]>;
+  const parsed = {} as Record<CronFieldName, FieldExpression[]>;
+  for (const name of CRON_FIELDS) parsed[name] = parseField(name, f[name], GRAMMARS[name]);
   const hour = toValueSet(parsed.hour, GRAMMARS.hour);
   const dayOfWeek = toValueSet(parsed.dayOfWeek, GRAMMARS.dayOfWeek);
   let weekdays = 0;
@@ -75,15 +75,9 @@ export function compileFields(given: CronFields): CronSchedule {
   };
 }
 
-function expand(expr: FieldExpression & { kind: 'range' }): number[] {
-  const values: number[] = [];
-  for (let v = expr.first; v <= expr.last; v += expr.step) values.push(v);
-  return values;
-}
-
 function toValueSet(exprs: FieldExpression[], grammar: FieldGrammar): ValueSet {
-  const values = exprs.flatMap((e) => (e.kind === 'range' ? expand(e) : []));
-  return valueSet(grammar.min, grammar.max, values);
+  const ranges = exprs.filter((e): e is FieldExpression & { kind: 'range' } => e.kind === 'range');
+  return valueSetOfRanges(grammar.min, grammar.max, ranges);
 }
 
 function toDayRule(exprs: FieldExpression[]): DayRule {
@@ -92,7 +86,7 @@ function toDayRule(exprs: FieldExpression[]): DayRule {
   let lastWeekdays = 0;
   const nthWeekdays: [number, number][] = [];
   for (const e of exprs) {
-    if (e.kind === 'range') for (const d of expand(e)) days |= 1 << (d - 1);
+    if (e.kind === 'range') for (let d = e.first; d <= e.last; d += e.step) days |= 1 << (d - 1);
     else if (e.kind === 'lastDay') lastDay = true;
     else if (e.kind === 'lastWeekday') lastWeekdays |= 1 << e.weekday;
     else nthWeekdays.push([e.nth, e.weekday]);

@@ -7,6 +7,13 @@ export interface OffsetTransition {
   readonly after: number;
 }
 
+/** See ZoneOffsets.instantsOf. */
+export interface WallInstants {
+  readonly first: number;
+  readonly second: number | null;
+  readonly repeatEnd: number | null;
+}
+
 interface YearTable {
   readonly start: number;
   readonly end: number;
@@ -15,6 +22,15 @@ interface YearTable {
 }
 
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
+/**
+ * Bounds on a UTC offset (wall = instant + offset): real offsets since 1970 lie in -12h..+14h;
+ * the margin only widens the windows that use them, it never changes an answer.
+ */
+export const MAX_OFFSET = 15 * HOUR;
+export const MIN_OFFSET = -13 * HOUR;
+/** No offset change (a DST gap or repeat, or a zone moving across the date line) is larger. */
+export const MAX_SHIFT = MAX_OFFSET - MIN_OFFSET;
 /** Zones that never change offset; their year tables need no sampling. */
 const FIXED = /^(?:etc\/)?(?:utc|uct|gmt|gmt0|gmt[+-]\d{1,2}|universal|zulu|greenwich)$/i;
 const cache = new Map<string, ZoneOffsets>();
@@ -78,6 +94,44 @@ export class ZoneOffsets {
     return null;
   }
 
+  /**
+   * The instants of a wall time (ms since 1970 read as UTC): `first` (for a skipped wall time,
+   * the instant shifted forward by the gap) and, for a repeated wall time, `second`, the
+   * instant of its second pass, with `repeatEnd`, the wall time where the repeated stretch ends.
+   *
+   * Every instant whose wall time can be `wall` lies in [wall - MAX_OFFSET, wall - MIN_OFFSET],
+   * so the offset changes inside that window are all that can make it skipped or repeated. A
+   * candidate instant `wall - o` is real when the zone's offset at that instant is `o`.
+   */
+  instantsOf(wall: number): WallInstants {
+    const lo = wall - MAX_OFFSET;
+    const hi = wall - MIN_OFFSET;
+    const initial = this.offset(lo);
+    let transition = this.firstAfter(lo, hi - lo + 1);
+    if (transition === null) return { first: wall - initial, second: null, repeatEnd: null };
+
+    let first: number | null = this.offset(wall - initial) === initial ? wall - initial : null;
+    let second: number | null = null;
+    let repeatEnd: number | null = null;
+    let gapStart: number | null = null;
+    // One change per window in practice; the loop also covers two (some zones did that long ago).
+    for (let guard = 0; transition !== null && guard < 4; guard++) {
+      const { at, before, after } = transition;
+      const instant = wall - after;
+      if (this.offset(instant) === after) {
+        if (first === null) first = instant;
+        else if (instant > first && second === null) {
+          second = instant;
+          repeatEnd = at + before;
+        }
+      }
+      if (after > before && wall >= at + before && wall < at + after && gapStart === null) gapStart = wall - before;
+      transition = this.firstAfter(at, hi - at + 1);
+    }
+    if (first === null) first = gapStart ?? wall - initial;
+    return { first, second, repeatEnd };
+  }
+
   private tableAt(ms: number): YearTable {
     const last = this.last;
     if (last && ms >= last.start && ms < last.end) return last;
@@ -97,7 +151,8 @@ export class ZoneOffsets {
     const end = Date.UTC(year + 1, 0, 1);
     const initial = this.raw(start);
     const transitions: OffsetTransition[] = [];
-    if (FIXED.test(this.name)) return { start, end, initial, transitions };
+    // A year at the ends of the Date range has no finite bounds to sample between.
+    if (FIXED.test(this.name) || !Number.isFinite(start) || !Number.isFinite(end)) return { start, end, initial, transitions };
     let prevMs = start;
     let prevOffset = initial;
     // The last sample is `end` itself, so a change during the year's last day is seen; one

@@ -112,3 +112,67 @@ describe('CronTrigger crontab form agrees with cron-parser', () => {
     expect(first).toEqual(theirs);
   });
 });
+
+describe('CronTrigger crontab form: the reason of a refusal', () => {
+  it.each<[string, RegExp[]]>([
+    ['61 * * * *', [/minute/, /61/, /0-59/]],
+    ['* 24 * * *', [/hour/, /24/, /0-23/]],
+    ['* * 32 * *', [/day of month/, /32/, /1-31/]],
+    ['* * * 13 *', [/month/, /13/, /1-12/]],
+    ['* * * * 8', [/day of week/, /8/, /0-7/]],
+    ['70 * * * * *', [/second/, /70/, /0-59/]],
+    ['0 1-70 * * *', [/hour/, /1-70/]],
+    ['0 0 * * 1#6', [/day of week/, /#/]],
+    ['*/0 * * * *', [/minute/, /every 0/]],
+    ['0 0 30 2 *', [/day of month/i]],
+    ['* * * *', [/4 fields/]],
+    ['* * * * * * *', [/7 fields/]],
+    ['H * * * *', [/H/]],
+    ['@reboot', [/reboot/]],
+    ['0 0 * * FRI-MON', [/day of week/, /5-1/]],
+  ])('%p says why', (expression, reasons) => {
+    const make = (): CronTrigger => crontab(expression);
+    expect(make).toThrow(InvalidTriggerError);
+    expect(make).toThrow(`Invalid trigger field 'expression': ${JSON.stringify(expression)}; allowed: a crontab string`);
+    let message = '';
+    try {
+      make();
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    const reason = message.slice(message.indexOf('aliases') + 'aliases'.length);
+    for (const pattern of reasons) expect(reason).toMatch(pattern);
+  });
+});
+
+describe('CronTrigger crontab form: overlapping lists and ranges ending on SUN, as the field form accepts', () => {
+  it.each<[string, string]>([
+    ['1 1 0-6,1,10 * * *', '1 1 0-6,10 * * *'],
+    ['1-5,3 * * * *', '1-5 * * * *'],
+    ['*/15,30 * * * *', '*/15 * * * *'],
+    ['0 0 1-5,3 * *', '0 0 1-5 * *'],
+    ['0 0 1 jan,1,JAN-MAR *', '0 0 1 1-3 *'],
+    ['0 0 * * MON-SUN', '0 0 * * 0-6'],
+    ['0 0 * * mon-sun', '0 0 * * 1-7'],
+    ['0 0 * * SAT-SUN', '0 0 * * 0,6'],
+    ['0 0 * * THU-SUN/2', '0 0 * * 4,6'],
+    ['0 0 * * 7,0', '0 0 * * 0'],
+    ['0 0 * * mon,1,1-2', '0 0 * * 1-2'],
+    ['0 0 L,L,15 * *', '0 0 15,L * *'],
+    ['0 0 13,13 * 5,FRI', '0 0 13 * 5'],
+  ])('%p fires like %p', (overlapping, plain) => {
+    expect(fireTimes(crontab(overlapping), NOW, 40)).toEqual(fireTimes(crontab(plain), NOW, 40));
+  });
+
+  it('keeps the expression as written', () => {
+    expect(crontab('1 1 0-6,1,10 * * *').toJSON()).toEqual({ type: 'cron', expression: '1 1 0-6,1,10 * * *', timezone: 'UTC' });
+  });
+
+  it('still refuses what no list can fix', () => {
+    for (const expression of ['0 0 30,30 2 *', '0 0 31,31 4,4 *', '1,61 * * * *', '0 0 * * 1#2,1']) {
+      expect(() => crontab(expression)).toThrow(InvalidTriggerError);
+    }
+    // the day of week rescues an impossible day of month (cron's OR rule), as without duplicates
+    expect(days('0 0 30,30 2 mon,1', 2)).toEqual(days('0 0 30 2 mon', 2));
+  });
+});
