@@ -91,18 +91,28 @@ export class InvalidJobOptionError extends SchedulerError {
   }
 }
 
+/** A value as an error message shows it; never throws, whatever the value (a revoked Proxy, a cycle). */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value instanceof Date) return isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   try {
+    if (typeof value === 'string') return clip(JSON.stringify(value));
+    if (value instanceof Date) return isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+    if (typeof value === 'bigint') return `${value}n`;
+    if (typeof value === 'number') return String(value);
+    if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
     const json = JSON.stringify(value);
-    return json === undefined ? String(value) : json;
+    return json === undefined ? String(value) : clip(json);
   } catch {
-    return String(value);
+    try {
+      return clip(String(value));
+    } catch {
+      return '(a value that cannot be shown)';
+    }
   }
+}
+
+/** Long values are cut in messages: an error must stay readable, and a log line bounded. */
+function clip(text: string): string {
+  return text.length <= 200 ? text : `${text.slice(0, 200)}… (${text.length} characters)`;
 }
 
 /** Two different functions were registered under one handler name. @publicApi */
@@ -120,5 +130,34 @@ export class InvalidSchedulerOptionError extends SchedulerError {
     readonly allowed: string,
   ) {
     super(`Invalid scheduler option '${field}': ${describeValue(value)}; ${allowed}`);
+  }
+}
+
+/** A store refused to write how a run ended; a minimal record was written instead. @publicApi */
+export class OutcomeRefusedError extends SchedulerError {
+  constructor(readonly executionId: string) {
+    super(`The store refused the outcome of execution '${executionId}' (a value it cannot hold); it was written with its error text reduced to plain ASCII and without its traceback`);
+  }
+}
+
+/** A query (getExecutions) has an unknown key or a value out of range. @publicApi */
+export class InvalidQueryError extends SchedulerError {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly allowed: string,
+  ) {
+    super(`Invalid query field '${field}': ${describeValue(value)}; ${allowed}`);
+  }
+}
+
+/**
+ * A stored job the scheduler cannot plan (its trigger cannot be compiled or answered with an
+ * invalid date): reported once with jobstore_error and skipped until the job is changed. @publicApi
+ */
+export class UnplannableJobError extends SchedulerError {
+  constructor(readonly jobId: string, reason: string, options?: { cause?: unknown }) {
+    super(`Job '${jobId}' could not be planned and is skipped until it is changed: ${reason}`);
+    if (options && 'cause' in options) Object.defineProperty(this, 'cause', { value: options.cause, configurable: true, writable: true });
   }
 }

@@ -34,7 +34,9 @@ export class GuardedObservable<T> extends Observable<T> {
         : observerOrNext;
     return super.subscribe({
       next: observer.next && this.guard(observer.next.bind(observer)),
-      error: observer.error && this.guard(observer.error.bind(observer)),
+      // Without an error callback RxJS rethrows an operator's error on a later tick, which would
+      // crash the process (`events$.pipe(map(() => { throw ... })).subscribe()`): it is reported.
+      error: observer.error ? this.guard(observer.error.bind(observer)) : this.report,
       complete: observer.complete && this.guard(observer.complete.bind(observer)),
     });
   }

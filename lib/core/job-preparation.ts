@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidJobOptionError, SerializationError } from './errors.js';
-import type { JobSpec } from './job.js';
+import type { JobHandlerFunction, JobSpec } from './job.js';
 import { assertJsonSafe } from './json-check.js';
-import { ADD_JOB_KEYS, MODIFY_JOB_KEYS, assertKnownKeys, assertValidOptions, parseRunTime } from './job-validation.js';
+import { assertFiresFrom } from './plan.js';
+import { ADD_JOB_KEYS, JOB_LIMITS, MODIFY_JOB_KEYS, assertJsonSize, parseRunTime, readJobOptions } from './job-validation.js';
+import { checkName } from './option-checks.js';
+import { describeThrown, isStorableString } from './thrown-value.js';
 import { triggerJson } from './trigger-cache.js';
 import type { AddJobSpec, JobChanges, JobDefaults } from '../interfaces/job-options.interface.js';
 import { createTrigger } from '../triggers/create-trigger.js';
@@ -29,25 +32,26 @@ export interface PreparedJob {
 }
 
 /** Everything about a new job that can be wrong is found here, when it is added. */
-export function prepareJob(spec: AddJobSpec, ctx: PrepareContext, upsert: boolean): PreparedJob {
-  if (typeof spec !== 'object' || spec === null) {
-    throw new InvalidJobOptionError('spec', spec, 'allowed: an object with at least a handler');
+export function prepareJob(input: AddJobSpec, ctx: PrepareContext, upsert: boolean): PreparedJob {
+  if (typeof input !== 'object' || input === null) {
+    throw new InvalidJobOptionError('spec', input, 'allowed: an object with at least a handler');
   }
-  assertKnownKeys(spec, ADD_JOB_KEYS, 'job');
-  assertValidOptions(spec as unknown as Record<string, unknown>);
-  const { handler } = spec;
-  if (!(typeof handler === 'function' || (typeof handler === 'string' && handler !== ''))) {
-    throw new InvalidJobOptionError('handler', handler, 'allowed: a registered handler name or a function');
-  }
+  const spec = readJobOptions(input, ADD_JOB_KEYS, 'job', 'spec') as Partial<AddJobSpec>;
+  const handler = checkHandler(spec.handler, true);
   const executor = spec.executor ?? 'default';
   ctx.hasExecutor(executor);
-  const trigger = createTrigger(spec.trigger ?? { type: 'date' }, { timezone: ctx.timezone, now: new Date() });
+  const now = new Date();
+  const trigger = createTrigger(spec.trigger ?? { type: 'date' }, { timezone: ctx.timezone, now });
   const args = spec.args ?? [];
   const storedTrigger = ctx.persistent ? serialisable(handler, args, trigger) : trigger;
+  checkArgsSize(args, ctx.persistent);
+  // A trigger that never fires would be added as a paused job that resumeJob deletes: refused.
+  // Not for a job declared in code (upsert): a campaign that has ended must not stop the app.
+  if (spec.nextRunTime === undefined && !upsert) assertFiresFrom(trigger, now);
   const explicitNext = spec.nextRunTime !== undefined;
   const job: JobSpec = {
     id: spec.id ?? randomUUID().replace(/-/g, ''),
-    name: spec.name ?? (typeof handler === 'string' ? handler : handler.name || 'anonymous'),
+    name: spec.name ?? defaultName(handler),
     handler,
     args,
     trigger: storedTrigger,
@@ -72,37 +76,67 @@ export function prepareJob(spec: AddJobSpec, ctx: PrepareContext, upsert: boolea
 /** Applies modifyJob's changes to a job, validating them as addJob would. */
 export function prepareChanges(
   job: JobSpec,
-  changes: JobChanges,
+  input: JobChanges,
   ctx: PrepareContext,
   trigger?: Trigger,
 ): { job: JobSpec; trigger?: Trigger; computeNext: boolean | 'keep' } {
-  if (typeof changes !== 'object' || changes === null) {
-    throw new InvalidJobOptionError('changes', changes, 'allowed: an object of job options');
+  if (typeof input !== 'object' || input === null) {
+    throw new InvalidJobOptionError('changes', input, 'allowed: an object of job options');
   }
-  assertKnownKeys(changes, MODIFY_JOB_KEYS, 'modifyJob');
-  assertValidOptions(changes as Record<string, unknown>);
+  // Only the options given (not undefined) change: the rest keep their stored values.
+  const changes = readJobOptions(input, MODIFY_JOB_KEYS, 'modifyJob', 'changes') as JobChanges;
   if (changes.id !== undefined && changes.id !== job.id) {
     throw new InvalidJobOptionError('id', changes.id, 'a job id cannot change (remove the job and add it again)');
   }
-  if (changes.handler !== undefined) {
-    if (typeof changes.handler !== 'string' || changes.handler === '') {
-      throw new InvalidJobOptionError('handler', changes.handler, 'allowed: a registered handler name');
-    }
-    ctx.hasHandler(changes.handler);
-  }
+  if (changes.handler !== undefined) ctx.hasHandler(checkHandler(changes.handler, false) as string);
   if (changes.executor !== undefined) ctx.hasExecutor(changes.executor);
   const { nextRunTime, ...rest } = changes;
   const updated: JobSpec = { ...job, ...(rest as Partial<JobSpec>) };
-  if (changes.timeout !== undefined) updated.timeout = changes.timeout;
   if (trigger) updated.trigger = trigger;
   if (ctx.persistent) {
     updated.trigger = serialisable(updated.handler, updated.args, isTrigger(updated.trigger) ? updated.trigger : null) ?? updated.trigger;
   }
+  if (changes.args !== undefined) checkArgsSize(updated.args, ctx.persistent);
   if (nextRunTime !== undefined) {
     updated.nextRunTime = nextRunTime === null ? null : parseRunTime(nextRunTime, ctx.timezone);
     return { job: updated, trigger, computeNext: false };
   }
   return { job: updated, trigger, computeNext: 'keep' };
+}
+
+/** A handler name (or, for addJob, a function), checked against what every store keeps. */
+function checkHandler(handler: unknown, functionAllowed: boolean): string | JobHandlerFunction {
+  if (functionAllowed && typeof handler === 'function') return handler as JobHandlerFunction;
+  const allowed = functionAllowed ? 'allowed: a registered handler name or a function' : 'allowed: a registered handler name';
+  if (typeof handler !== 'string' || handler === '') throw new InvalidJobOptionError('handler', handler, allowed);
+  return checkName((f, v, a) => new InvalidJobOptionError(f, v, a), 'handler', handler, JOB_LIMITS.name);
+}
+
+/** A job's default name: its handler's name, clipped to what a store keeps. */
+function defaultName(handler: string | JobHandlerFunction): string {
+  if (typeof handler === 'string') return handler;
+  let name: unknown;
+  try {
+    name = handler.name;
+  } catch {
+    name = undefined;
+  }
+  return typeof name === 'string' && name !== '' && isStorableString(name) ? name.slice(0, JOB_LIMITS.name) : 'anonymous';
+}
+
+/**
+ * Args must fit every store once written as JSON. A memory store may hold args that are not JSON
+ * (functions, class instances); those are not measured.
+ */
+function checkArgsSize(args: unknown[], persistent: boolean): void {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(args);
+  } catch (error) {
+    if (persistent) throw new SerializationError('args', describeThrown(error));
+    return;
+  }
+  if (json !== undefined) assertJsonSize('args', json);
 }
 
 /** For a persistent store: the JSON form of the trigger, after refusing what JSON cannot keep. */
@@ -114,11 +148,17 @@ function serialisable(handler: JobSpec['handler'], args: unknown[], trigger: Tri
   }
   assertJsonSafe(args, 'args');
   if (!trigger) return null;
-  const json = trigger.toJSON();
+  let json: TriggerSpec;
+  try {
+    json = trigger.toJSON();
+  } catch (error) {
+    throw new SerializationError('trigger', `its toJSON() threw: ${describeThrown(error)}`);
+  }
   if (isTrigger(json)) {
     throw new SerializationError('trigger', `trigger ${trigger.toString()} has no JSON form; its toJSON() must return a built-in trigger spec`);
   }
   assertJsonSafe(json, 'trigger');
+  assertJsonSize('trigger', JSON.stringify(json));
   return json;
 }
 

@@ -4,6 +4,7 @@ import type { ClaimedRun, JobHandlerFunction, JobSpec, Outcome } from './job.js'
 import type { JobContext } from '../interfaces/job-options.interface.js';
 import type { ExecutorTask } from '../executors/executor.js';
 import type { DeferredWork, RecordsRun } from './deferred-work.js';
+import { MAX_ERROR_CHARS, MAX_TRACEBACK_CHARS, storableText, toError } from './thrown-value.js';
 
 /** A run in progress that shutdown may have to abort. */
 export interface AbortableRun {
@@ -18,7 +19,8 @@ export interface RunHost {
   /** Someone listens to events of this type: only then is such an event worth building. */
   wants(type: SchedulerEventType): boolean;
   resolveHandler(job: JobSpec): JobHandlerFunction | undefined;
-  finish(store: string, executionId: string, outcome: Outcome): void;
+  /** `closes`: the job id when this is the submission's last run (see OutcomeWriter.unwrittenSubmissions). */
+  finish(store: string, executionId: string, outcome: Outcome, closes: string | null): void;
   emit(event: SchedulerEvent): void;
   /**
    * Work for after the current synchronous stretch. A run's bookkeeping (history, events) waits
@@ -27,6 +29,10 @@ export interface RunHost {
   readonly deferred: DeferredWork;
   /** Runs still waiting for their handler to settle, aborted when shutdown stops waiting. */
   readonly active: Set<AbortableRun>;
+  /** Submissions handed out and not yet ended, whose 'running' records the scheduler knows of. */
+  readonly live: Set<Submission>;
+  /** A submission has run all its runs: its executor slot is free again. */
+  ended(submission: Submission): void;
 }
 
 /**
@@ -41,6 +47,8 @@ export class Submission implements ExecutorTask, RecordsRun {
   readonly jobId: string;
   /** The executor alias the job asks for. */
   executor: string;
+  /** The fire time it waits for while staged (StagedRuns); NaN when not staged. */
+  stagedAt = Number.NaN;
   // A single run claimed ahead keeps what its start needs in these fields (see prepare()), not in
   // an object of its own: at the instant each run then touches as few objects as possible.
   private preparedRun: ClaimedRun | null = null;
@@ -54,6 +62,10 @@ export class Submission implements ExecutorTask, RecordsRun {
   private preparedArgv: unknown[] | null = null;
   private preparedArg0: unknown = undefined;
   private preparedArity = 0;
+  /** run() was called: a second call (a faulty executor) does nothing, and cancel() is too late. */
+  private started = false;
+  /** Runs before this index have had their outcome committed (recorded, deferred or given up). */
+  private committed = 0;
 
   constructor(
     private readonly host: RunHost,
@@ -65,12 +77,18 @@ export class Submission implements ExecutorTask, RecordsRun {
   ) {
     this.jobId = job.id;
     this.executor = job.executor;
+    host.live.add(this);
   }
 
 
   /** The scheduled times of its runs. */
   runTimes(): Date[] {
     return this.runs.map((r) => r.runTime);
+  }
+
+  /** The execution ids of its runs. */
+  executionIds(): string[] {
+    return this.runs.map((r) => r.executionId);
   }
 
   /** Its runs, as a store takes them back unstarted. */
@@ -88,13 +106,13 @@ export class Submission implements ExecutorTask, RecordsRun {
    * at the instant calling the handler is all that is left.
    */
   prepare(): void {
+    this.preparedRun = null;
     if (this.runs.length !== 1) return;
     const run = this.runs[0];
     const { job } = this;
     // A Date of its own, made right after the submission and its context: what a handler reads at
     // the instant then lies next to what the run itself reads, not wherever the claim made it.
     const ctx = new RunContext(job, new Date(run.runTime.getTime()), this.host.instanceId);
-    this.preparedRun = run;
     this.preparedTime = run.runTime.getTime();
     this.preparedGrace = job.misfireGraceTime ?? Infinity;
     this.preparedCtx = ctx;
@@ -102,6 +120,8 @@ export class Submission implements ExecutorTask, RecordsRun {
     this.preparedArity = job.args.length;
     this.preparedArg0 = job.args[0];
     this.preparedArgv = job.args.length > 1 ? [...job.args, ctx] : null;
+    // Last: a run whose preparation threw is not prepared, and starts (and fails) the slow way.
+    this.preparedRun = run;
   }
 
   /** The job was modified before its run started: the run uses the new version. */
@@ -111,7 +131,19 @@ export class Submission implements ExecutorTask, RecordsRun {
     if (this.preparedRun !== null) this.prepare();
   }
 
+  /** Never throws: whatever goes wrong, every run of the submission ends with a record. */
   run(): Promise<void> | void {
+    if (this.started) return;
+    this.started = true;
+    try {
+      const pending = this.runStarted();
+      return pending === undefined ? undefined : pending.catch((err: unknown) => this.fail(err));
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private runStarted(): Promise<void> | void {
     const run = this.preparedRun;
     if (run === null) return this.runFrom(0);
     this.preparedRun = null;
@@ -128,43 +160,75 @@ export class Submission implements ExecutorTask, RecordsRun {
       if (this.preparedArity === 0) result = handler(ctx);
       else if (this.preparedArity === 1) result = handler(this.preparedArg0, ctx);
       else result = Reflect.apply(handler, undefined, this.preparedArgv!);
+      if (result !== undefined && isThenable(result)) {
+        this.committed = 1;
+        return this.settle(run, ctx, startedAt, result).then(() => this.done());
+      }
     } catch (err) {
+      this.committed = 1;
       this.host.deferred.record(this, run, startedAt, undefined, toError(err));
       return this.done();
     }
-    if (result !== undefined && isThenable(result)) {
-      return this.settle(run, ctx, startedAt, result).then(() => this.done());
-    }
+    this.committed = 1;
     this.host.deferred.record(this, run, startedAt, result, null);
-    if (this.onDone !== undefined) this.done();
+    this.done();
   }
 
+  /** The executor dropped the submission unstarted (shutdown): its runs are missed. */
   cancel(reason: string): void {
+    if (this.started) return;
+    this.started = true;
+    this.committed = this.runs.length;
     this.giveUp(this.runs, reason);
+    this.host.ended(this);
+  }
+
+  /**
+   * Something outside the handler failed before the submission started (preparing it, handing it
+   * over, a faulty executor): its runs are recorded as errors with the cause, so no record stays
+   * 'running'. A submission that started already records its own runs, and is left alone.
+   */
+  abandon(cause: unknown): void {
+    if (!this.started) this.fail(cause);
+  }
+
+  /** Records every run not yet recorded as an error with the cause. */
+  private fail(cause: unknown): void {
+    this.started = true;
+    const error = toError(cause);
+    const now = Date.now();
+    for (let i = this.committed; i < this.runs.length; i++) this.record(this.runs[i], now, undefined, error);
+    this.committed = this.runs.length;
+    this.host.ended(this);
   }
 
   private runFrom(first: number): Promise<void> | void {
     for (let i = first; i < this.runs.length; i++) {
       if (this.host.stopping) {
+        this.committed = this.runs.length;
         this.giveUp(this.runs.slice(i), 'the scheduler shut down before the run started');
+        this.host.ended(this);
         return;
       }
       const pending = this.runOne(this.runs[i]);
+      this.committed = i + 1;
       if (pending) return pending.then(() => this.runFrom(i + 1));
     }
     this.done();
   }
 
   private done(): void {
+    this.host.ended(this);
     if (this.onDone) this.host.deferred.call(this.onDone);
   }
+
 
   private giveUp(runs: ClaimedRun[], reason: string): void {
     const now = new Date();
     for (const run of runs) {
       this.host.finish(this.store, run.executionId, {
         status: 'missed', startedAt: null, finishedAt: now, durationMs: null, error: reason, traceback: null,
-      });
+      }, this.closedBy(run));
       this.host.emit(this.event<JobMissedEvent>('job_missed', { scheduledRunTime: run.runTime }));
     }
   }
@@ -183,15 +247,12 @@ export class Submission implements ExecutorTask, RecordsRun {
       const handler = host.resolveHandler(job);
       if (!handler) throw new HandlerNotFoundError(String(job.handler));
       result = handler(...job.args, ctx);
+      if (isThenable(result)) return this.settle(run, ctx, startedAt, result);
     } catch (err) {
       host.deferred.record(this, run, startedAt, undefined, toError(err));
       return;
     }
-    if (!isThenable(result)) {
-      host.deferred.record(this, run, startedAt, result, null);
-      return;
-    }
-    return this.settle(run, ctx, startedAt, result);
+    host.deferred.record(this, run, startedAt, result, null);
   }
 
   private async settle(run: ClaimedRun, ctx: RunContext, startedAt: number, result: PromiseLike<unknown>): Promise<void> {
@@ -229,15 +290,15 @@ export class Submission implements ExecutorTask, RecordsRun {
     const startedAt = new Date(startedAtMs);
     const finishedAt = new Date();
     const durationMs = finishedAt.getTime() - startedAtMs;
-    const traceback = failure ? failure.stack ?? String(failure) : null;
+    const traceback = failure ? failure.stack ?? `${failure.name}: ${failure.message}` : null;
     this.host.finish(this.store, run.executionId, {
       status: failure ? 'error' : 'executed',
       startedAt,
       finishedAt,
       durationMs,
-      error: failure ? `${failure.name}: ${failure.message}` : null,
-      traceback,
-    });
+      error: failure ? storableText(`${failure.name}: ${failure.message}`, MAX_ERROR_CHARS) : null,
+      traceback: traceback === null ? null : storableText(traceback, MAX_TRACEBACK_CHARS),
+    }, this.closedBy(run));
     if (!this.host.wants(failure ? 'job_error' : 'job_executed')) return;
     // Built field by field, not spread from parts: thousands are made after every burst.
     const { instanceId } = this.host;
@@ -255,6 +316,11 @@ export class Submission implements ExecutorTask, RecordsRun {
       };
       this.host.emit(event);
     }
+  }
+
+  /** The job id when `run` is the submission's last: its record ends the submission. */
+  private closedBy(run: ClaimedRun): string | null {
+    return run === this.runs[this.runs.length - 1] ? this.jobId : null;
   }
 
   private event<E extends SchedulerEvent>(type: E['type'], fields: Omit<E, keyof SchedulerEvent | 'jobId'>): E {
@@ -296,15 +362,4 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
-export function toError(value: unknown): Error {
-  if (value instanceof Error) return value;
-  return new Error(typeof value === 'string' ? value : `Non-error thrown: ${safeString(value)}`);
-}
-
-function safeString(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
+export { toError };

@@ -1,4 +1,5 @@
 import { InvalidJobOptionError, InvalidTriggerError } from './errors.js';
+import { MAX_INT32, MAX_TIMER_MS, checkBoolean, checkName, checkWhole, readOptions, type OptionErrorFactory } from './option-checks.js';
 import { parseDate } from '../triggers/parse-date.js';
 import type { DateInput } from '../triggers/trigger.js';
 
@@ -12,45 +13,65 @@ export const MODIFY_JOB_KEYS: ReadonlySet<string> = new Set([
   'id', 'name', 'executor', 'coalesce', 'maxInstances', 'misfireGraceTime', 'nextRunTime', 'timeout',
   'rerunOnLoss', 'args', 'handler',
 ]);
+export const JOB_DEFAULT_KEYS: ReadonlySet<string> = new Set(['coalesce', 'maxInstances', 'misfireGraceTime']);
 
-/** Throws for a key the caller did not mean (a typo would otherwise be silently ignored). */
-export function assertKnownKeys(value: object, allowed: ReadonlySet<string>, what: string): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.has(key)) {
-      throw new InvalidJobOptionError(key, (value as Record<string, unknown>)[key], `not a ${what} option; allowed: ${[...allowed].join(', ')}`);
-    }
-  }
+/**
+ * What every store can keep, so a job that works on the memory store works on any database:
+ * column sizes of the TypeORM tables (a job id is indexed: 191 characters fit an InnoDB key with
+ * utf8mb4), INTEGER columns, and JSON in a MySQL TEXT column.
+ */
+export const JOB_LIMITS = {
+  id: 191,
+  name: 255,
+  jsonBytes: 65_535,
+} as const;
+
+const jobOptionError: OptionErrorFactory = (field, value, allowed) => new InvalidJobOptionError(field, value, allowed);
+
+/**
+ * Reads job options (addJob's spec, modifyJob's changes, @ScheduledJob's options, jobDefaults)
+ * into a plain copy of the defined ones, every one checked: `undefined` is "not given", an
+ * unknown key is refused.
+ */
+export function readJobOptions(value: unknown, allowed: ReadonlySet<string>, what: string, name: string): Record<string, unknown> {
+  const options = readOptions(value, allowed, what, jobOptionError, name);
+  assertValidOptions(options);
+  return options;
 }
 
-/** Checks the type and range of every option that is present. */
-export function assertValidOptions(options: Record<string, unknown>): void {
-  const has = (key: string) => options[key] !== undefined;
-  for (const key of ['id', 'store', 'executor']) {
-    if (has(key) && (typeof options[key] !== 'string' || options[key] === '')) {
-      throw new InvalidJobOptionError(key, options[key], 'allowed: a non-empty string');
-    }
+/** Checks the type and range of every option present (undefined ones were dropped by readJobOptions). */
+function assertValidOptions(options: Record<string, unknown>): void {
+  const fail = jobOptionError;
+  if ('id' in options) checkName(fail, 'id', options.id, JOB_LIMITS.id);
+  for (const key of ['store', 'executor'] as const) if (key in options) checkName(fail, key, options[key], JOB_LIMITS.name);
+  if ('name' in options) checkName(fail, 'name', options.name, JOB_LIMITS.name, true);
+  for (const key of ['coalesce', 'replaceExisting', 'rerunOnLoss'] as const) if (key in options) checkBoolean(fail, key, options[key]);
+  if ('maxInstances' in options) checkWhole(fail, 'maxInstances', options.maxInstances, 1, MAX_INT32);
+  if ('misfireGraceTime' in options && options.misfireGraceTime !== null) {
+    checkWhole(fail, 'misfireGraceTime', options.misfireGraceTime, 0, Number.MAX_SAFE_INTEGER, 'ms (or null for no limit)');
   }
-  if (has('name') && typeof options.name !== 'string') {
-    throw new InvalidJobOptionError('name', options.name, 'allowed: a string');
+  // A timer's delay: Node fires a longer one after 1 ms.
+  if ('timeout' in options) checkWhole(fail, 'timeout', options.timeout, 1, MAX_TIMER_MS, 'ms');
+  if ('args' in options) options.args = copyArgs(options.args);
+}
+
+/** The caller's args as an array of our own, so changing theirs later does not change the job. */
+function copyArgs(args: unknown): unknown[] {
+  let copy: unknown[] | null = null;
+  try {
+    if (Array.isArray(args)) copy = Array.from(args);
+  } catch {
+    copy = null;
   }
-  for (const key of ['coalesce', 'replaceExisting', 'rerunOnLoss']) {
-    if (has(key) && typeof options[key] !== 'boolean') {
-      throw new InvalidJobOptionError(key, options[key], 'allowed: true or false');
-    }
-  }
-  if (has('maxInstances') && !(Number.isInteger(options.maxInstances) && (options.maxInstances as number) >= 1)) {
-    throw new InvalidJobOptionError('maxInstances', options.maxInstances, 'allowed: a whole number >= 1');
-  }
-  const grace = options.misfireGraceTime;
-  if (has('misfireGraceTime') && grace !== null && !(typeof grace === 'number' && Number.isFinite(grace) && grace >= 0)) {
-    throw new InvalidJobOptionError('misfireGraceTime', grace, 'allowed: ms >= 0, or null for no limit');
-  }
-  const timeout = options.timeout;
-  if (has('timeout') && !(typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0)) {
-    throw new InvalidJobOptionError('timeout', timeout, 'allowed: ms > 0');
-  }
-  if (has('args') && !Array.isArray(options.args)) {
-    throw new InvalidJobOptionError('args', options.args, 'allowed: an array of arguments');
+  if (copy === null) throw new InvalidJobOptionError('args', args, 'allowed: an array of arguments');
+  return copy;
+}
+
+/** The size a job's JSON (args or trigger) takes, checked against what every store can keep. */
+export function assertJsonSize(field: string, json: string): void {
+  const bytes = Buffer.byteLength(json);
+  if (bytes > JOB_LIMITS.jsonBytes) {
+    throw new InvalidJobOptionError(field, `(${bytes} bytes of JSON)`, `allowed: at most ${JOB_LIMITS.jsonBytes} bytes of JSON, what every store can keep`);
   }
 }
 
@@ -59,7 +80,7 @@ export function parseRunTime(input: DateInput, zone: string): Date {
   try {
     return parseDate('nextRunTime', input, zone);
   } catch (err) {
-    if (!(err instanceof InvalidTriggerError)) throw err;
-    throw new InvalidJobOptionError('nextRunTime', input, `${err.allowed}, or null to add the job paused`);
+    const allowed = err instanceof InvalidTriggerError ? err.allowed : 'allowed: a Date, an ISO-8601 string or epoch ms';
+    throw new InvalidJobOptionError('nextRunTime', input, `${allowed}, or null to add the job paused`);
   }
 }

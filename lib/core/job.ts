@@ -158,7 +158,7 @@ export class Job {
     this.name = spec.name;
     this.handler = spec.handler;
     this.args = spec.args;
-    this.trigger = isTrigger(spec.trigger) ? spec.trigger.toJSON() : spec.trigger;
+    this.trigger = triggerSpecOf(spec.trigger);
     this.store = store;
     this.executor = spec.executor;
     this.coalesce = spec.coalesce;
@@ -198,6 +198,16 @@ export class Job {
   toString(): string {
     const when = this.nextRunTime ? `next run at: ${this.nextRunTime.toISOString()}` : 'paused';
     return `${this.name} (trigger: ${describeTrigger(this.trigger)}, ${this.pending ? 'pending' : when})`;
+  }
+}
+
+/** A trigger as its JSON spec; a custom trigger whose toJSON() throws is shown as the object itself. */
+function triggerSpecOf(trigger: TriggerSpec): TriggerSpec {
+  if (!isTrigger(trigger)) return trigger;
+  try {
+    return trigger.toJSON();
+  } catch {
+    return trigger;
   }
 }
 

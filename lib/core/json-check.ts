@@ -1,10 +1,24 @@
 import { SerializationError } from './errors.js';
+import { describeThrown } from './thrown-value.js';
 
 /**
  * Refuses a value that would not come back equal from JSON: what a persistent store keeps must
  * read back as what the handler was given, or the job would run with different arguments.
  */
+/** How deep args may nest: deeper JSON is a mistake, and would overflow the stack here and in drivers. */
+export const MAX_JSON_DEPTH = 100;
+
 export function assertJsonSafe(value: unknown, path: string, seen: Set<object> = new Set()): void {
+  try {
+    check(value, path, seen, 0);
+  } catch (error) {
+    if (error instanceof SerializationError) throw error;
+    // A Proxy or getter that throws when read.
+    throw new SerializationError(path, `it throws when read (${describeThrown(error)})`);
+  }
+}
+
+function check(value: unknown, path: string, seen: Set<object>, depth: number): void {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -22,6 +36,7 @@ export function assertJsonSafe(value: unknown, path: string, seen: Set<object> =
       fail(path, 'a function is not JSON (register it with @JobHandler and pass its name)');
   }
   if (value === null) return;
+  if (depth >= MAX_JSON_DEPTH) fail(path, `it nests more than ${MAX_JSON_DEPTH} levels deep`);
   const object = value as object;
   if (seen.has(object)) fail(path, 'it contains a cycle');
   if (object instanceof Date) fail(path, 'a Date comes back as a string (pass date.toISOString())');
@@ -29,7 +44,7 @@ export function assertJsonSafe(value: unknown, path: string, seen: Set<object> =
     seen.add(object);
     for (let i = 0; i < object.length; i++) {
       if (!(i in object)) fail(`${path}[${i}]`, 'a sparse array hole becomes null in JSON');
-      assertJsonSafe(object[i], `${path}[${i}]`, seen);
+      check(object[i], `${path}[${i}]`, seen, depth + 1);
     }
     seen.delete(object);
     return;
@@ -42,7 +57,7 @@ export function assertJsonSafe(value: unknown, path: string, seen: Set<object> =
   if (Object.getOwnPropertySymbols(object).length > 0) fail(path, 'symbol keys are not JSON');
   seen.add(object);
   for (const [key, item] of Object.entries(object)) {
-    assertJsonSafe(item, `${path}.${key}`, seen);
+    check(item, `${path}.${key}`, seen, depth + 1);
   }
   seen.delete(object);
 }

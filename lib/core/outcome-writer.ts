@@ -1,24 +1,38 @@
 import { nextRetryDelay } from './backoff.js';
 import type { Outcome } from './job.js';
 import { settlesWithin } from './settles-within.js';
+import { OutcomeRefusedError } from './errors.js';
 import type { JobStore } from '../stores/job-store.js';
-
 
 interface Item {
   executionId: string;
   outcome: Outcome;
+  /** The job whose submission this outcome ends (its last run), or null. */
+  closes: string | null;
 }
 
+/** Items that fail one after another, even in minimal form, before the store is taken for down. */
+const DOWN_AFTER = 3;
+/** The most characters of a refused outcome's error kept in its minimal form. */
+const MAX_REFUSAL_CHARS = 500;
+
 /**
- * Writes how runs ended, per store, in batches: runs that end together share one write (one statement on PostgreSQL) instead of a transaction each, which is most of a
- * database store's cost per fire. A failed write is retried with back-off until it lands: a record
- * left 'running' would count against maxInstances for as long as this process lives.
+ * Writes how runs ended, per store, in batches: runs that end together share one write (one
+ * statement on PostgreSQL) instead of a transaction each, which is most of a database store's cost
+ * per fire. A write that fails is retried with back-off until it lands: a record left 'running'
+ * would count against maxInstances for as long as this process lives. One outcome the store
+ * refuses (a value it cannot hold) must not hold up the others: a failed batch is split to find
+ * it, and it is written in a minimal form instead (see isolate()).
  */
 export class OutcomeWriter {
   private readonly buffers = new Map<string, Item[]>();
   private readonly flushing = new Map<string, Promise<void>>();
+  /** What each flush in progress is writing, so shutdown can count it when it gives up. */
+  private readonly inFlight = new Map<string, Item[]>();
   private readonly scheduled = new Set<string>();
   private readonly sleepers = new Set<() => void>();
+  /** store -> jobId -> submissions that ended but whose last record is not written yet. */
+  private readonly unwritten = new Map<string, Map<string, number>>();
   private abandoned = false;
   private readonly idle: (() => void)[] = [];
 
@@ -27,10 +41,15 @@ export class OutcomeWriter {
     private readonly onError: (alias: string, error: unknown) => void,
   ) {}
 
-  add(store: string, executionId: string, outcome: Outcome): void {
+  /**
+   * `closes`: the job id when this outcome ends the job's submission. Until it is written the
+   * store still counts that submission as running; see unwrittenSubmissions().
+   */
+  add(store: string, executionId: string, outcome: Outcome, closes: string | null = null): void {
     let buffer = this.buffers.get(store);
     if (!buffer) this.buffers.set(store, (buffer = []));
-    buffer.push({ executionId, outcome });
+    buffer.push({ executionId, outcome, closes });
+    if (closes !== null) this.countUnwritten(store, closes, 1);
     if (this.flushing.has(store) || this.scheduled.has(store)) return;
     this.scheduled.add(store);
     // Runs that end in the same synchronous stretch share a write; while one is in flight, the
@@ -41,18 +60,40 @@ export class OutcomeWriter {
     });
   }
 
+  /**
+   * Submissions of the job that have ended here but that the store still counts as running,
+   * because their last record is not written yet. A claim subtracts them from the store's count:
+   * otherwise a job whose run just ended would be refused as 'max_instances'.
+   */
+  unwrittenSubmissions(store: string, jobId: string): number {
+    if (this.unwritten.size === 0) return 0;
+    return this.unwritten.get(store)?.get(jobId) ?? 0;
+  }
+
+  /** The execution ids of one store waiting to be written or being written. */
+  pendingIds(store: string): string[] {
+    const items = [...(this.buffers.get(store) ?? []), ...(this.inFlight.get(store) ?? [])];
+    return items.map((item) => item.executionId);
+  }
+
   /** True when everything was written within `ms`. */
   async settle(ms: number): Promise<boolean> {
     if (this.isIdle()) return true;
     return settlesWithin(new Promise<void>((resolve) => this.idle.push(resolve)), ms);
   }
 
-  /** Stops retrying (shutdown gave up): what is unwritten stays 'running' for the lost-run rules. */
+  /**
+   * Stops retrying (shutdown gave up): what is unwritten stays 'running' for the lost-run rules.
+   * Returns how many records that is, those of writes still in flight included.
+   */
   abandon(): number {
     this.abandoned = true;
     for (const wake of [...this.sleepers]) wake();
-    const unwritten = [...this.buffers.values()].reduce((n, items) => n + items.length, 0);
+    let unwritten = 0;
+    for (const items of this.buffers.values()) unwritten += items.length;
+    for (const items of this.inFlight.values()) unwritten += items.length;
     this.buffers.clear();
+    this.unwritten.clear();
     return unwritten;
   }
 
@@ -65,8 +106,10 @@ export class OutcomeWriter {
     if (this.flushing.has(store)) return;
     const items = this.take(store);
     if (items.length === 0) return this.checkIdle();
+    this.inFlight.set(store, items);
     const write = this.write(store, items).finally(() => {
       this.flushing.delete(store);
+      this.inFlight.delete(store);
       if ((this.buffers.get(store)?.length ?? 0) > 0 && !this.abandoned) this.flush(store);
       else this.checkIdle();
     });
@@ -76,17 +119,71 @@ export class OutcomeWriter {
   private async write(store: string, items: Item[]): Promise<void> {
     for (let delay = nextRetryDelay(); ; delay = nextRetryDelay(delay)) {
       const target = this.storeOf(store);
-      if (!target) return;
+      if (!target) return this.written(store, items);
       try {
         await target.finishExecutions(items);
-        return;
+        return this.written(store, items);
       } catch (error) {
         this.onError(store, error);
       }
-      if (this.abandoned) return;
+      // The store answers but refuses something in the batch: write around it now.
+      items = await this.isolate(store, target, items);
+      if (items.length === 0 || this.abandoned) return;
       await this.sleep(delay);
       if (this.abandoned) return;
       items = items.concat(this.take(store));
+      this.inFlight.set(store, items);
+    }
+  }
+
+  /**
+   * After a batch failed: is the store down, or does it refuse (or hold up) some outcomes? Writes
+   * the items one by one. One the store refuses is written in its minimal form (status and times,
+   * its error text reduced to plain ASCII) and reported. One for which not even that lands is
+   * kept to retry later, and the others go on without it; when several in a row fail so, the
+   * store is down, and the rest is kept too.
+   */
+  private async isolate(store: string, target: JobStore, items: Item[]): Promise<Item[]> {
+    const left: Item[] = [];
+    let failedInARow = 0;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      if (this.abandoned || failedInARow >= DOWN_AFTER) return left.concat(items.slice(i));
+      if (await this.tryWrite(store, target, item)) {
+        failedInARow = 0;
+      } else if (await this.tryWrite(store, target, minimal(item))) {
+        failedInARow = 0;
+        this.onError(store, new OutcomeRefusedError(item.executionId));
+      } else {
+        failedInARow++;
+        left.push(item);
+      }
+    }
+    return left;
+  }
+
+  private async tryWrite(store: string, target: JobStore, item: Item): Promise<boolean> {
+    try {
+      await target.finishExecutions([item]);
+    } catch {
+      return false;
+    }
+    this.written(store, [item]);
+    return true;
+  }
+
+  private written(store: string, items: readonly Item[]): void {
+    for (const item of items) if (item.closes !== null) this.countUnwritten(store, item.closes, -1);
+  }
+
+  private countUnwritten(store: string, jobId: string, by: number): void {
+    let jobs = this.unwritten.get(store);
+    if (!jobs) this.unwritten.set(store, (jobs = new Map()));
+    const left = (jobs.get(jobId) ?? 0) + by;
+    if (left > 0) jobs.set(jobId, left);
+    else {
+      jobs.delete(jobId);
+      if (jobs.size === 0) this.unwritten.delete(store);
     }
   }
 
@@ -116,4 +213,22 @@ export class OutcomeWriter {
     if (!this.isIdle()) return;
     for (const resolve of this.idle.splice(0)) resolve();
   }
+}
+
+/** The outcome with nothing a store could refuse: status, times, and its error as plain ASCII. */
+function minimal(item: Item): Item {
+  const { outcome } = item;
+  const durationMs = outcome.durationMs === null || !Number.isFinite(outcome.durationMs) ? null : Math.round(outcome.durationMs);
+  return {
+    executionId: item.executionId,
+    closes: item.closes,
+    outcome: {
+      status: outcome.status,
+      startedAt: outcome.startedAt,
+      finishedAt: outcome.finishedAt,
+      durationMs,
+      error: outcome.error === null ? null : `${outcome.error.slice(0, MAX_REFUSAL_CHARS).replace(/[^\x20-\x7e]/g, '?')} [the store refused the full text]`,
+      traceback: null,
+    },
+  };
 }

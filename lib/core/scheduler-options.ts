@@ -1,6 +1,7 @@
 import { IANAZone } from 'luxon';
 import { InvalidSchedulerOptionError } from './errors.js';
-import { assertValidOptions } from './job-validation.js';
+import { JOB_DEFAULT_KEYS, JOB_LIMITS, readJobOptions } from './job-validation.js';
+import { MAX_TIMER_MS, checkName, checkWhole, readOptions, type OptionErrorFactory } from './option-checks.js';
 import type { JobDefaults } from '../interfaces/job-options.interface.js';
 import type { JobStore } from '../stores/job-store.js';
 import type { Executor } from '../executors/executor.js';
@@ -20,7 +21,7 @@ export interface SchedulerOptions {
   jobDefaults?: Partial<JobDefaults>;
   /** Default: { default: new MemoryJobStore() }. */
   stores?: Record<string, JobStore>;
-  /** Default: { default: new AsyncExecutor({ maxConcurrency: 10 }) }. */
+  /** Default: { default: new AsyncExecutor() } (no concurrency limit: see AsyncExecutor). */
   executors?: Record<string, Executor>;
   /** Identifies this process in a cluster. Default: host:pid:random. */
   instanceId?: string;
@@ -48,34 +49,68 @@ export const DEFAULT_CLAIM_AHEAD = 100;
 
 export const DEFAULT_JOB_DEFAULTS: JobDefaults = { coalesce: true, maxInstances: 1, misfireGraceTime: 1000 };
 
-/** Validates the options the core uses, so a bad value fails at construction, not on first fire. */
-export function validateSchedulerOptions(options: SchedulerOptions): void {
+const SCHEDULER_KEYS: ReadonlySet<string> = new Set([
+  'timezone', 'jobDefaults', 'stores', 'executors', 'instanceId', 'pollInterval', 'shutdownTimeout',
+  'claimBatchSize', 'claimAhead', 'logger', 'registry',
+]);
+
+const optionError: OptionErrorFactory = (field, value, allowed) => new InvalidSchedulerOptionError(field, value, allowed);
+
+/**
+ * Reads the scheduler's options into a plain copy of the defined ones, each checked, so a bad
+ * value fails at construction, not on first fire. `undefined` is "not given"; an unknown key (the
+ * Intl spelling `timeZone`, say) is refused rather than silently ignored.
+ */
+export function readSchedulerOptions(input: SchedulerOptions | undefined, extraKeys: readonly string[] = []): SchedulerOptions {
+  const allowed = extraKeys.length === 0 ? SCHEDULER_KEYS : new Set([...SCHEDULER_KEYS, ...extraKeys]);
+  const options = readOptions(input, allowed, 'scheduler', optionError) as SchedulerOptions & Record<string, unknown>;
+  const fail = optionError;
   if (options.timezone !== undefined && !(typeof options.timezone === 'string' && IANAZone.isValidZone(options.timezone))) {
-    throw new InvalidSchedulerOptionError('timezone', options.timezone, "allowed: an IANA zone name such as 'Europe/Paris' or 'UTC'");
+    throw fail('timezone', options.timezone, "allowed: an IANA zone name such as 'Europe/Paris' or 'UTC'");
   }
-  for (const key of ['pollInterval', 'claimBatchSize'] as const) {
-    const value = options[key];
-    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
-      throw new InvalidSchedulerOptionError(key, value, 'allowed: a whole number > 0');
-    }
-  }
-  const ahead = options.claimAhead;
-  if (ahead !== undefined && !(Number.isInteger(ahead) && ahead >= 0 && ahead <= 60_000)) {
-    throw new InvalidSchedulerOptionError('claimAhead', ahead, 'allowed: a whole number of ms from 0 to 60000');
-  }
-  const timeout = options.shutdownTimeout;
-  if (timeout !== undefined && !(typeof timeout === 'number' && Number.isFinite(timeout) && timeout >= 0)) {
-    throw new InvalidSchedulerOptionError('shutdownTimeout', timeout, 'allowed: ms >= 0');
-  }
-  if (options.instanceId !== undefined && !(typeof options.instanceId === 'string' && options.instanceId !== '')) {
-    throw new InvalidSchedulerOptionError('instanceId', options.instanceId, 'allowed: a non-empty string');
-  }
+  if (options.pollInterval !== undefined) checkWhole(fail, 'pollInterval', options.pollInterval, 1, MAX_TIMER_MS, 'ms');
+  if (options.claimBatchSize !== undefined) checkWhole(fail, 'claimBatchSize', options.claimBatchSize, 1, 100_000);
+  if (options.claimAhead !== undefined) checkWhole(fail, 'claimAhead', options.claimAhead, 0, 60_000, 'ms');
+  if (options.shutdownTimeout !== undefined) checkWhole(fail, 'shutdownTimeout', options.shutdownTimeout, 0, MAX_TIMER_MS, 'ms');
+  if (options.instanceId !== undefined) checkName(fail, 'instanceId', options.instanceId, JOB_LIMITS.id);
   if (options.jobDefaults !== undefined) {
-    for (const key of Object.keys(options.jobDefaults)) {
-      if (!(key in DEFAULT_JOB_DEFAULTS)) {
-        throw new InvalidSchedulerOptionError(`jobDefaults.${key}`, (options.jobDefaults as Record<string, unknown>)[key], 'allowed keys: coalesce, maxInstances, misfireGraceTime');
+    const defaults = readJobOptions(options.jobDefaults, JOB_DEFAULT_KEYS, 'jobDefaults', 'jobDefaults');
+    options.jobDefaults = defaults as Partial<JobDefaults>;
+  }
+  if (options.stores !== undefined) {
+    for (const [alias, store] of namedEntries(options.stores, 'stores')) {
+      if (!hasMethods(store, ['start', 'shutdown', 'addJob', 'claimDueJobs', 'getNextRunTime', 'finishExecutions'])) {
+        throw fail(`stores.${alias}`, store, 'allowed: a JobStore (MemoryJobStore, TypeOrmJobStore or your own)');
       }
     }
-    assertValidOptions(options.jobDefaults as Record<string, unknown>);
+  }
+  if (options.executors !== undefined) {
+    for (const [alias, executor] of namedEntries(options.executors, 'executors')) {
+      if (!hasMethods(executor, ['start', 'submit', 'shutdown'])) {
+        throw fail(`executors.${alias}`, executor, 'allowed: an Executor (AsyncExecutor or your own)');
+      }
+    }
+  }
+  if (options.logger !== undefined && !hasMethods(options.logger, ['log', 'warn', 'error'])) {
+    throw fail('logger', options.logger, 'allowed: an object with log, warn and error methods (a Nest Logger)');
+  }
+  return options;
+}
+
+function namedEntries(value: unknown, field: string): [string, unknown][] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw optionError(field, value, 'allowed: an object of aliases, such as { default: ... }');
+  }
+  const entries = Object.entries(value);
+  for (const [alias] of entries) checkName(optionError, `${field} alias`, alias, JOB_LIMITS.name);
+  return entries;
+}
+
+function hasMethods(value: unknown, methods: readonly string[]): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  try {
+    return methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
+  } catch {
+    return false;
   }
 }

@@ -11,7 +11,7 @@ import { processTimezone } from '../triggers/timezone.js';
 import type { Trigger, TriggerSpec } from '../triggers/trigger.js';
 import {
   ConflictingIdError, ExecutorLookupError, HandlerNotFoundError, InvalidJobOptionError, JobLookupError,
-  SchedulerAlreadyRunningError, SchedulerError, SchedulerNotRunningError, StoreLookupError,
+  SchedulerAlreadyRunningError, SchedulerError, SchedulerNotRunningError, StoreLookupError, UnplannableJobError, describeValue,
 } from './errors.js';
 import { EventInterest, SchedulerEventStream } from './event-stream.js';
 import {
@@ -22,20 +22,24 @@ import { HandlerRegistry } from './handler-registry.js';
 import {
   Job, copyJob, type Claim, type ExecutionQuery, type JobExecution, type JobHandlerFunction, type JobSpec, type Outcome, type Plan,
 } from './job.js';
-import { Submission, toError, type AbortableRun, type RunHost } from './job-run.js';
+import { Submission, type AbortableRun, type RunHost } from './job-run.js';
+import { toError } from './thrown-value.js';
+import { readExecutionQuery } from './execution-query.js';
 import { prepareChanges, prepareJob, type PreparedJob } from './job-preparation.js';
 import { nextRetryDelay } from './backoff.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import { PendingJobs, type PendingJob } from './pending-jobs.js';
-import { planRuns } from './plan.js';
+import { assertFiresFrom, firstFireTime, planRuns } from './plan.js';
 import {
-  DEFAULT_CLAIM_AHEAD, DEFAULT_JOB_DEFAULTS, validateSchedulerOptions, type SchedulerLogger, type SchedulerOptions,
+  DEFAULT_CLAIM_AHEAD, DEFAULT_JOB_DEFAULTS, readSchedulerOptions, type SchedulerLogger, type SchedulerOptions,
 } from './scheduler-options.js';
 import { settlesWithin } from './settles-within.js';
 import { TriggerCache, triggerJson } from './trigger-cache.js';
 import { DeferredWork } from './deferred-work.js';
 import { StagedRuns } from './staged-runs.js';
 import { ClaimLead } from './claim-lead.js';
+import { SlotBudget } from './slot-budget.js';
+import { isValidDate } from './option-checks.js';
 import { WakeTimer } from './wake-timer.js';
 
 /** @publicApi */
@@ -73,6 +77,9 @@ export class Scheduler {
   private readonly pending = new PendingJobs();
   private readonly staged = new StagedRuns();
   private readonly lead = new ClaimLead();
+  private readonly slots = new SlotBudget((alias) => this.executors.get(alias), (alias) => this.staged.countFor(alias));
+  /** A wake-up is queued for when a run ends and frees an executor slot. */
+  private slotWakeQueued = false;
   /** The earliest staged burst that a job the current pass left alone (a run of it going) may wait for. */
   private declinedUntil = Infinity;
   /** When the next pass is due (epoch ms); Infinity while one runs or when nothing is scheduled. */
@@ -85,7 +92,17 @@ export class Scheduler {
   private passQueued = false;
   private passAgain = false;
   private starting = false;
+  /** The start() under way, if any. */
+  private startup: Promise<void> | null = null;
   private readonly retries = new Map<string, { at: number; delay: number }>();
+  /** Stores whose last claim failed: they may hold this instance's 'running' records of a claim whose answer was lost. */
+  private readonly claimsInDoubt = new Set<string>();
+  /** runJobNow calls between recording their run and submitting it. */
+  private extraRunsStarting = 0;
+  /** Stores whose getNextRunTime gave an invalid date, reported once until it is valid again. */
+  private readonly badNextRunTime = new Set<string>();
+  /** Stored jobs reported as unplannable (by a claim or on read), by store and job id: reported once. */
+  private readonly reportedTriggers = new Set<string>();
   private readonly writes = new Set<Promise<void>>();
   /** `stopping`: true while stopped; runs not yet started are then given up. */
   private readonly host: Omit<RunHost, 'stopping'> & { stopping: boolean };
@@ -94,8 +111,8 @@ export class Scheduler {
     (alias, error) => this.storeError(alias, error),
   );
 
-  constructor(options: SchedulerOptions = {}) {
-    validateSchedulerOptions(options);
+  constructor(input: SchedulerOptions = {}) {
+    const options = readSchedulerOptions(input);
     this.instanceId = options.instanceId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.registry = options.registry ?? new HandlerRegistry();
     this.timezone = options.timezone ?? processTimezone();
@@ -104,7 +121,7 @@ export class Scheduler {
     this.shutdownTimeout = options.shutdownTimeout ?? 10_000;
     this.batchSize = options.claimBatchSize ?? 1000;
     this.claimAhead = options.claimAhead ?? DEFAULT_CLAIM_AHEAD;
-    this.logger = options.logger ?? consoleLogger;
+    this.logger = neverThrowing(options.logger ?? consoleLogger);
     this.triggers = new TriggerCache(() => this.timezone);
     for (const [alias, store] of Object.entries(options.stores ?? { default: new MemoryJobStore() })) {
       this.stores.set(alias, store);
@@ -123,9 +140,14 @@ export class Scheduler {
       wants: (type) => this.interest.wants(type),
       active: new Set<AbortableRun>(),
       resolveHandler: (job) => (typeof job.handler === 'function' ? job.handler : this.registry.get(job.handler)),
-      finish: (store, executionId, outcome) => this.finish(store, executionId, outcome),
+      finish: (store, executionId, outcome, closes) => this.outcomes.add(store, executionId, outcome, closes),
       emit: (event) => this.emit(event),
       deferred: this.deferred,
+      live: new Set<Submission>(),
+      ended: (submission) => {
+        this.host.live.delete(submission);
+        if (this.slots.exhausted) this.slotFreed();
+      },
     };
   }
 
@@ -139,27 +161,49 @@ export class Scheduler {
     if (this.current !== 'stopped') throw new SchedulerAlreadyRunningError();
     this.current = opts.paused ? 'paused' : 'running';
     this.host.stopping = false;
+    const startup = this.startUp();
+    this.startup = startup;
+    try {
+      await startup;
+    } finally {
+      this.startup = null;
+    }
+    this.emit(this.event('scheduler_started'));
+    if (this.current === 'running') this.wake();
+  }
+
+  private async startUp(): Promise<void> {
     // No pass may run until every pending job is in its store: a pass between two upserts would
     // claim a decorated job on the schedule it had before this start.
     this.starting = true;
+    const started: [string, JobStore][] = [];
     try {
-      for (const [alias, store] of this.stores) await store.start(this.storeContext(alias));
+      for (const [alias, store] of this.stores) {
+        await store.start(this.storeContext(alias));
+        started.push([alias, store]);
+      }
       for (const executor of this.executors.values()) executor.start();
       this.outcomes.reset();
       for (const job of this.pending.takeAll()) await this.addToStore(job, new Date());
     } catch (err) {
       this.current = 'stopped';
       this.host.stopping = true;
+      // Release what this start acquired (heartbeats, LISTEN connections, timers) before failing.
+      for (const [alias, store] of started.reverse()) await store.shutdown().catch((e: unknown) => this.storeError(alias, e));
       throw err;
     } finally {
       this.starting = false;
     }
-    this.emit(this.event('scheduler_started'));
-    if (this.current === 'running') this.wake();
   }
 
   /** Stops the loop; with `wait` lets running jobs finish, aborting ctx.signal after shutdownTimeout. */
   async shutdown(opts: { wait?: boolean } = {}): Promise<void> {
+    if (this.startup !== null) {
+      // Called while start() is under way: let it finish, so that what it acquires is released
+      // below and the events come in their order (scheduler_started, then scheduler_shutdown).
+      const started = await this.startup.then(() => true, () => false);
+      if (!started) return;
+    }
     if (this.current === 'stopped') throw new SchedulerNotRunningError();
     this.current = 'stopped';
     this.host.stopping = true;
@@ -194,7 +238,7 @@ export class Scheduler {
     for (const alias of this.stores.keys()) {
       await this.takeBack(alias, null).catch((err) => {
         this.storeError(alias, err);
-        const left = this.staged.takeWhere((s) => s.store === alias);
+        const left = this.staged.takeStore(alias);
         for (const submission of left) submission.cancel('the scheduler shut down before the run started');
       });
     }
@@ -311,7 +355,9 @@ export class Scheduler {
 
   async rescheduleJob(id: string, trigger: TriggerSpec, store?: string): Promise<Job> {
     return this.change(id, store, (job, alias) => {
-      const compiled = createTrigger(trigger, { timezone: this.timezone, now: new Date() });
+      const now = new Date();
+      const compiled = createTrigger(trigger, { timezone: this.timezone, now });
+      assertFiresFrom(compiled, now);
       const { job: prepared } = prepareChanges(job, {}, this.prepareContext(alias), compiled);
       return { job: prepared, trigger: compiled, computeNext: true as const };
     });
@@ -368,7 +414,13 @@ export class Scheduler {
     const found = await this.lookup(id, store);
     if (!found) throw new JobLookupError(id, store);
     const now = new Date();
-    const executionId = await this.storeOf(found.store).startExtraRun(id, now);
+    let executionId: string | null;
+    this.extraRunsStarting++;
+    try {
+      executionId = await this.storeOf(found.store).startExtraRun(id, now);
+    } finally {
+      this.extraRunsStarting--;
+    }
     if (executionId === null) {
       // As a fire would be: the store recorded the time as 'max_instances'.
       this.emit(this.event<JobSubmittedEvent>('job_max_instances', { jobId: id, store: found.store, scheduledRunTimes: [now] }));
@@ -379,9 +431,10 @@ export class Scheduler {
 
   // ---- history ---------------------------------------------------------------------------
 
-  async getExecutions(query: ExecutionQuery = {}): Promise<JobExecution[]> {
-    const limit = query.limit ?? 100;
-    const offset = query.offset ?? 0;
+  async getExecutions(input: ExecutionQuery = {}): Promise<JobExecution[]> {
+    const query = readExecutionQuery(input);
+    const { limit, offset } = query;
+    if (limit === 0) return [];
     const all: JobExecution[] = [];
     for (const store of this.stores.values()) {
       all.push(...(await store.getExecutions({ ...query, limit: limit + offset, offset: 0 })));
@@ -402,7 +455,7 @@ export class Scheduler {
   // ---- adding and changing ----------------------------------------------------------------
 
   private async add(spec: AddJobSpec, upsert: boolean): Promise<Job> {
-    const alias = (spec && typeof spec === 'object' && typeof spec.store === 'string' ? spec.store : undefined) ?? 'default';
+    const alias = storeAliasOf(spec);
     const prepared = prepareJob(spec, this.prepareContext(alias), upsert);
     if (typeof prepared.job.handler === 'string' && !this.registry.has(prepared.job.handler)) {
       throw new HandlerNotFoundError(prepared.job.handler);
@@ -421,7 +474,7 @@ export class Scheduler {
   private async addToStore(prepared: PendingJob, now: Date): Promise<JobSpec> {
     const store = this.storeOf(prepared.store);
     const job = copyJob(prepared.job);
-    if (prepared.computeNext) job.nextRunTime = prepared.trigger!.getNextFireTime(null, now);
+    if (prepared.computeNext) job.nextRunTime = firstFireTime(prepared.trigger!, now);
     if (prepared.upsert) {
       const existing = await store.lookupJob(job.id);
       if (existing) {
@@ -470,9 +523,10 @@ export class Scheduler {
     if (result.computeNext !== 'keep') await this.takeBack(found.store, id);
     if (result.computeNext === true) {
       const trigger = result.trigger ?? this.triggers.get(found.store, id, job.trigger);
-      job.nextRunTime = trigger.getNextFireTime(null, new Date());
+      job.nextRunTime = firstFireTime(trigger, new Date());
     }
     await this.storeOf(found.store).updateJob(job);
+    this.reportedTriggers.delete(`${found.store}\u0000${id}`);
     if (result.computeNext === 'keep') this.replaceStaged(found.store, job);
     this.emit(this.event('job_modified', { jobId: id, store: found.store }));
     this.wakeFor(job.nextRunTime);
@@ -518,7 +572,24 @@ export class Scheduler {
   }
 
   private snapshot(job: JobSpec, store: string, pending: boolean): Job {
+    if (!pending) this.checkStoredTrigger(store, job);
     return new Job(job, store, pending, this);
+  }
+
+  /**
+   * A stored job read back (getJob, getJobs) whose trigger cannot be compiled (a row edited by
+   * hand): reported once with jobstore_error. A due one is reported by its claim; a paused one
+   * would otherwise never be.
+   */
+  private checkStoredTrigger(store: string, job: JobSpec): void {
+    try {
+      this.triggers.get(store, job.id, job.trigger);
+    } catch (error) {
+      const key = `${store}\u0000${job.id}`;
+      if (this.reportedTriggers.has(key)) return;
+      this.reportedTriggers.add(key);
+      this.storeError(store, new UnplannableJobError(job.id, toError(error).message, { cause: error }), job.id);
+    }
   }
 
   private describe(job: JobSpec, store: string, pending: boolean): string {
@@ -554,7 +625,14 @@ export class Scheduler {
       this.passQueued = false;
       if (this.current === 'running' && this.pass === null) {
         this.loopAt = Infinity;
-        this.pass = this.runPass().finally(() => (this.pass = null)).then(() => this.afterPass());
+        this.pass = this.runPass()
+          .catch((err: unknown) => {
+            // A pass catches what its stores throw; anything else must not end the loop either.
+            this.logger.error(`A pass of the scheduler loop failed: ${toError(err).message}`, toError(err).stack);
+            this.nextPassAt = Date.now() + this.pollInterval;
+          })
+          .finally(() => (this.pass = null))
+          .then(() => this.afterPass());
       }
     });
   }
@@ -593,6 +671,7 @@ export class Scheduler {
   private async runPass(): Promise<void> {
     let wakeAt = Infinity;
     this.declinedUntil = Infinity;
+    this.slots.reset();
     for (const [alias, store] of this.stores) {
       if (this.current !== 'running') break;
       const retry = this.retries.get(alias);
@@ -601,6 +680,7 @@ export class Scheduler {
         continue;
       }
       try {
+        if (this.claimsInDoubt.has(alias)) await this.recoverClaims(alias, store);
         const ahead = this.claimWindow(store);
         const began = Date.now();
         const horizon = began + ahead;
@@ -619,13 +699,15 @@ export class Scheduler {
           // until the pass ends: runs staged by earlier batches start now if their time came,
           // before the ones this batch claimed.
           if (this.current === 'running') this.fireStaged(Date.now());
+          // One claim's failure is that claim's alone: the others of the batch are dispatched.
           for (const claim of claims) this.dispatch(alias, claim);
-        } while (examined === this.batchSize && this.current === 'running');
+          // A batch that claimed nothing would only look at the same jobs again.
+        } while (examined === this.batchSize && claims.length > 0 && this.current === 'running');
         if (ahead > 0 && claimed > 0 && !store.shared) this.lead.observe(Date.now() - began);
         const next = await store.getNextRunTime();
-        if (next) {
+        const time = this.validTime(alias, next);
+        if (time !== null) {
           // A job inside the horizon that was not claimed was left for its own time (see plan()).
-          const time = next.getTime();
           // The window again: this pass may have changed the lead.
           wakeAt = Math.min(wakeAt, time <= horizon ? time : time - this.claimWindow(store));
         }
@@ -634,6 +716,9 @@ export class Scheduler {
       } catch (err) {
         const delay = nextRetryDelay(retry?.delay);
         this.retries.set(alias, { at: Date.now() + delay, delay });
+        // The failure may have come after the store committed a claim (the connection dropped
+        // before its answer): runs recorded 'running' that nothing here will ever start.
+        this.claimsInDoubt.add(alias);
         wakeAt = Math.min(wakeAt, Date.now() + delay);
         this.storeError(alias, err);
       }
@@ -642,7 +727,60 @@ export class Scheduler {
     // pass can claim it ahead again. Waiting for its own fire time instead would claim it at that
     // time, late by the whole claim (a lead longer than the job's interval does this).
     wakeAt = Math.min(wakeAt, this.declinedUntil);
-    this.nextPassAt = wakeAt;
+    // Jobs left for want of an executor slot are due already: the pass after this one comes when
+    // a run ends and frees a slot (slotFreed), or after pollInterval, not at once in a spin.
+    if (this.slots.exhausted) wakeAt = Math.max(wakeAt, Date.now() + this.pollInterval);
+    // Invariant 6: the loop always has a finite next wake-up or none; never NaN.
+    this.nextPassAt = Number.isNaN(wakeAt) ? Date.now() + this.pollInterval : wakeAt;
+  }
+
+  /**
+   * A store's next run time as epoch ms, or null. A store (a custom one, or a row edited by hand)
+   * may answer with something that is not a valid date: that is reported once per store, and the
+   * loop polls instead of waking on NaN.
+   */
+  private validTime(alias: string, next: Date | null): number | null {
+    if (next === null || next === undefined) return null;
+    const time = isValidDate(next) ? next.getTime() : Number.NaN;
+    if (Number.isFinite(time)) {
+      this.badNextRunTime.delete(alias);
+      return time;
+    }
+    if (!this.badNextRunTime.has(alias)) {
+      this.badNextRunTime.add(alias);
+      this.storeError(alias, new SchedulerError(`The store's next run time is not a valid date: ${describeValue(next)}; polling every ${this.pollInterval} ms instead`));
+    }
+    return Date.now() + this.pollInterval;
+  }
+
+  /**
+   * After a claim failed: this instance's 'running' records that no submission here knows of were
+   * written by a claim whose answer never arrived. They are handed back (as if never claimed, so
+   * the fire runs by the misfire rules) or, where the store cannot take runs back, finished as
+   * errors. Either way none stays 'running' to block its job through maxInstances.
+   */
+  private async recoverClaims(alias: string, store: JobStore): Promise<void> {
+    if (this.extraRunsStarting > 0) return;
+    const known = new Set<string>(this.outcomes.pendingIds(alias));
+    for (const submission of this.host.live) if (submission.store === alias) for (const id of submission.executionIds()) known.add(id);
+    const running = await store.getExecutions({ status: 'running', limit: 10_000 });
+    const orphans = running.filter((r) => r.instanceId === this.instanceId && !known.has(r.id));
+    if (orphans.length > 0) {
+      const runs = orphans.map((r) => ({ jobId: r.jobId, executionId: r.id, runTime: r.scheduledRunTime }));
+      if (store.releaseRuns) {
+        await store.releaseRuns(runs);
+      } else {
+        const now = new Date();
+        for (const run of runs) {
+          this.outcomes.add(alias, run.executionId, {
+            status: 'error', startedAt: null, finishedAt: now, durationMs: null, traceback: null,
+            error: 'ClaimLostError: the claim that recorded this run failed before the scheduler could start it',
+          });
+        }
+      }
+      this.logger.warn(`Job store '${alias}': ${orphans.length} run(s) of a claim whose answer was lost were ${store.releaseRuns ? 'handed back' : 'recorded as errors'}`);
+    }
+    this.claimsInDoubt.delete(alias);
   }
 
   /**
@@ -664,26 +802,52 @@ export class Scheduler {
    * which must not happen early). Otherwise null: the store leaves it alone and it is claimed at
    * its time.
    */
-  private plan(alias: string, job: JobSpec, running: number): Plan | null {
+  private plan(alias: string, job: JobSpec, counted: number): Plan | null {
     const now = Date.now();
+    // A submission that ended here but whose record is still being written is over: counting it
+    // would turn the job's next fire (or a backlog) into 'max_instances'.
+    const running = Math.max(0, counted - this.outcomes.unwrittenSubmissions(alias, job.id));
     const due = job.nextRunTime;
     const trigger = this.triggers.get(alias, job.id, job.trigger);
     if (due === null || due.getTime() <= now) {
-      return planRuns({ job, trigger, running, now: new Date(now), handlerExists: this.hasHandler(job) });
+      const plan = planRuns({ job, trigger, running, now: new Date(now), handlerExists: this.hasHandler(job) });
+      // Runs that could not start now are left in the store (misses and max_instances are recorded).
+      return plan.runTimes.length === 0 || this.slots.take(job.executor) ? plan : null;
     }
     if (running > 0) {
       this.declinedUntil = Math.min(this.declinedUntil, this.staged.earliest);
       return null;
     }
     const plan = planRuns({ job, trigger, running, now: due, handlerExists: this.hasHandler(job) });
-    return plan.runTimes.length > 0 && plan.nextRunTime !== null ? plan : null;
+    return plan.runTimes.length > 0 && plan.nextRunTime !== null && this.slots.take(job.executor) ? plan : null;
+  }
+
+  /** A run ended: if jobs wait for an executor slot, a pass comes once the executor has freed it. */
+  private slotFreed(): void {
+    if (this.slotWakeQueued) return;
+    this.slotWakeQueued = true;
+    // setImmediate, not a microtask: the executor frees the slot after the run's promise settles.
+    setImmediate(() => {
+      this.slotWakeQueued = false;
+      this.wake();
+    });
   }
 
   private hasHandler(job: JobSpec): boolean {
     return typeof job.handler === 'function' || this.registry.has(job.handler);
   }
 
-  private dispatch(store: string, { job, plan, runs }: Claim): void {
+  /** Emits what a claim decided and submits its runs. Never throws: the rest of the batch must go on. */
+  private dispatch(store: string, claim: Claim): void {
+    try {
+      this.dispatchClaim(store, claim);
+    } catch (err) {
+      // Only the emits and bookkeeping before submit() can get here; submit() records its own runs.
+      this.logger.error(`Dispatching a claim of job '${String(claim.job?.id)}' failed: ${toError(err).message}`, toError(err).stack);
+    }
+  }
+
+  private dispatchClaim(store: string, { job, plan, runs }: Claim): void {
     for (const runTime of plan.missed) {
       this.emit(this.event<JobMissedEvent>('job_missed', { jobId: job.id, store, scheduledRunTime: runTime }));
     }
@@ -704,6 +868,7 @@ export class Scheduler {
 
   private removed(store: string, jobId: string): void {
     this.triggers.forget(store, jobId);
+    this.reportedTriggers.delete(`${store}\u0000${jobId}`);
     this.emit(this.event('job_removed', { jobId, store }));
   }
 
@@ -735,23 +900,31 @@ export class Scheduler {
     this.submit(store, job, runs, exhausted);
   }
 
-  /** Hands the runs to the job's executor now, or stages them when they were claimed ahead of time. */
+  /**
+   * Hands the runs to the job's executor now, or stages them when they were claimed ahead of time.
+   * Whatever fails here (preparing the run, a faulty executor) is recorded as the runs' error: a
+   * claimed run always ends with a record.
+   */
   private submit(store: string, job: JobSpec, runs: Claim['runs'], removeAfterRuns = false): void {
     const onDone = removeAfterRuns ? () => this.removeFinished(store, job.id) : undefined;
     const submission = new Submission(this.host, store, job, runs, onDone);
-    const at = submission.firstRunTime;
-    // Runs due now are prepared too: all single runs then start through one path, and the code
-    // V8 compiles for it during the first burst is not thrown away when the other path turns up.
-    submission.prepare();
-    // Staged whatever the state: a pass that ends after pause() or during shutdown must neither
-    // start a run early nor drop it; resume fires it, shutdown gives it back (releaseStaged).
-    if (at > Date.now()) {
-      this.staged.add(at, submission);
-      const armed = this.timer.armedFor;
-      if (armed === null || at < armed) this.rearm();
-      return;
+    try {
+      const at = submission.firstRunTime;
+      // Runs due now are prepared too: all single runs then start through one path, and the code
+      // V8 compiles for it during the first burst is not thrown away when the other path turns up.
+      submission.prepare();
+      // Staged whatever the state: a pass that ends after pause() or during shutdown must neither
+      // start a run early nor drop it; resume fires it, shutdown gives it back (releaseStaged).
+      if (at > Date.now()) {
+        this.staged.add(at, submission);
+        const armed = this.timer.armedFor;
+        if (armed === null || at < armed) this.rearm();
+        return;
+      }
+      if (this.handOver(submission) && this.interest.wants('job_submitted')) this.emitSubmitted(submission);
+    } catch (err) {
+      submission.abandon(err);
     }
-    if (this.handOver(submission) && this.interest.wants('job_submitted')) this.emitSubmitted(submission);
   }
 
   /** The staged runs now due, handed to their executors in one go; their events follow. */
@@ -760,20 +933,34 @@ export class Scheduler {
     const { runs: due, executor: alias } = this.staged.takeDue(now);
     if (due.length === 0) return;
     const executor = alias === null ? undefined : this.executors.get(alias);
-    if (executor?.submitMany) executor.submitMany(due);
-    else for (const submission of due) this.handOver(submission);
+    if (executor?.submitMany) {
+      try {
+        executor.submitMany(due);
+      } catch (err) {
+        // A faulty executor: what it did not start is recorded as failed, not left 'running'.
+        for (const submission of due) submission.abandon(err);
+      }
+    } else {
+      for (const submission of due) this.handOver(submission);
+    }
+    this.staged.forget(due);
     if (!this.interest.wants('job_submitted')) return;
     for (const submission of due) if (this.executors.has(submission.executor)) this.emitSubmitted(submission);
   }
 
   private handOver(submission: Submission): boolean {
     const executor = this.executors.get(submission.executor);
-    if (executor) {
+    if (!executor) {
+      submission.cancel(new ExecutorLookupError(submission.executor, [...this.executors.keys()]).message);
+      return false;
+    }
+    try {
       executor.submit(submission);
       return true;
+    } catch (err) {
+      submission.abandon(err);
+      return false;
     }
-    submission.cancel(new ExecutorLookupError(submission.executor, [...this.executors.keys()]).message);
-    return false;
   }
 
   private emitSubmitted(submission: Submission): void {
@@ -792,11 +979,12 @@ export class Scheduler {
    */
   private async takeBack(store: string, jobId: string | null): Promise<void> {
     if (this.staged.earliest === Infinity) return;
-    const taken = this.staged.takeWhere((s) => s.store === store && (jobId === null || s.jobId === jobId));
+    const taken = jobId === null ? this.staged.takeStore(store) : this.staged.takeJob(store, jobId);
     if (taken.length === 0) return;
     this.rearm();
     try {
       await this.storeOf(store).releaseRuns!(taken.flatMap((s) => s.released()));
+      for (const submission of taken) this.host.live.delete(submission);
     } catch (err) {
       for (const submission of taken) this.staged.add(submission.firstRunTime, submission);
       this.rearm();
@@ -808,19 +996,15 @@ export class Scheduler {
   private replaceStaged(store: string, job: JobSpec): void {
     if (this.staged.earliest === Infinity) return;
     // Taken out and staged again, so StagedRuns learns of a change of executor.
-    for (const submission of this.staged.takeWhere((s) => s.store === store && s.jobId === job.id)) {
+    for (const submission of this.staged.takeJob(store, job.id)) {
       submission.replaceJob(job);
       this.staged.add(submission.firstRunTime, submission);
     }
   }
 
-  private finish(store: string, executionId: string, outcome: Outcome): void {
-    this.outcomes.add(store, executionId, outcome);
-  }
-
-  private storeError(store: string, err: unknown): void {
+  private storeError(store: string, err: unknown, jobId?: string): void {
     const error = toError(err);
-    this.emit(this.event<JobStoreErrorEvent>('jobstore_error', { store, error }));
+    this.emit(this.event<JobStoreErrorEvent>('jobstore_error', jobId === undefined ? { store, error } : { store, error, jobId }));
     this.logger.warn(`Job store '${store}' failed: ${error.message}`);
   }
 
@@ -829,7 +1013,12 @@ export class Scheduler {
       alias,
       instanceId: this.instanceId,
       wakeUp: () => this.wake(),
-      emit: (event) => this.emit(event),
+      emit: (event) => {
+        if (event.type === 'jobstore_error' && event.jobId !== undefined && (event as JobStoreErrorEvent).error instanceof UnplannableJobError) {
+          this.reportedTriggers.add(`${alias}\u0000${event.jobId}`);
+        }
+        this.emit(event);
+      },
       submit: (job, runs) => this.rerun(alias, job, runs),
       warn: (message) => this.logger.warn(message),
     };
@@ -854,12 +1043,41 @@ export class Scheduler {
   }
 }
 
+/** The store a job is added to; a spec that cannot be read is refused by prepareJob right after. */
+function storeAliasOf(spec: AddJobSpec): string {
+  try {
+    const store = (spec as { store?: unknown } | null)?.store;
+    return typeof store === 'string' ? store : 'default';
+  } catch {
+    return 'default';
+  }
+}
+
 /** For an upserted job whose trigger did not change: the stored schedule to keep. */
 function keepSchedule(prepared: PreparedJob, existing: JobSpec): Partial<JobSpec> | null {
   if (prepared.sameSchedule?.(existing.trigger)) return { trigger: existing.trigger, nextRunTime: existing.nextRunTime };
   return null;
 }
 
+
+/**
+ * The logger, made safe to call: the scheduler logs exactly where it cannot throw to a caller (a
+ * failed pass, a throwing subscriber), so a logger that throws must not take the loop down.
+ */
+function neverThrowing(logger: SchedulerLogger): SchedulerLogger {
+  const guard = (call: () => void) => {
+    try {
+      call();
+    } catch {
+      // Nowhere left to report it.
+    }
+  };
+  return {
+    log: (message) => guard(() => logger.log(message)),
+    warn: (message) => guard(() => logger.warn(message)),
+    error: (message, trace) => guard(() => logger.error(message, trace)),
+  };
+}
 
 const consoleLogger: SchedulerLogger = {
   log: (message) => console.log(`[Scheduler] ${message}`),

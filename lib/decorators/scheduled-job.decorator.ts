@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import { assertKnownKeys, SCHEDULED_JOB_KEYS } from '../core/job-validation.js';
+import { readJobOptions, SCHEDULED_JOB_KEYS } from '../core/job-validation.js';
 import { InvalidJobOptionError } from '../core/errors.js';
 import type { JobOptions } from '../interfaces/job-options.interface.js';
 import { SCHEDULED_JOB_METADATA } from '../scheduler.constants.js';
@@ -20,7 +20,7 @@ export function ScheduledJob(options: ScheduledJobOptions): MethodDecorator {
   if (typeof options !== 'object' || options === null || options.trigger === undefined) {
     throw new InvalidJobOptionError('trigger', options?.trigger, '@ScheduledJob needs { trigger }');
   }
-  assertKnownKeys(options, SCHEDULED_JOB_KEYS, '@ScheduledJob');
+  readJobOptions(options, SCHEDULED_JOB_KEYS, '@ScheduledJob', 'options');
   // Validate now, at class definition, so a typo fails at import time rather than at bootstrap.
   createTrigger(options.trigger);
   return SetMetadata(SCHEDULED_JOB_METADATA, options);

@@ -1,8 +1,21 @@
+import { InvalidSchedulerOptionError } from '../core/errors.js';
+import { MAX_INT32, checkWhole, readOptions, type OptionErrorFactory } from '../core/option-checks.js';
 import type { Executor, ExecutorTask } from './executor.js';
+
+const EXECUTOR_KEYS: ReadonlySet<string> = new Set(['maxConcurrency']);
+const optionError: OptionErrorFactory = (field, value, allowed) =>
+  new InvalidSchedulerOptionError(`AsyncExecutor.${field}`, value, `${allowed}, or Infinity for no limit`);
+/**
+ * No limit by default. An await costs the event loop nothing, so a limit on async handlers does
+ * not protect the CPU (APScheduler's 10 threads do); it queues I/O-bound runs behind each other
+ * until they miss their fire times. Set one to protect what the handlers share (a pool of database
+ * connections, an API's rate limit). maxInstances already keeps one job from overlapping itself.
+ */
+export const DEFAULT_MAX_CONCURRENCY = Infinity;
 
 /** @publicApi */
 export interface AsyncExecutorOptions {
-  /** Submissions that may run at once; more wait in a FIFO queue. Default: 10. */
+  /** Submissions that may run at once; more wait in a FIFO queue. Default: Infinity (no limit). */
   maxConcurrency?: number;
 }
 
@@ -21,11 +34,10 @@ export class AsyncExecutor implements Executor {
   private draining = false;
   private idle: (() => void) | null = null;
 
-  constructor(options: AsyncExecutorOptions = {}) {
-    const max = options.maxConcurrency ?? 10;
-    if (!Number.isInteger(max) || max < 1) {
-      throw new RangeError(`AsyncExecutor: maxConcurrency must be a whole number >= 1, got ${String(max)}`);
-    }
+  constructor(input: AsyncExecutorOptions = {}) {
+    const options = readOptions(input, EXECUTOR_KEYS, 'AsyncExecutor', optionError) as AsyncExecutorOptions;
+    const max = options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+    if (max !== Infinity) checkWhole(optionError, 'maxConcurrency', max, 1, MAX_INT32);
     this.maxConcurrency = max;
   }
 

@@ -17,6 +17,12 @@ export interface Executor {
   readonly running: number;
   /** Submissions waiting for a slot. */
   readonly queued: number;
+  /**
+   * Submissions it runs at once, if it has a limit. The scheduler then claims a job only when a
+   * slot is free for it, so a run never waits in the queue past its misfireGraceTime while another
+   * replica could have run it. Undefined or Infinity: no limit.
+   */
+  readonly maxConcurrency?: number;
   /** Called when the scheduler starts (again): accept work. */
   start(): void;
   submit(task: ExecutorTask): void;

@@ -1,8 +1,17 @@
-import { ConflictingIdError, JobLookupError } from '../core/errors.js';
+import { ConflictingIdError, InvalidSchedulerOptionError, JobLookupError, UnplannableJobError } from '../core/errors.js';
+import type { JobStoreErrorEvent } from '../core/events.js';
+import { toError } from '../core/thrown-value.js';
+import { readExecutionQuery } from '../core/execution-query.js';
+import { checkWhole, readOptions, type OptionErrorFactory } from '../core/option-checks.js';
 import { copyJob, type Claim, type ClaimedRun, type ExecutionQuery, type JobExecution, type JobSpec, type Outcome } from '../core/job.js';
 import { ExecutionLog } from './execution-log.js';
 import { JobHeap } from './job-heap.js';
 import type { JobStore, PlanFunction, ReleasedRun, StoreContext } from './job-store.js';
+
+const MEMORY_STORE_KEYS: ReadonlySet<string> = new Set(['maxExecutions']);
+/** A bound that keeps the history's memory finite. */
+const MAX_EXECUTIONS = 10_000_000;
+const optionError: OptionErrorFactory = (field, value, allowed) => new InvalidSchedulerOptionError(`MemoryJobStore.${field}`, value, allowed);
 
 /** @publicApi */
 export interface MemoryJobStoreOptions {
@@ -22,13 +31,17 @@ export class MemoryJobStore implements JobStore {
   private readonly heap = new JobHeap();
   private readonly log: ExecutionLog;
   private instanceId = 'memory';
+  private ctx: StoreContext | undefined;
 
-  constructor(options: MemoryJobStoreOptions = {}) {
-    this.log = new ExecutionLog(options.maxExecutions ?? 10_000);
+  constructor(input: MemoryJobStoreOptions = {}) {
+    const options = readOptions(input, MEMORY_STORE_KEYS, 'MemoryJobStore', optionError) as MemoryJobStoreOptions;
+    const max = options.maxExecutions === undefined ? 10_000 : checkWhole(optionError, 'maxExecutions', options.maxExecutions, 0, MAX_EXECUTIONS);
+    this.log = new ExecutionLog(max);
   }
 
   async start(ctx: StoreContext): Promise<void> {
     this.instanceId = ctx.instanceId;
+    this.ctx = ctx;
   }
 
   async shutdown(): Promise<void> {}
@@ -78,7 +91,16 @@ export class MemoryJobStore implements JobStore {
       const time = this.heap.peekTime();
       if (time === undefined || time > nowMs) break;
       const job = this.jobs.get(this.heap.peekId()!)!;
-      const decision = plan(job, this.log.runningCount(job.id), now);
+      let decision;
+      try {
+        decision = plan(job, this.log.runningCount(job.id), now);
+      } catch (error) {
+        // One job whose plan throws (a custom trigger's bad answer) must not stop the others:
+        // it leaves the order of due jobs until it is changed, and is reported once.
+        this.heap.delete(job.id);
+        this.report(job.id, error);
+        continue;
+      }
       if (decision === null) {
         (left ??= []).push(job);
         this.heap.delete(job.id);
@@ -129,11 +151,16 @@ export class MemoryJobStore implements JobStore {
   }
 
   async getExecutions(query: ExecutionQuery): Promise<JobExecution[]> {
-    return this.log.query(query);
+    return this.log.query(readExecutionQuery(query, Number.MAX_SAFE_INTEGER));
   }
 
   async pruneExecutions(olderThan: number): Promise<number> {
     return this.log.prune(olderThan);
+  }
+
+  private report(jobId: string, cause: unknown): void {
+    const error = new UnplannableJobError(jobId, toError(cause).message, { cause });
+    this.ctx?.emit({ type: 'jobstore_error', timestamp: new Date(), instanceId: this.instanceId, store: this.ctx.alias, jobId, error } as JobStoreErrorEvent);
   }
 
   private put(job: JobSpec): void {

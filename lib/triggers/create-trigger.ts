@@ -1,5 +1,6 @@
 import { InvalidTriggerError, SchedulerError } from '../core/errors.js';
 import { describeThrown } from '../core/thrown-value.js';
+import { isValidDate } from '../core/option-checks.js';
 import { AndTrigger, OrTrigger } from './combining.trigger.js';
 import { CronTrigger } from './cron/cron.trigger.js';
 import { DateTrigger } from './date.trigger.js';
@@ -35,7 +36,7 @@ function checkDefaults(defaults: TriggerDefaults | undefined): TriggerDefaults |
     throw new InvalidTriggerError('defaults', defaults, 'allowed: { timezone?, now? }');
   }
   const { now, timezone } = defaults;
-  if (now !== undefined && !(now instanceof Date && Number.isFinite(now.getTime()))) {
+  if (now !== undefined && !isValidDate(now)) {
     throw new InvalidTriggerError('defaults.now', now, 'allowed: a valid Date');
   }
   if (timezone !== undefined && typeof timezone !== 'string') {

@@ -1,4 +1,5 @@
-import { SerializationError } from '../../core/errors.js';
+import { SchedulerError, SerializationError } from '../../core/errors.js';
+import { MAX_INT32, MAX_TIMER_MS } from '../../core/option-checks.js';
 import type { ExecutionStatus, JobExecution, JobSpec } from '../../core/job.js';
 import type { TriggerSpec } from '../../triggers/trigger.js';
 
@@ -92,41 +93,76 @@ export function toEpochMs(date: Date | null): number | null {
   return ms;
 }
 
-/** A jobs row that cannot become a JobSpec (edited by hand, written by a newer version). */
-export class UnreadableJobRowError extends Error {
+/** The columns a row can be unreadable by. */
+export type JobColumn = 'id' | 'name' | 'handler' | 'args' | 'trigger' | 'executor' | 'max_instances'
+  | 'misfire_grace_time' | 'timeout' | 'next_run_time';
+
+/** A jobs row that cannot become a JobSpec (edited by hand, written by a newer version). @publicApi */
+export class UnreadableJobRowError extends SchedulerError {
   constructor(
     readonly jobId: string,
-    readonly column: 'args' | 'trigger',
+    readonly column: JobColumn,
     reason: string,
   ) {
     super(`Job '${jobId}' cannot be read from the job store: column '${column}' ${reason}; the job is skipped until its row changes`);
-    this.name = 'UnreadableJobRowError';
   }
 }
 
-/** Throws UnreadableJobRowError naming the column; trigger semantics are the scheduler's to check. */
+/** The range of a JavaScript Date, in epoch ms. */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * Reads a jobs row as input is read: every column is checked against what the scheduler accepts
+ * from a caller, and UnreadableJobRowError names the first that is not. Trigger semantics are the
+ * scheduler's to check (at planning).
+ */
 export function toJobSpec(row: Row): JobSpec {
-  const id = String(row.id);
+  const id = typeof row.id === 'string' ? row.id : String(row.id);
+  if (id === '' || row.id === null || row.id === undefined) throw new UnreadableJobRowError(id, 'id', 'is empty');
+  const text = (column: 'name' | 'handler' | 'executor', allowEmpty = false): string => {
+    const value = row[column];
+    if (typeof value !== 'string' || (!allowEmpty && value === '')) throw new UnreadableJobRowError(id, column, 'is not a non-empty string');
+    return value;
+  };
+  const whole = (column: 'max_instances' | 'misfire_grace_time' | 'timeout', min: number, max: number): number | null => {
+    const value = toNumberOrNull(row[column]);
+    if (value === null) return null;
+    if (!(Number.isInteger(value) && value >= min && value <= max)) {
+      throw new UnreadableJobRowError(id, column, `holds ${String(row[column])}, outside ${min}..${max}`);
+    }
+    return value;
+  };
   const args = parseColumn(id, 'args', row.args);
   if (!Array.isArray(args)) throw new UnreadableJobRowError(id, 'args', 'is not a JSON array');
   const trigger = parseColumn(id, 'trigger', row.trigger);
   if (typeof trigger !== 'string' && (typeof trigger !== 'object' || trigger === null || Array.isArray(trigger))) {
     throw new UnreadableJobRowError(id, 'trigger', 'is neither a JSON object nor a string');
   }
+  const maxInstances = whole('max_instances', 1, MAX_INT32);
+  if (maxInstances === null) throw new UnreadableJobRowError(id, 'max_instances', 'is NULL');
+  const nextRunTime = toNumberOrNull(row.next_run_time);
+  if (nextRunTime !== null && !(Number.isInteger(nextRunTime) && Math.abs(nextRunTime) <= MAX_DATE_MS)) {
+    throw new UnreadableJobRowError(id, 'next_run_time', `holds ${String(row.next_run_time)}, outside the range of a date`);
+  }
   return {
     id,
-    name: String(row.name),
-    handler: String(row.handler),
+    name: text('name', true),
+    handler: text('handler'),
     args,
     trigger: trigger as TriggerSpec,
-    executor: String(row.executor),
+    executor: text('executor'),
     coalesce: toBoolean(row.coalesce),
-    maxInstances: Number(row.max_instances),
-    misfireGraceTime: toNumberOrNull(row.misfire_grace_time),
-    timeout: toNumberOrNull(row.timeout),
+    maxInstances,
+    misfireGraceTime: whole('misfire_grace_time', 0, Number.MAX_SAFE_INTEGER),
+    timeout: whole('timeout', 1, MAX_TIMER_MS),
     rerunOnLoss: toBoolean(row.rerun_on_loss),
-    nextRunTime: toDateOrNull(row.next_run_time),
+    nextRunTime: nextRunTime === null ? null : new Date(nextRunTime),
   };
+}
+
+/** Whether a next_run_time read from the database is a date a JobSpec can hold. */
+export function isDateMs(ms: number): boolean {
+  return Number.isInteger(ms) && Math.abs(ms) <= MAX_DATE_MS;
 }
 
 function parseColumn(id: string, column: 'args' | 'trigger', value: unknown): unknown {

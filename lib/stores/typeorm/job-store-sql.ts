@@ -88,6 +88,15 @@ export class JobStoreSql {
     return { sql: `SELECT ${this.jobColumns} FROM ${this.jobs} WHERE ${this.c('id')} = ${p.add(id)}`, params: p.values };
   }
 
+  /** The jobs whose next_run_time is exactly `value` (as the database returned it). */
+  selectJobsAt(value: unknown): Statement {
+    const p = this.d.params();
+    return {
+      sql: `SELECT ${this.jobColumns} FROM ${this.jobs} WHERE ${this.c('next_run_time')} = ${p.add(value)} LIMIT 100`,
+      params: p.values,
+    };
+  }
+
   /** The job's next run time and maxInstances, its row locked for the transaction (SQLite: BEGIN IMMEDIATE). */
   lockJobForRun(id: string): Statement {
     const p = this.d.params();

@@ -1,3 +1,4 @@
+import { InvalidSchedulerOptionError } from '../../core/errors.js';
 /** The default prefix of the scheduler's tables. @publicApi */
 export const DEFAULT_TABLE_PREFIX = 'scheduler_';
 
@@ -43,12 +44,12 @@ export function schedulerTableNames(prefix: string = DEFAULT_TABLE_PREFIX): Sche
  * Names are spliced into SQL, so the prefix is restricted to what every dialect accepts unquoted
  * and short enough that the longest derived name stays within PostgreSQL's 63 characters.
  */
-function assertValidPrefix(prefix: string): void {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix) && prefix !== '') {
-    throw new TypeError(`Invalid tablePrefix ${JSON.stringify(prefix)}: use letters, digits and '_' only`);
+function assertValidPrefix(prefix: unknown): asserts prefix is string {
+  if (typeof prefix !== 'string' || (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix) && prefix !== '')) {
+    throw new InvalidSchedulerOptionError('tablePrefix', prefix, "allowed: letters, digits and '_', not starting with a digit");
   }
   const longest = `UQ_${prefix}executions_job_run_time`;
   if (longest.length > 63) {
-    throw new TypeError(`tablePrefix ${JSON.stringify(prefix)} is too long (at most ${63 - longest.length + prefix.length} characters)`);
+    throw new InvalidSchedulerOptionError('tablePrefix', prefix, `allowed: at most ${63 - longest.length + prefix.length} characters (this one is too long)`);
   }
 }

@@ -1,3 +1,5 @@
+import { InvalidSchedulerOptionError } from '../../core/errors.js';
+
 /** The three SQL families the store speaks; each has its own locking and bulk-write idiom. */
 export type DialectKind = 'postgres' | 'mysql' | 'sqlite';
 
@@ -14,9 +16,7 @@ export function dialectKindOf(type: string): DialectKind {
     case 'better-sqlite3':
       return 'sqlite';
     default:
-      throw new Error(
-        `TypeOrmJobStore does not support the '${type}' DataSource type (supported: postgres, mysql, mariadb, better-sqlite3)`,
-      );
+      throw new InvalidSchedulerOptionError('TypeOrmJobStore.dataSource.type', type, 'allowed: postgres, mysql, mariadb, better-sqlite3');
   }
 }
 

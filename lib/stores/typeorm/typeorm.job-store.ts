@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { ConflictingIdError, JobLookupError, SerializationError } from '../../core/errors.js';
+import { ConflictingIdError, InvalidSchedulerOptionError, JobLookupError, SerializationError, UnplannableJobError } from '../../core/errors.js';
+import { readExecutionQuery } from '../../core/execution-query.js';
+import { MAX_TIMER_MS, checkWhole, readOptions, type OptionErrorFactory } from '../../core/option-checks.js';
 import type { JobStoreErrorEvent } from '../../core/events.js';
 import type { Claim, ExecutionQuery, JobExecution, JobSpec, Outcome } from '../../core/job.js';
 import type { JobStore, PlanFunction, ReleasedRun, StoreContext } from '../job-store.js';
 import { planClaims, type ExecutionValues } from './claim-planner.js';
-import { toExecution, toJobSpec, toJobValues, toNumberOrNull, UnreadableJobRowError, type JobValues, type Row } from './job-row.js';
+import { isDateMs, toExecution, toJobSpec, toJobValues, toNumberOrNull, UnreadableJobRowError, type JobValues, type Row } from './job-row.js';
 import { JobStoreSql } from './job-store-sql.js';
 import { DEFAULT_TABLE_PREFIX, schedulerTableNames, type SchedulerTableNames } from './scheduler-tables.js';
 import { dialectKindOf, SqlDialect, type Statement, type StatementResult } from './sql-dialect.js';
@@ -32,7 +34,14 @@ export interface TypeOrmJobStoreOptions {
   instanceTimeout?: number;
 }
 
-const DEFAULT_HISTORY_LIMIT = 100;
+const STORE_KEYS: ReadonlySet<string> = new Set(['dataSource', 'tablePrefix', 'executionRetention', 'heartbeatInterval', 'instanceTimeout']);
+const optionError: OptionErrorFactory = (field, value, allowed) => new InvalidSchedulerOptionError(`TypeOrmJobStore.${field}`, value, allowed);
+
+function isDataSource(value: unknown): value is DataSource {
+  return typeof value === 'object' && value !== null && typeof (value as DataSource).query === 'function'
+    && typeof (value as DataSource).options === 'object';
+}
+
 /** How many ms after the asked time an extra run may move to find a free run time (normally none). */
 const EXTRA_RUN_SPAN_MS = 1000;
 const MYSQL_TEXT_BYTES = 65_535;
@@ -61,20 +70,28 @@ export class TypeOrmJobStore implements JobStore {
   private monitor: InstanceMonitor | undefined;
   private notifier: PostgresNotifier | undefined;
 
-  constructor(options: TypeOrmJobStoreOptions) {
-    this.dataSource = options.dataSource;
-    this.tableNames = schedulerTableNames(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
-    const retention = options.executionRetention;
-    if (retention !== undefined && !(Number.isFinite(retention) && retention >= 0)) {
-      throw new TypeError(`executionRetention must be a number of ms >= 0, got ${String(retention)}`);
+  constructor(input: TypeOrmJobStoreOptions) {
+    const options = readOptions(input, STORE_KEYS, 'TypeOrmJobStore', optionError) as Partial<TypeOrmJobStoreOptions>;
+    const dataSource = options.dataSource;
+    if (!isDataSource(dataSource)) {
+      throw optionError('dataSource', dataSource, "allowed: the application's TypeORM DataSource (inject it with @InjectDataSource() or getDataSourceToken())");
     }
-    this.executionRetention = retention;
-    this.heartbeatInterval = positiveMs('heartbeatInterval', options.heartbeatInterval, 5_000);
-    this.instanceTimeout = positiveMs('instanceTimeout', options.instanceTimeout, 30_000);
+    this.dataSource = dataSource;
+    this.tableNames = schedulerTableNames(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
+    this.executionRetention = options.executionRetention === undefined
+      ? undefined
+      : checkWhole(optionError, 'executionRetention', options.executionRetention, 0, Number.MAX_SAFE_INTEGER, 'ms');
+    // Timers' delays: Node fires a longer one after 1 ms.
+    this.heartbeatInterval = options.heartbeatInterval === undefined
+      ? 5_000
+      : checkWhole(optionError, 'heartbeatInterval', options.heartbeatInterval, 1, MAX_TIMER_MS, 'ms');
+    this.instanceTimeout = options.instanceTimeout === undefined
+      ? 30_000
+      : checkWhole(optionError, 'instanceTimeout', options.instanceTimeout, 1, MAX_TIMER_MS, 'ms');
     if (this.instanceTimeout <= this.heartbeatInterval) {
-      throw new TypeError(
-        `instanceTimeout (${this.instanceTimeout} ms) must be longer than heartbeatInterval (${this.heartbeatInterval} ms), ` +
-          'or live instances would be taken for dead',
+      throw optionError(
+        'instanceTimeout', this.instanceTimeout,
+        `allowed: longer than heartbeatInterval (${this.heartbeatInterval} ms), or live instances would be taken for dead`,
       );
     }
     // Fails at construction for a database the store cannot lock.
@@ -198,9 +215,19 @@ export class TypeOrmJobStore implements JobStore {
 
   async getNextRunTime(): Promise<Date | null> {
     const { session, sql } = await this.connection();
-    const { rows } = await session.run(single(sql.minNextRunTime(this.unreadable)));
-    const next = rows[0]?.next;
-    return next === null || next === undefined ? null : new Date(Number(next));
+    // A row whose time is no date (edited by hand) is reported, excluded, and the next one asked
+    // for: the loop's wake-up must never become NaN. Each round excludes at least one more row.
+    for (let round = 0; round < 20; round++) {
+      const { rows } = await session.run(single(sql.minNextRunTime(this.unreadable)));
+      const next = rows[0]?.next;
+      if (next === null || next === undefined) return null;
+      const ms = Number(next);
+      if (isDateMs(ms)) return new Date(ms);
+      const { rows: bad } = await session.run(single(sql.selectJobsAt(next)));
+      for (const row of bad) this.readJob(row);
+      if (bad.length === 0) return null;
+    }
+    return null;
   }
 
   async claimDueJobs(now: Date, limit: number, plan: PlanFunction): Promise<Claim[]> {
@@ -258,8 +285,7 @@ export class TypeOrmJobStore implements JobStore {
     for (const { job, error } of failures) {
       // Left in place and excluded until its row changes, like an unreadable row.
       if (this.unreadable.remember(rowsById.get(job.id)!)) {
-        const message = `Job '${job.id}' could not be planned and is skipped until its row changes: ${describe(error)}`;
-        problems.push({ error: new Error(message, { cause: error }), jobId: job.id });
+        problems.push({ error: new UnplannableJobError(job.id, describe(error), { cause: error }), jobId: job.id });
       }
     }
     // A unique violation on (job_id, scheduled_run_time) propagates: the transaction rolls back
@@ -356,10 +382,8 @@ export class TypeOrmJobStore implements JobStore {
   }
 
   async getExecutions(query: ExecutionQuery): Promise<JobExecution[]> {
-    const limit = query.limit ?? DEFAULT_HISTORY_LIMIT;
-    const offset = query.offset ?? 0;
-    if (!Number.isInteger(limit) || limit < 0) throw new TypeError(`limit must be an integer >= 0, got ${String(limit)}`);
-    if (!Number.isInteger(offset) || offset < 0) throw new TypeError(`offset must be an integer >= 0, got ${String(offset)}`);
+    // Checked here too, for direct callers: a store may be paged beyond the scheduler's own limit.
+    const { limit, offset } = readExecutionQuery(query, Number.MAX_SAFE_INTEGER);
     if (limit === 0) return [];
     const { session, sql } = await this.connection();
     const { rows } = await session.run(single(sql.selectExecutions(query, limit, offset)));
@@ -475,12 +499,4 @@ export function hasSkipLocked(version: string): boolean {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function positiveMs(field: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
-    throw new TypeError(`TypeOrmJobStore: ${field} must be a number of ms > 0, got ${String(value)}`);
-  }
-  return value;
 }
