@@ -1,0 +1,3 @@
+import { describeTypeOrmRunLife } from './typeorm-kit.js';
+
+await describeTypeOrmRunLife('mariadb');
