@@ -29,8 +29,8 @@ export interface RunHost {
   readonly deferred: DeferredWork;
   /** Runs still waiting for their handler to settle, aborted when shutdown stops waiting. */
   readonly active: Set<AbortableRun>;
-  /** Submissions handed out and not yet ended, whose 'running' records the scheduler knows of. */
-  readonly live: Set<Submission>;
+  /** A submission was made: the scheduler knows of its 'running' records until it has ended. */
+  track(submission: Submission): void;
   /** A submission has run all its runs: its executor slot is free again. */
   ended(submission: Submission): void;
 }
@@ -49,6 +49,8 @@ export class Submission implements ExecutorTask, RecordsRun {
   executor: string;
   /** The fire time it waits for while staged (StagedRuns); NaN when not staged. */
   stagedAt = Number.NaN;
+  /** Every run has ended (or it was taken back): its records are no longer the scheduler's to finish. */
+  over = false;
   // A single run claimed ahead keeps what its start needs in these fields (see prepare()), not in
   // an object of its own: at the instant each run then touches as few objects as possible.
   private preparedRun: ClaimedRun | null = null;
@@ -77,7 +79,7 @@ export class Submission implements ExecutorTask, RecordsRun {
   ) {
     this.jobId = job.id;
     this.executor = job.executor;
-    host.live.add(this);
+    host.track(this);
   }
 
 
@@ -135,23 +137,13 @@ export class Submission implements ExecutorTask, RecordsRun {
   run(): Promise<void> | void {
     if (this.started) return;
     this.started = true;
-    try {
-      const pending = this.runStarted();
-      return pending === undefined ? undefined : pending.catch((err: unknown) => this.fail(err));
-    } catch (err) {
-      this.fail(err);
-    }
-  }
-
-  private runStarted(): Promise<void> | void {
     const run = this.preparedRun;
-    if (run === null) return this.runFrom(0);
+    if (run === null || this.host.stopping) return this.runGuarded();
     this.preparedRun = null;
-    if (this.host.stopping) return this.runFrom(0);
     // A run claimed ahead, in a burst: nothing here reads the job or allocates; the record and
-    // events are left to after the burst.
+    // events are left to after the burst. Only the handler can throw here, inside the try below.
     const startedAt = Date.now();
-    if (startedAt - this.preparedTime > this.preparedGrace) return this.runFrom(0);
+    if (startedAt - this.preparedTime > this.preparedGrace) return this.runGuarded();
     const ctx = this.preparedCtx!;
     const handler = this.preparedHandler;
     let result: unknown;
@@ -174,12 +166,24 @@ export class Submission implements ExecutorTask, RecordsRun {
     this.done();
   }
 
+  /** The runs one after another, the slow way; anything that throws outside a handler is recorded. */
+  private runGuarded(): Promise<void> | void {
+    this.preparedRun = null;
+    try {
+      const pending = this.runFrom(0);
+      return pending === undefined ? undefined : pending.catch((err: unknown) => this.fail(err));
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
   /** The executor dropped the submission unstarted (shutdown): its runs are missed. */
   cancel(reason: string): void {
     if (this.started) return;
     this.started = true;
     this.committed = this.runs.length;
     this.giveUp(this.runs, reason);
+    this.over = true;
     this.host.ended(this);
   }
 
@@ -199,6 +203,7 @@ export class Submission implements ExecutorTask, RecordsRun {
     const now = Date.now();
     for (let i = this.committed; i < this.runs.length; i++) this.record(this.runs[i], now, undefined, error);
     this.committed = this.runs.length;
+    this.over = true;
     this.host.ended(this);
   }
 
@@ -207,7 +212,8 @@ export class Submission implements ExecutorTask, RecordsRun {
       if (this.host.stopping) {
         this.committed = this.runs.length;
         this.giveUp(this.runs.slice(i), 'the scheduler shut down before the run started');
-        this.host.ended(this);
+        this.over = true;
+    this.host.ended(this);
         return;
       }
       const pending = this.runOne(this.runs[i]);
@@ -218,6 +224,7 @@ export class Submission implements ExecutorTask, RecordsRun {
   }
 
   private done(): void {
+    this.over = true;
     this.host.ended(this);
     if (this.onDone) this.host.deferred.call(this.onDone);
   }

@@ -39,6 +39,7 @@ import { DeferredWork } from './deferred-work.js';
 import { StagedRuns } from './staged-runs.js';
 import { ClaimLead } from './claim-lead.js';
 import { SlotBudget } from './slot-budget.js';
+import { LiveSubmissions } from './live-submissions.js';
 import { isValidDate } from './option-checks.js';
 import { WakeTimer } from './wake-timer.js';
 
@@ -97,6 +98,8 @@ export class Scheduler {
   private readonly retries = new Map<string, { at: number; delay: number }>();
   /** Stores whose last claim failed: they may hold this instance's 'running' records of a claim whose answer was lost. */
   private readonly claimsInDoubt = new Set<string>();
+  /** Submissions not yet over, for recoverClaims. */
+  private readonly live = new LiveSubmissions();
   /** runJobNow calls between recording their run and submitting it. */
   private extraRunsStarting = 0;
   /** Stores whose getNextRunTime gave an invalid date, reported once until it is valid again. */
@@ -143,9 +146,8 @@ export class Scheduler {
       finish: (store, executionId, outcome, closes) => this.outcomes.add(store, executionId, outcome, closes),
       emit: (event) => this.emit(event),
       deferred: this.deferred,
-      live: new Set<Submission>(),
-      ended: (submission) => {
-        this.host.live.delete(submission);
+      track: (submission) => this.live.track(submission),
+      ended: () => {
         if (this.slots.exhausted) this.slotFreed();
       },
     };
@@ -701,6 +703,7 @@ export class Scheduler {
           if (this.current === 'running') this.fireStaged(Date.now());
           // One claim's failure is that claim's alone: the others of the batch are dispatched.
           for (const claim of claims) this.dispatch(alias, claim);
+          this.slots.handedOver();
           // A batch that claimed nothing would only look at the same jobs again.
         } while (examined === this.batchSize && claims.length > 0 && this.current === 'running');
         if (ahead > 0 && claimed > 0 && !store.shared) this.lead.observe(Date.now() - began);
@@ -709,7 +712,10 @@ export class Scheduler {
         if (time !== null) {
           // A job inside the horizon that was not claimed was left for its own time (see plan()).
           // The window again: this pass may have changed the lead.
-          wakeAt = Math.min(wakeAt, time <= horizon ? time : time - this.claimWindow(store));
+          const due = time <= horizon ? time : time - this.claimWindow(store);
+          // Due already but left for want of an executor slot: the pass after this one comes when
+          // a run ends and frees a slot (slotFreed), or after pollInterval, not at once in a spin.
+          wakeAt = Math.min(wakeAt, due <= Date.now() && this.slots.exhausted ? Date.now() + this.pollInterval : due);
         }
         if (store.shared) wakeAt = Math.min(wakeAt, Date.now() + this.pollInterval);
         this.retries.delete(alias);
@@ -727,9 +733,8 @@ export class Scheduler {
     // pass can claim it ahead again. Waiting for its own fire time instead would claim it at that
     // time, late by the whole claim (a lead longer than the job's interval does this).
     wakeAt = Math.min(wakeAt, this.declinedUntil);
-    // Jobs left for want of an executor slot are due already: the pass after this one comes when
-    // a run ends and frees a slot (slotFreed), or after pollInterval, not at once in a spin.
-    if (this.slots.exhausted) wakeAt = Math.max(wakeAt, Date.now() + this.pollInterval);
+    // Jobs were left for want of a slot, but quick handlers have ended within the pass: at once.
+    if (this.slots.exhausted && this.slots.freed()) wakeAt = Date.now();
     // Invariant 6: the loop always has a finite next wake-up or none; never NaN.
     this.nextPassAt = Number.isNaN(wakeAt) ? Date.now() + this.pollInterval : wakeAt;
   }
@@ -762,7 +767,7 @@ export class Scheduler {
   private async recoverClaims(alias: string, store: JobStore): Promise<void> {
     if (this.extraRunsStarting > 0) return;
     const known = new Set<string>(this.outcomes.pendingIds(alias));
-    for (const submission of this.host.live) if (submission.store === alias) for (const id of submission.executionIds()) known.add(id);
+    for (const submission of this.live.current()) if (submission.store === alias) for (const id of submission.executionIds()) known.add(id);
     const running = await store.getExecutions({ status: 'running', limit: 10_000 });
     const orphans = running.filter((r) => r.instanceId === this.instanceId && !known.has(r.id));
     if (orphans.length > 0) {
@@ -984,7 +989,7 @@ export class Scheduler {
     this.rearm();
     try {
       await this.storeOf(store).releaseRuns!(taken.flatMap((s) => s.released()));
-      for (const submission of taken) this.host.live.delete(submission);
+      for (const submission of taken) submission.over = true;
     } catch (err) {
       for (const submission of taken) this.staged.add(submission.firstRunTime, submission);
       this.rearm();

@@ -8,9 +8,15 @@ import type { Executor } from '../executors/executor.js';
  * limit (the default AsyncExecutor) always have room and cost nothing here.
  */
 export class SlotBudget {
+  /** Claimed by the current batch and not yet handed to the executor. */
   private readonly claimed = new Map<string, number>();
-  /** A job was left unclaimed for want of a slot since the last reset. */
-  exhausted = false;
+  /** Executors a job was left unclaimed for since the pass began. */
+  private readonly full = new Set<string>();
+
+  /** A job was left unclaimed for want of a slot since the pass began. */
+  get exhausted(): boolean {
+    return this.full.size > 0;
+  }
 
   constructor(
     private readonly executorOf: (alias: string) => Executor | undefined,
@@ -20,7 +26,18 @@ export class SlotBudget {
   /** A new pass: nothing claimed yet. */
   reset(): void {
     this.claimed.clear();
-    this.exhausted = false;
+    this.full.clear();
+  }
+
+  /** The batch's claims were handed over: the executors' own counts include them now. */
+  handedOver(): void {
+    this.claimed.clear();
+  }
+
+  /** Whether an executor that was full has a free slot again (its runs ended within the pass). */
+  freed(): boolean {
+    for (const alias of this.full) if (this.free(alias) > 0) return true;
+    return false;
   }
 
   /** Takes a slot of `alias` for one submission; false when it has none free. */
@@ -28,12 +45,18 @@ export class SlotBudget {
     const executor = this.executorOf(alias);
     const max = executor?.maxConcurrency;
     if (executor === undefined || max === undefined || max === Infinity) return true;
-    const claimed = this.claimed.get(alias) ?? 0;
-    if (executor.running + executor.queued + this.stagedFor(alias) + claimed >= max) {
-      this.exhausted = true;
+    if (this.free(alias) <= 0) {
+      this.full.add(alias);
       return false;
     }
-    this.claimed.set(alias, claimed + 1);
+    this.claimed.set(alias, (this.claimed.get(alias) ?? 0) + 1);
     return true;
+  }
+
+  private free(alias: string): number {
+    const executor = this.executorOf(alias);
+    const max = executor?.maxConcurrency;
+    if (executor === undefined || max === undefined) return Infinity;
+    return max - executor.running - executor.queued - this.stagedFor(alias) - (this.claimed.get(alias) ?? 0);
   }
 }

@@ -399,6 +399,19 @@ describe('Executor limits and claims (defect 19)', () => {
     await scheduler.shutdown();
   });
 
+  it('with a limit, quick handlers that free their slots at once do not wait for the next poll', async () => {
+    const { scheduler } = makeScheduler({ executors: { default: new AsyncExecutor({ maxConcurrency: 100 }) } });
+    let ran = 0;
+    await scheduler.start();
+    for (let i = 0; i < 5000; i++) {
+      await scheduler.addJob({ misfireGraceTime: null, handler: () => void ran++, trigger: { type: 'date', runDate: new Date(T0.getTime() + 500) } });
+    }
+    await advance(600);
+    // A pass claims 100, they end at once, and the next pass follows without waiting pollInterval (1 s).
+    expect(ran).toBe(5000);
+    await scheduler.shutdown();
+  });
+
   it('with a limit, a job is claimed only when a slot is free, so queued runs do not miss', async () => {
     const executor = new AsyncExecutor({ maxConcurrency: 10 });
     const { scheduler, of } = makeScheduler({ executors: { default: executor } });
