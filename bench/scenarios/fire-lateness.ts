@@ -66,7 +66,7 @@ export const scenario: ScenarioDefinition = {
   description:
     `${JOBS.toLocaleString('en')} jobs with the cron expression \`* * * * * *\` (UTC), noop handlers. Lateness = handler start ` +
     `(performance.now() anchored to the wall clock) minus the scheduled time, over the ${WINDOW_S} whole seconds of a window ` +
-    `that starts at least 1 s after the last job was added. Ours: memory store, default AsyncExecutor (maxConcurrency 10), ` +
+    `that starts at least 1 s after the last job was added. Ours: memory store, default AsyncExecutor (no concurrency limit), ` +
     `default misfireGraceTime (1 s); the scheduled time is \`ctx.scheduledRunTime\`. @nestjs/schedule: one \`CronJob\` per job ` +
     `registered through \`SchedulerRegistry.addCronJob\` in a Nest application context; its scheduled time is the second ` +
     `boundary (floor of the start time), so a peer fire 1 s late or more counts as a miss of its own second plus a duplicate ` +

@@ -9,7 +9,11 @@ interface Item {
   outcome: Outcome;
   /** The job whose submission this outcome ends (its last run), or null. */
   closes: string | null;
+  /** Landed in the store (while the rest of its batch may still be retried). */
+  written?: boolean;
 }
+
+const NO_COUNTS: ReadonlyMap<string, number> = new Map();
 
 /** Items that fail one after another, even in minimal form, before the store is taken for down. */
 const DOWN_AFTER = 3;
@@ -31,8 +35,8 @@ export class OutcomeWriter {
   private readonly inFlight = new Map<string, Item[]>();
   private readonly scheduled = new Set<string>();
   private readonly sleepers = new Set<() => void>();
-  /** store -> jobId -> submissions that ended but whose last record is not written yet. */
-  private readonly unwritten = new Map<string, Map<string, number>>();
+  /** Outcomes that end a submission and are not written yet, in all stores. */
+  private unwrittenCloses = 0;
   private abandoned = false;
   private readonly idle: (() => void)[] = [];
 
@@ -49,7 +53,7 @@ export class OutcomeWriter {
     let buffer = this.buffers.get(store);
     if (!buffer) this.buffers.set(store, (buffer = []));
     buffer.push({ executionId, outcome, closes });
-    if (closes !== null) this.countUnwritten(store, closes, 1);
+    if (closes !== null) this.unwrittenCloses++;
     if (this.flushing.has(store) || this.scheduled.has(store)) return;
     this.scheduled.add(store);
     // Runs that end in the same synchronous stretch share a write; while one is in flight, the
@@ -61,13 +65,19 @@ export class OutcomeWriter {
   }
 
   /**
-   * Submissions of the job that have ended here but that the store still counts as running,
-   * because their last record is not written yet. A claim subtracts them from the store's count:
-   * otherwise a job whose run just ended would be refused as 'max_instances'.
+   * Per job of `store`, the submissions that have ended here but that the store still counts as
+   * running, because their last record is not written yet. A claim subtracts them from the
+   * store's count: otherwise a job whose run just ended would be refused as 'max_instances'. Built
+   * by a scan, once per claim batch (the caller keeps it), so a fire pays nothing for it.
    */
-  unwrittenSubmissions(store: string, jobId: string): number {
-    if (this.unwritten.size === 0) return 0;
-    return this.unwritten.get(store)?.get(jobId) ?? 0;
+  unwrittenSubmissions(store: string): ReadonlyMap<string, number> {
+    if (this.unwrittenCloses === 0) return NO_COUNTS;
+    const counts = new Map<string, number>();
+    for (const items of [this.buffers.get(store), this.inFlight.get(store)]) {
+      if (items === undefined) continue;
+      for (const item of items) if (item.closes !== null && !item.written) counts.set(item.closes, (counts.get(item.closes) ?? 0) + 1);
+    }
+    return counts;
   }
 
   /** The execution ids of one store waiting to be written or being written. */
@@ -93,7 +103,7 @@ export class OutcomeWriter {
     for (const items of this.buffers.values()) unwritten += items.length;
     for (const items of this.inFlight.values()) unwritten += items.length;
     this.buffers.clear();
-    this.unwritten.clear();
+    this.unwrittenCloses = 0;
     return unwritten;
   }
 
@@ -152,6 +162,8 @@ export class OutcomeWriter {
       if (await this.tryWrite(store, target, item)) {
         failedInARow = 0;
       } else if (await this.tryWrite(store, target, minimal(item))) {
+        // The copy was counted as written; the item itself is done too.
+        item.written = true;
         failedInARow = 0;
         this.onError(store, new OutcomeRefusedError(item.executionId));
       } else {
@@ -172,18 +184,11 @@ export class OutcomeWriter {
     return true;
   }
 
-  private written(store: string, items: readonly Item[]): void {
-    for (const item of items) if (item.closes !== null) this.countUnwritten(store, item.closes, -1);
-  }
-
-  private countUnwritten(store: string, jobId: string, by: number): void {
-    let jobs = this.unwritten.get(store);
-    if (!jobs) this.unwritten.set(store, (jobs = new Map()));
-    const left = (jobs.get(jobId) ?? 0) + by;
-    if (left > 0) jobs.set(jobId, left);
-    else {
-      jobs.delete(jobId);
-      if (jobs.size === 0) this.unwritten.delete(store);
+  private written(_store: string, items: readonly Item[]): void {
+    for (const item of items) {
+      if (item.written) continue;
+      item.written = true;
+      if (item.closes !== null) this.unwrittenCloses--;
     }
   }
 

@@ -98,6 +98,8 @@ export class Scheduler {
   private readonly retries = new Map<string, { at: number; delay: number }>();
   /** Stores whose last claim failed: they may hold this instance's 'running' records of a claim whose answer was lost. */
   private readonly claimsInDoubt = new Set<string>();
+  /** The current claim batch's view of OutcomeWriter.unwrittenSubmissions. */
+  private unwritten: ReadonlyMap<string, number> | null = null;
   /** Submissions not yet over, for recoverClaims. */
   private readonly live = new LiveSubmissions();
   /** runJobNow calls between recording their run and submitting it. */
@@ -695,6 +697,8 @@ export class Scheduler {
             examined++;
             return this.plan(alias, job, running);
           };
+          // Built at the batch's first plan that needs it, after the store counted its runs.
+          this.unwritten = null;
           claims = await store.claimDueJobs(new Date(horizon), this.batchSize, plan);
           claimed += claims.length;
           // A store that answers without yielding (the memory store) keeps the timer from firing
@@ -811,7 +815,11 @@ export class Scheduler {
     const now = Date.now();
     // A submission that ended here but whose record is still being written is over: counting it
     // would turn the job's next fire (or a backlog) into 'max_instances'.
-    const running = Math.max(0, counted - this.outcomes.unwrittenSubmissions(alias, job.id));
+    let running = counted;
+    if (counted > 0) {
+      this.unwritten ??= this.outcomes.unwrittenSubmissions(alias);
+      running = Math.max(0, counted - (this.unwritten.get(job.id) ?? 0));
+    }
     const due = job.nextRunTime;
     const trigger = this.triggers.get(alias, job.id, job.trigger);
     if (due === null || due.getTime() <= now) {

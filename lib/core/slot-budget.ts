@@ -25,13 +25,13 @@ export class SlotBudget {
 
   /** A new pass: nothing claimed yet. */
   reset(): void {
-    this.claimed.clear();
-    this.full.clear();
+    if (this.claimed.size > 0) this.claimed.clear();
+    if (this.full.size > 0) this.full.clear();
   }
 
   /** The batch's claims were handed over: the executors' own counts include them now. */
   handedOver(): void {
-    this.claimed.clear();
+    if (this.claimed.size > 0) this.claimed.clear();
   }
 
   /** Whether an executor that was full has a free slot again (its runs ended within the pass). */
