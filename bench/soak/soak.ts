@@ -371,7 +371,7 @@ async function main(): Promise<number> {
     await storeDataSource.initialize();
     killer = await newKiller();
 
-    const memoryStore = new MemoryJobStore({ maxExecutions: 50_000 });
+    const memoryStore = new MemoryJobStore({ maxExecutions: 10_000 });
     const pgStore = new TypeOrmJobStore({ dataSource: storeDataSource, tablePrefix: PREFIX });
     scheduler = new Scheduler({
       timezone: 'UTC',
@@ -491,7 +491,7 @@ async function main(): Promise<number> {
       }
     })();
 
-    // Memory-store records, harvested once settled (the store keeps the newest 50,000 only).
+    // Memory-store records, harvested once settled (the store keeps the newest 10,000 only, its default).
     let harvestedUntil = 0;
     let harvesting: Promise<void> = Promise.resolve();
     const harvestNow = async (upTo: number, final: boolean) => {
