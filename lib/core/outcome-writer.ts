@@ -148,7 +148,7 @@ export class OutcomeWriter {
 
   /**
    * After a batch failed: is the store down, or does it refuse (or hold up) some outcomes? Writes
-   * the items one by one. One the store refuses is written in its minimal form (status and times,
+   * the items one by one. One the store refuses twice in full is written in its minimal form (status and times,
    * its error text reduced to plain ASCII) and reported. One for which not even that lands is
    * kept to retry later, and the others go on without it; when several in a row fail so, the
    * store is down, and the rest is kept too.
@@ -159,7 +159,9 @@ export class OutcomeWriter {
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       if (this.abandoned || failedInARow >= DOWN_AFTER) return left.concat(items.slice(i));
-      if (await this.tryWrite(store, target, item)) {
+      // Tried twice in full before it counts as refused: the write right after a dropped
+      // connection fails on the dead connection, and the pool hands the next one a fresh one.
+      if ((await this.tryWrite(store, target, item)) || (await this.tryWrite(store, target, item))) {
         failedInARow = 0;
       } else if (await this.tryWrite(store, target, minimal(item))) {
         // The copy was counted as written; the item itself is done too.

@@ -373,6 +373,40 @@ describe('Scheduler: a failure between claim and outcome never leaves a record r
   });
 });
 
+describe('Outcome writes after a dropped connection', () => {
+  beforeEach(() => useFakeClock());
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('a write that fails only because the connection dropped keeps its full error text (found by the soak)', async () => {
+    // The batch write and the first write of one item land on the dead connection; then it is back.
+    class DroppedConnection extends MemoryJobStore {
+      failures = 0;
+      override async finishExecutions(items: readonly { executionId: string; outcome: Outcome }[]) {
+        if (this.failures > 0) {
+          this.failures--;
+          throw new Error('terminating connection due to administrator command');
+        }
+        return super.finishExecutions(items);
+      }
+    }
+    const store = new DroppedConnection();
+    const { scheduler, of } = makeScheduler({ stores: { default: store } });
+    await scheduler.start();
+    await scheduler.addJob({ id: 'fails', handler: () => { throw new Error('upstream 503'); }, trigger: every(1) });
+    await scheduler.addJob({ id: 'ok', handler: () => {}, trigger: every(1) });
+    await advance(900);
+    store.failures = 2;
+    await advance(200);
+    const [record] = await scheduler.getExecutions({ jobId: 'fails' });
+    expect(record).toMatchObject({ status: 'error', error: 'Error: upstream 503' });
+    expect(record.traceback).toContain('upstream 503');
+    expect(of('jobstore_error').map((e) => (e as unknown as { error: Error }).error.name)).not.toContain('OutcomeRefusedError');
+    await scheduler.shutdown();
+  });
+});
+
 describe('Executor limits and claims (defect 19)', () => {
   beforeEach(() => useFakeClock());
   afterEach(() => {
