@@ -265,8 +265,21 @@ async function main(): Promise<void> {
     // The report shows every scenario results.json holds, not only those just measured.
     all = toRuns(rec.scenarios, previous ? await loadScenarios(true) : scenarios);
   }
-  writeFileSync(mdPath, render(rec, all));
+  writeFileSync(mdPath, render(rec, all) + keptSections(mdPath));
   console.log(`[bench] wrote ${relative(process.cwd(), mdPath)}`);
+}
+
+/**
+ * What follows KEPT_MARKER in the current RESULTS.md: sections written by other commands (the
+ * soak), which a regeneration must not drop.
+ */
+const KEPT_MARKER = '<!-- Sections below are written by other commands (bench/soak) and kept when this file is regenerated. -->';
+
+function keptSections(mdPath: string): string {
+  if (!existsSync(mdPath)) return '';
+  const current = readFileSync(mdPath, 'utf8');
+  const at = current.indexOf(KEPT_MARKER);
+  return at < 0 ? '' : `\n${current.slice(at)}`;
 }
 
 main().catch((err: unknown) => {
