@@ -3,20 +3,22 @@ export { SchedulerService } from './scheduler.service.js';
 export { SCHEDULER_MODULE_OPTIONS } from './scheduler.constants.js';
 export * from './decorators/index.js';
 export type {
-  SchedulerModuleAsyncOptions, SchedulerModuleOptions, SchedulerOptionsFactory,
-} from './interfaces/scheduler-module-options.interface.js';
-export type { AddJobSpec, JobChanges, JobContext, JobDefaults, JobOptions } from './interfaces/job-options.interface.js';
+  AddJobSpec, JobChanges, JobContext, JobDefaults, JobOptions, SchedulerModuleAsyncOptions, SchedulerModuleOptions, SchedulerOptionsFactory,
+} from './interfaces/index.js';
 
 export { Scheduler, type SchedulerState } from './core/scheduler.js';
 export type { SchedulerLogger, SchedulerOptions } from './core/scheduler-options.js';
-export { Job } from './core/job.js';
-export type { ExecutionQuery, ExecutionStatus, JobExecution, JobHandlerFunction, JobSpec, Plan, Claim, ClaimedRun, Outcome } from './core/job.js';
-export { HandlerRegistry } from './core/handler-registry.js';
-export { ofType } from './core/events.js';
+export { Job } from './core/jobs/job.js';
+export type { JobSpec } from './core/jobs/job.js';
+export type { JobHandlerFunction } from './core/jobs/job-options.js';
+export type { ExecutionQuery, ExecutionStatus, JobExecution, Outcome } from './core/runs/execution.js';
+export type { Plan, Claim, ClaimedRun } from './core/loop/claim.js';
+export { HandlerRegistry } from './core/jobs/handler-registry.js';
+export { ofType } from './core/events/of-type.js';
 export type {
   JobErrorEvent, JobExecutedEvent, JobLostEvent, JobMissedEvent, JobStoreErrorEvent, JobSubmittedEvent,
   SchedulerEvent, SchedulerEventMap, SchedulerEventType,
-} from './core/events.js';
+} from './core/events/scheduler-events.js';
 export * from './core/errors.js';
 
 export type {

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { JobSpec } from '../../lib/core/job.js';
+import type { JobSpec } from '../../lib/core/jobs/job.js';
 import { sleep, sleepUntil, wallNow } from '../support/clock.js';
 import { BenchDatabase, probeOnce } from '../support/databases.js';
 import { runIfMain, type ChildResult, type ScenarioDefinition } from '../support/scenario.js';

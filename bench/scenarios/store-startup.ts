@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { Scheduler } from '../../lib/core/scheduler.js';
-import type { JobSpec } from '../../lib/core/job.js';
+import type { JobSpec } from '../../lib/core/jobs/job.js';
 import { AsyncExecutor } from '../../lib/executors/async.executor.js';
 import { schedulerEntityList } from '../../lib/stores/typeorm/scheduler-entities.js';
 import { TypeOrmJobStore } from '../../lib/stores/typeorm/typeorm.job-store.js';

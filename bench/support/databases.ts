@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import 'reflect-metadata';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import type { JobSpec } from '../../lib/core/job.js';
+import type { JobSpec } from '../../lib/core/jobs/job.js';
 import { JOB_COLUMNS, toJobValues } from '../../lib/stores/typeorm/job-row.js';
 import { schedulerEntityList } from '../../lib/stores/typeorm/scheduler-entities.js';
 

@@ -5,7 +5,7 @@
  */
 import type { DataSource } from 'typeorm';
 import { Scheduler } from '../../lib/core/scheduler.js';
-import type { Outcome } from '../../lib/core/job.js';
+import type { Outcome } from '../../lib/core/runs/execution.js';
 import { AsyncExecutor } from '../../lib/executors/async.executor.js';
 import type { JobStore } from '../../lib/stores/job-store.js';
 import { MemoryJobStore } from '../../lib/stores/memory.job-store.js';

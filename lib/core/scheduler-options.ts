@@ -1,11 +1,11 @@
 import { IANAZone } from 'luxon';
 import { InvalidSchedulerOptionError } from './errors.js';
-import { JOB_DEFAULT_KEYS, JOB_LIMITS, readJobOptions } from './job-validation.js';
-import { MAX_TIMER_MS, checkName, checkWhole, readOptions, type OptionErrorFactory } from './option-checks.js';
-import type { JobDefaults } from '../interfaces/job-options.interface.js';
+import { JOB_DEFAULT_KEYS, JOB_LIMITS, readJobOptions } from './jobs/job-validation.js';
+import { MAX_TIMER_MS, checkName, checkWhole, readOptions, type OptionErrorFactory } from '../utils/option-checks.js';
+import type { JobDefaults } from './jobs/job-options.js';
 import type { JobStore } from '../stores/job-store.js';
 import type { Executor } from '../executors/executor.js';
-import type { HandlerRegistry } from './handler-registry.js';
+import type { HandlerRegistry } from './jobs/handler-registry.js';
 
 /** Where the scheduler reports problems it cannot throw to a caller. @publicApi */
 export interface SchedulerLogger {

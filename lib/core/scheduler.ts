@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Subject, type Observable } from 'rxjs';
 import { AsyncExecutor } from '../executors/async.executor.js';
 import type { Executor } from '../executors/executor.js';
-import type { AddJobSpec, JobChanges, JobDefaults } from '../interfaces/job-options.interface.js';
+import type { AddJobSpec, JobChanges, JobDefaults } from './jobs/job-options.js';
 import { MemoryJobStore } from '../stores/memory.job-store.js';
 import type { JobStore, PlanFunction, StoreContext } from '../stores/job-store.js';
 import { createTrigger } from '../triggers/create-trigger.js';
@@ -13,35 +13,35 @@ import {
   ConflictingIdError, ExecutorLookupError, HandlerNotFoundError, InvalidJobOptionError, JobLookupError,
   SchedulerAlreadyRunningError, SchedulerError, SchedulerNotRunningError, StoreLookupError, UnplannableJobError, describeValue,
 } from './errors.js';
-import { EventInterest, SchedulerEventStream } from './event-stream.js';
-import {
-  ofType, type JobErrorEvent, type JobExecutedEvent, type JobMissedEvent, type JobStoreErrorEvent,
-  type JobSubmittedEvent, type SchedulerEvent, type SchedulerEventType,
-} from './events.js';
-import { HandlerRegistry } from './handler-registry.js';
-import {
-  Job, copyJob, type Claim, type ExecutionQuery, type JobExecution, type JobHandlerFunction, type JobSpec, type Outcome, type Plan,
-} from './job.js';
-import { Submission, type AbortableRun, type RunHost } from './job-run.js';
-import { toError } from './thrown-value.js';
-import { readExecutionQuery } from './execution-query.js';
-import { prepareChanges, prepareJob, type PreparedJob } from './job-preparation.js';
-import { nextRetryDelay } from './backoff.js';
-import { OutcomeWriter } from './outcome-writer.js';
-import { PendingJobs, type PendingJob } from './pending-jobs.js';
-import { assertFiresFrom, firstFireTime, planRuns } from './plan.js';
+import { EventInterest, SchedulerEventStream } from './events/event-stream.js';
+import { type JobErrorEvent, type JobExecutedEvent, type JobMissedEvent, type JobStoreErrorEvent, type JobSubmittedEvent, type SchedulerEvent, type SchedulerEventType } from './events/scheduler-events.js';
+import { ofType } from './events/of-type.js';
+import { HandlerRegistry } from './jobs/handler-registry.js';
+import { Job, copyJob, type JobSpec } from './jobs/job.js';
+import { type JobHandlerFunction } from './jobs/job-options.js';
+import { type ExecutionQuery, type JobExecution, type Outcome } from './runs/execution.js';
+import { type Claim, type Plan } from './loop/claim.js';
+import { Submission, type AbortableRun, type RunHost } from './runs/submission.js';
+import { toError } from '../utils/thrown-value.js';
+import { readExecutionQuery } from './runs/execution-query.js';
+import { prepareChanges, prepareJob, type PreparedJob } from './jobs/job-preparation.js';
+import { nextRetryDelay } from '../utils/backoff.js';
+import { OutcomeWriter } from './runs/outcome-writer.js';
+import { PendingJobs, type PendingJob } from './jobs/pending-jobs.js';
+import { planRuns } from './loop/run-plan.js';
+import { assertFiresFrom, firstFireTime } from '../triggers/fire-time.js';
 import {
   DEFAULT_CLAIM_AHEAD, DEFAULT_JOB_DEFAULTS, readSchedulerOptions, type SchedulerLogger, type SchedulerOptions,
 } from './scheduler-options.js';
-import { settlesWithin } from './settles-within.js';
-import { TriggerCache, triggerJson } from './trigger-cache.js';
-import { DeferredWork } from './deferred-work.js';
-import { StagedRuns } from './staged-runs.js';
-import { ClaimLead } from './claim-lead.js';
-import { SlotBudget } from './slot-budget.js';
-import { LiveSubmissions } from './live-submissions.js';
-import { isValidDate } from './option-checks.js';
-import { WakeTimer } from './wake-timer.js';
+import { settlesWithin } from '../utils/settles-within.js';
+import { TriggerCache, triggerJson } from './jobs/trigger-cache.js';
+import { DeferredWork } from './runs/deferred-work.js';
+import { StagedRuns } from './runs/staged-runs.js';
+import { ClaimLead } from './loop/claim-lead.js';
+import { SlotBudget } from './loop/slot-budget.js';
+import { LiveSubmissions } from './runs/live-submissions.js';
+import { isValidDate } from '../utils/option-checks.js';
+import { WakeTimer } from './loop/wake-timer.js';
 
 /** @publicApi */
 export type SchedulerState = 'stopped' | 'running' | 'paused';

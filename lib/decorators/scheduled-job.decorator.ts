@@ -1,7 +1,7 @@
 import { SetMetadata } from '@nestjs/common';
-import { readJobOptions, SCHEDULED_JOB_KEYS } from '../core/job-validation.js';
+import { readJobOptions, SCHEDULED_JOB_KEYS } from '../core/jobs/job-validation.js';
 import { InvalidJobOptionError } from '../core/errors.js';
-import type { JobOptions } from '../interfaces/job-options.interface.js';
+import type { JobOptions } from '../core/jobs/job-options.js';
 import { SCHEDULED_JOB_METADATA } from '../scheduler.constants.js';
 import { createTrigger } from '../triggers/create-trigger.js';
 import type { TriggerSpec } from '../triggers/trigger.js';

@@ -1,5 +1,5 @@
 import { InvalidSchedulerOptionError } from '../core/errors.js';
-import { MAX_INT32, checkWhole, readOptions, type OptionErrorFactory } from '../core/option-checks.js';
+import { MAX_INT32, checkWhole, readOptions, type OptionErrorFactory } from '../utils/option-checks.js';
 import type { Executor, ExecutorTask } from './executor.js';
 
 const EXECUTOR_KEYS: ReadonlySet<string> = new Set(['maxConcurrency']);

@@ -1,4 +1,4 @@
-import type { ExecutionQuery, ExecutionStatus, JobExecution, Outcome } from '../core/job.js';
+import type { ExecutionQuery, ExecutionStatus, JobExecution, Outcome } from '../core/runs/execution.js';
 
 /** The runs of one submission still running; the submission counts until the last one ends. */
 interface Batch {

@@ -1,5 +1,7 @@
-import type { Claim, ClaimedRun, ExecutionQuery, JobExecution, JobSpec, Outcome, Plan } from '../core/job.js';
-import type { SchedulerEvent } from '../core/events.js';
+import type { JobSpec } from '../core/jobs/job.js';
+import type { ExecutionQuery, JobExecution, Outcome } from '../core/runs/execution.js';
+import type { Claim, ClaimedRun, Plan } from '../core/loop/claim.js';
+import type { SchedulerEvent } from '../core/events/scheduler-events.js';
 
 /** What a store gets from the scheduler when it starts. */
 export interface StoreContext {

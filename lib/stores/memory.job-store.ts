@@ -1,9 +1,11 @@
 import { ConflictingIdError, InvalidSchedulerOptionError, JobLookupError, UnplannableJobError } from '../core/errors.js';
-import type { JobStoreErrorEvent } from '../core/events.js';
-import { toError } from '../core/thrown-value.js';
-import { readExecutionQuery } from '../core/execution-query.js';
-import { checkWhole, readOptions, type OptionErrorFactory } from '../core/option-checks.js';
-import { copyJob, type Claim, type ClaimedRun, type ExecutionQuery, type JobExecution, type JobSpec, type Outcome } from '../core/job.js';
+import type { JobStoreErrorEvent } from '../core/events/scheduler-events.js';
+import { toError } from '../utils/thrown-value.js';
+import { readExecutionQuery } from '../core/runs/execution-query.js';
+import { checkWhole, readOptions, type OptionErrorFactory } from '../utils/option-checks.js';
+import { copyJob, type JobSpec } from '../core/jobs/job.js';
+import { type ExecutionQuery, type JobExecution, type Outcome } from '../core/runs/execution.js';
+import { type Claim, type ClaimedRun } from '../core/loop/claim.js';
 import { ExecutionLog } from './execution-log.js';
 import { JobHeap } from './job-heap.js';
 import type { JobStore, PlanFunction, ReleasedRun, StoreContext } from './job-store.js';

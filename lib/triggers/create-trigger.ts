@@ -1,6 +1,6 @@
 import { InvalidTriggerError, SchedulerError } from '../core/errors.js';
-import { describeThrown } from '../core/thrown-value.js';
-import { isValidDate } from '../core/option-checks.js';
+import { describeThrown } from '../utils/thrown-value.js';
+import { isValidDate } from '../utils/option-checks.js';
 import { AndTrigger, OrTrigger } from './combining.trigger.js';
 import { CronTrigger } from './cron/cron.trigger.js';
 import { DateTrigger } from './date.trigger.js';

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { copyJob, type Claim, type ClaimedRun, type ExecutionStatus, type JobSpec } from '../../core/job.js';
+import { copyJob, type JobSpec } from '../../core/jobs/job.js';
+import { type ExecutionStatus } from '../../core/runs/execution.js';
+import { type Claim, type ClaimedRun } from '../../core/loop/claim.js';
 import type { PlanFunction } from '../job-store.js';
 
 /** One execution row to insert, as column values. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { JobLostEvent } from '../../core/events.js';
-import type { ClaimedRun, JobSpec } from '../../core/job.js';
+import type { JobLostEvent } from '../../core/events/scheduler-events.js';
+import type { JobSpec } from '../../core/jobs/job.js';
+import type { ClaimedRun } from '../../core/loop/claim.js';
 import type { StoreContext } from '../job-store.js';
 import type { InstanceSql } from './instance-sql.js';
 import { toJobSpec } from './job-row.js';

@@ -1,4 +1,4 @@
-import type { ExecutionQuery, Outcome } from '../../core/job.js';
+import type { ExecutionQuery, Outcome } from '../../core/runs/execution.js';
 import type { ExecutionValues } from './claim-planner.js';
 import { EXECUTION_COLUMNS, JOB_COLUMNS, type JobValues } from './job-row.js';
 import type { SchedulerTableNames } from './scheduler-tables.js';

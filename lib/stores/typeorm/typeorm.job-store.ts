@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { ConflictingIdError, InvalidSchedulerOptionError, JobLookupError, SerializationError, UnplannableJobError } from '../../core/errors.js';
-import { readExecutionQuery } from '../../core/execution-query.js';
-import { MAX_TIMER_MS, checkWhole, readOptions, type OptionErrorFactory } from '../../core/option-checks.js';
-import type { JobStoreErrorEvent } from '../../core/events.js';
-import type { Claim, ExecutionQuery, JobExecution, JobSpec, Outcome } from '../../core/job.js';
+import { readExecutionQuery } from '../../core/runs/execution-query.js';
+import { MAX_TIMER_MS, checkWhole, readOptions, type OptionErrorFactory } from '../../utils/option-checks.js';
+import type { JobStoreErrorEvent } from '../../core/events/scheduler-events.js';
+import type { JobSpec } from '../../core/jobs/job.js';
+import type { ExecutionQuery, JobExecution, Outcome } from '../../core/runs/execution.js';
+import type { Claim } from '../../core/loop/claim.js';
 import type { JobStore, PlanFunction, ReleasedRun, StoreContext } from '../job-store.js';
 import { planClaims, type ExecutionValues } from './claim-planner.js';
 import { isDateMs, toExecution, toJobSpec, toJobValues, toNumberOrNull, UnreadableJobRowError, type JobValues, type Row } from './job-row.js';

@@ -2,7 +2,7 @@ import { afterAll, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { Scheduler } from '../../../lib/core/scheduler.js';
-import type { JobExecutedEvent, JobMissedEvent, JobStoreErrorEvent, SchedulerEvent } from '../../../lib/core/events.js';
+import type { JobExecutedEvent, JobMissedEvent, JobStoreErrorEvent, SchedulerEvent } from '../../../lib/core/events/scheduler-events.js';
 import { TypeOrmJobStore } from '../../../lib/stores/typeorm/typeorm.job-store.js';
 import { schedulerEntityList } from '../../../lib/stores/typeorm/scheduler-entities.js';
 import { describeDatabase, uniquePrefix } from '../../support/databases.js';

@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ConflictingIdError, JobLookupError } from '../../../lib/core/errors.js';
-import type { SchedulerEvent } from '../../../lib/core/events.js';
-import type { ClaimedRun, JobSpec, Outcome, Plan } from '../../../lib/core/job.js';
+import type { SchedulerEvent } from '../../../lib/core/events/scheduler-events.js';
+import type { JobSpec } from '../../../lib/core/jobs/job.js';
+import type { Outcome } from '../../../lib/core/runs/execution.js';
+import type { ClaimedRun, Plan } from '../../../lib/core/loop/claim.js';
 import type { JobStore, PlanFunction, StoreContext } from '../../../lib/stores/job-store.js';
 
 /**

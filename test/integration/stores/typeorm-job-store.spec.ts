@@ -1,8 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { ConflictingIdError, SerializationError } from '../../../lib/core/errors.js';
-import type { JobStoreErrorEvent } from '../../../lib/core/events.js';
-import type { Claim, JobSpec } from '../../../lib/core/job.js';
+import type { JobStoreErrorEvent } from '../../../lib/core/events/scheduler-events.js';
+import type { JobSpec } from '../../../lib/core/jobs/job.js';
+import type { Claim } from '../../../lib/core/loop/claim.js';
 import type { PlanFunction } from '../../../lib/stores/job-store.js';
 import {
   createSchedulerEntities,

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { InvalidSchedulerOptionError } from '../../../lib/core/errors.js';
 import { Scheduler } from '../../../lib/core/scheduler.js';
-import type { Claim } from '../../../lib/core/job.js';
-import type { JobContext } from '../../../lib/interfaces/job-options.interface.js';
+import type { Claim } from '../../../lib/core/loop/claim.js';
+import type { JobContext } from '../../../lib/core/jobs/job-options.js';
 import { MemoryJobStore } from '../../../lib/stores/memory.job-store.js';
 import type { JobStore } from '../../../lib/stores/job-store.js';
 import { T0, advance, deferred, makeScheduler, silentLogger, useFakeClock } from './scheduler-fixture.js';

@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { Scheduler } from '../../../lib/core/scheduler.js';
 import type { SchedulerOptions } from '../../../lib/core/scheduler-options.js';
-import type { SchedulerEvent } from '../../../lib/core/events.js';
+import type { SchedulerEvent } from '../../../lib/core/events/scheduler-events.js';
 
 export const T0 = new Date('2030-01-07T12:00:00.000Z');
 

@@ -3,7 +3,7 @@ import {
   ConflictingIdError, ExecutorLookupError, HandlerNotFoundError, InvalidJobOptionError, InvalidTriggerError,
   JobLookupError, SchedulerAlreadyRunningError, SchedulerNotRunningError, StoreLookupError,
 } from '../../../lib/core/errors.js';
-import type { JobErrorEvent } from '../../../lib/core/events.js';
+import type { JobErrorEvent } from '../../../lib/core/events/scheduler-events.js';
 import { MemoryJobStore } from '../../../lib/stores/memory.job-store.js';
 import { T0, advance, deferred, makeScheduler, useFakeClock } from './scheduler-fixture.js';
 

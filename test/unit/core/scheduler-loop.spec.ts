@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { AsyncExecutor } from '../../../lib/executors/async.executor.js';
-import type { JobContext } from '../../../lib/interfaces/job-options.interface.js';
-import type { JobErrorEvent, JobExecutedEvent, JobSubmittedEvent } from '../../../lib/core/events.js';
+import type { JobContext } from '../../../lib/core/jobs/job-options.js';
+import type { JobErrorEvent, JobExecutedEvent, JobSubmittedEvent } from '../../../lib/core/events/scheduler-events.js';
 import { T0, advance, deferred, makeScheduler, silentLogger, useFakeClock } from './scheduler-fixture.js';
 import { Scheduler } from '../../../lib/core/scheduler.js';
-import { ofType } from '../../../lib/core/events.js';
+import { ofType } from '../../../lib/core/events/of-type.js';
 
 describe('Scheduler loop', () => {
   beforeEach(() => useFakeClock());

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import type { JobStoreErrorEvent } from '../../../lib/core/events.js';
-import type { Outcome } from '../../../lib/core/job.js';
+import type { JobStoreErrorEvent } from '../../../lib/core/events/scheduler-events.js';
+import type { Outcome } from '../../../lib/core/runs/execution.js';
 import { MemoryJobStore } from '../../../lib/stores/memory.job-store.js';
 import type { PlanFunction } from '../../../lib/stores/job-store.js';
 import { T0, advance, makeScheduler, useFakeClock } from './scheduler-fixture.js';

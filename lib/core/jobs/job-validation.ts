@@ -1,7 +1,7 @@
-import { InvalidJobOptionError, InvalidTriggerError } from './errors.js';
-import { MAX_INT32, MAX_TIMER_MS, checkBoolean, checkName, checkWhole, readOptions, type OptionErrorFactory } from './option-checks.js';
-import { parseDate } from '../triggers/parse-date.js';
-import type { DateInput } from '../triggers/trigger.js';
+import { InvalidJobOptionError, InvalidTriggerError } from '../errors.js';
+import { MAX_INT32, MAX_TIMER_MS, checkBoolean, checkName, checkWhole, readOptions, type OptionErrorFactory } from '../../utils/option-checks.js';
+import { parseDate } from '../../triggers/parse-date.js';
+import type { DateInput } from '../../triggers/trigger.js';
 
 const OPTION_KEYS = [
   'id', 'name', 'store', 'executor', 'coalesce', 'maxInstances', 'misfireGraceTime',

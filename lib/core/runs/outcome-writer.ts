@@ -1,8 +1,8 @@
-import { nextRetryDelay } from './backoff.js';
-import type { Outcome } from './job.js';
-import { settlesWithin } from './settles-within.js';
-import { OutcomeRefusedError } from './errors.js';
-import type { JobStore } from '../stores/job-store.js';
+import { nextRetryDelay } from '../../utils/backoff.js';
+import type { Outcome } from './execution.js';
+import { settlesWithin } from '../../utils/settles-within.js';
+import { OutcomeRefusedError } from '../errors.js';
+import type { JobStore } from '../../stores/job-store.js';
 
 interface Item {
   executionId: string;

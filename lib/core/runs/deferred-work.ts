@@ -1,4 +1,4 @@
-import type { ClaimedRun } from './job.js';
+import type { ClaimedRun } from '../loop/claim.js';
 
 /** What a run leaves to record once the burst it ran in is over. */
 export interface RecordsRun {

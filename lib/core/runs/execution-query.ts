@@ -1,7 +1,7 @@
-import { InvalidQueryError } from './errors.js';
-import type { ExecutionQuery, ExecutionStatus } from './job.js';
-import { JOB_LIMITS } from './job-validation.js';
-import { MAX_INT32, isValidDate, checkName, checkWhole, readOptions, type OptionErrorFactory } from './option-checks.js';
+import { InvalidQueryError } from '../errors.js';
+import type { ExecutionQuery, ExecutionStatus } from './execution.js';
+import { JOB_LIMITS } from '../jobs/job-validation.js';
+import { MAX_INT32, isValidDate, checkName, checkWhole, readOptions, type OptionErrorFactory } from '../../utils/option-checks.js';
 
 const QUERY_KEYS: ReadonlySet<string> = new Set(['jobId', 'status', 'since', 'limit', 'offset']);
 const STATUSES: ReadonlySet<string> = new Set<ExecutionStatus>(['running', 'executed', 'error', 'missed', 'max_instances', 'lost']);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { WakeTimer } from '../../../lib/core/wake-timer.js';
-import { T0, advance, useFakeClock } from './scheduler-fixture.js';
+import { WakeTimer } from '../../../../lib/core/loop/wake-timer.js';
+import { T0, advance, useFakeClock } from '../scheduler-fixture.js';
 
 describe('WakeTimer', () => {
   afterEach(() => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Submission } from '../../../lib/core/job-run.js';
-import { StagedRuns } from '../../../lib/core/staged-runs.js';
+import type { Submission } from '../../../../lib/core/runs/submission.js';
+import { StagedRuns } from '../../../../lib/core/runs/staged-runs.js';
 
 /** What StagedRuns reads of a submission. */
 function run(jobId: string, store = 'default', executor = 'default'): Submission {

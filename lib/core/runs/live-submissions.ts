@@ -1,4 +1,4 @@
-import type { Submission } from './job-run.js';
+import type { Submission } from './submission.js';
 
 /**
  * The submissions whose 'running' records this scheduler will finish: after a failed claim, a

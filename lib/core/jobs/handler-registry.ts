@@ -1,5 +1,5 @@
-import { ConflictingHandlerError } from './errors.js';
-import type { JobHandlerFunction } from './job.js';
+import { ConflictingHandlerError } from '../errors.js';
+import type { JobHandlerFunction } from './job-options.js';
 
 /**
  * Handler name -> function. The only way a stored job reaches code: a row names a handler, it

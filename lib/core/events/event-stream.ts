@@ -1,5 +1,5 @@
 import { Observable, type Observer, type Operator, type Subject, type Subscriber, type Subscription } from 'rxjs';
-import type { SchedulerEvent, SchedulerEventMap, SchedulerEventType } from './events.js';
+import type { SchedulerEvent, SchedulerEventMap, SchedulerEventType } from './scheduler-events.js';
 
 type Report = (error: unknown) => void;
 

@@ -1,4 +1,4 @@
-import type { Executor } from '../executors/executor.js';
+import type { Executor } from '../../executors/executor.js';
 
 /**
  * How many more runs a pass may claim for each executor: its free slots, less what is staged for

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { Subject, map, of } from 'rxjs';
-import { EventInterest, SchedulerEventStream } from '../../../lib/core/event-stream.js';
-import { ofType, type SchedulerEvent, type SchedulerEventType } from '../../../lib/core/events.js';
+import { EventInterest, SchedulerEventStream } from '../../../../lib/core/events/event-stream.js';
+import { type SchedulerEvent, type SchedulerEventType } from '../../../../lib/core/events/scheduler-events.js';
+import { ofType } from '../../../../lib/core/events/of-type.js';
 
 const event = (type: SchedulerEventType): SchedulerEvent => ({ type, timestamp: new Date(0), instanceId: 'i' });
 

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { InvalidJobOptionError, SerializationError } from './errors.js';
-import type { JobHandlerFunction, JobSpec } from './job.js';
+import { InvalidJobOptionError, SerializationError } from '../errors.js';
+import type { JobSpec } from './job.js';
+import type { JobHandlerFunction } from './job-options.js';
 import { assertJsonSafe } from './json-check.js';
-import { assertFiresFrom } from './plan.js';
+import { assertFiresFrom } from '../../triggers/fire-time.js';
 import { ADD_JOB_KEYS, JOB_LIMITS, MODIFY_JOB_KEYS, assertJsonSize, parseRunTime, readJobOptions } from './job-validation.js';
-import { checkName } from './option-checks.js';
-import { describeThrown, isStorableString } from './thrown-value.js';
+import { checkName } from '../../utils/option-checks.js';
+import { describeThrown, isStorableString } from '../../utils/thrown-value.js';
 import { triggerJson } from './trigger-cache.js';
-import type { AddJobSpec, JobChanges, JobDefaults } from '../interfaces/job-options.interface.js';
-import { createTrigger } from '../triggers/create-trigger.js';
-import { isTrigger, type Trigger, type TriggerSpec } from '../triggers/trigger.js';
+import type { AddJobSpec, JobChanges, JobDefaults } from './job-options.js';
+import { createTrigger } from '../../triggers/create-trigger.js';
+import { isTrigger, type Trigger, type TriggerSpec } from '../../triggers/trigger.js';
 
 export interface PrepareContext {
   persistent: boolean;

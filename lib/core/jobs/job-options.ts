@@ -1,5 +1,7 @@
-import type { JobHandlerFunction } from '../core/job.js';
-import type { DateInput, TriggerSpec } from '../triggers/trigger.js';
+import type { DateInput, TriggerSpec } from '../../triggers/trigger.js';
+
+/** A function a job may run; called as handler(...args, ctx). */
+export type JobHandlerFunction = (...args: any[]) => unknown;
 
 /** Options every job has; unset ones come from the scheduler's jobDefaults. @publicApi */
 export interface JobOptions {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { DeferredWork, type RecordsRun } from '../../../lib/core/deferred-work.js';
-import type { ClaimedRun } from '../../../lib/core/job.js';
+import { DeferredWork, type RecordsRun } from '../../../../lib/core/runs/deferred-work.js';
+import type { ClaimedRun } from '../../../../lib/core/loop/claim.js';
 
 const run = (executionId: string): ClaimedRun => ({ executionId, runTime: new Date(0) });
 

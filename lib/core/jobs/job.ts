@@ -1,7 +1,5 @@
-import { isTrigger, type Trigger, type TriggerSpec } from '../triggers/trigger.js';
-
-/** A function a job may run; called as handler(...args, ctx). */
-export type JobHandlerFunction = (...args: any[]) => unknown;
+import { isTrigger, type Trigger, type TriggerSpec } from '../../triggers/trigger.js';
+import type { JobChanges, JobHandlerFunction } from './job-options.js';
 
 /**
  * What a store persists for one job. Plain JSON for persistent stores: `handler` is a registry
@@ -49,87 +47,17 @@ export function copyJob(job: JobSpec, nextRunTime: Date | null = job.nextRunTime
   };
 }
 
-/** What the scheduler decided for one due job at claim time (see DESIGN.md, "The loop"). */
-export interface Plan {
-  /** Run times to execute, oldest first, as one submission. */
-  runTimes: Date[];
-  /** Run times older than misfireGraceTime. */
-  missed: Date[];
-  /** Run times dropped because maxInstances submissions are already running. */
-  maxInstances: Date[];
-  /** Run times that failed at once, without running (e.g. the handler is not registered). */
-  failed: { runTime: Date; error: Error }[];
-  /** The job's new nextRunTime. */
-  nextRunTime: Date | null;
-  /** The trigger is exhausted: delete the job after this claim. */
-  remove: boolean;
-}
-
-/** One run of a claimed submission, with the execution record the store created for it. */
-export interface ClaimedRun {
-  executionId: string;
-  runTime: Date;
-}
-
-/** A due job the store claimed, after persisting the plan. */
-export interface Claim {
-  /** The job as it is after the claim (new nextRunTime). */
-  job: JobSpec;
-  plan: Plan;
-  /** The runs to submit, one execution record each, status 'running'. */
-  runs: ClaimedRun[];
-}
-
-/** @publicApi */
-export type ExecutionStatus = 'running' | 'executed' | 'error' | 'missed' | 'max_instances' | 'lost';
-
-/** One row of execution history. At most one exists per (jobId, scheduledRunTime). @publicApi */
-export interface JobExecution {
-  id: string;
-  jobId: string;
-  scheduledRunTime: Date;
-  status: ExecutionStatus;
-  instanceId: string;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  durationMs: number | null;
-  error: string | null;
-  traceback: string | null;
-}
-
-/** How a run ended, written by finishExecution. */
-export interface Outcome {
-  status: 'executed' | 'error' | 'missed';
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  durationMs: number | null;
-  error: string | null;
-  traceback: string | null;
-}
-
-/** Filters for getExecutions. @publicApi */
-export interface ExecutionQuery {
-  jobId?: string;
-  status?: ExecutionStatus;
-  since?: Date;
-  /** Default 100. */
-  limit?: number;
-  /** Rows to skip, for paging. */
-  offset?: number;
-}
-
 export type TriggerResolver = (job: JobSpec) => Trigger;
 
 /** The scheduler operations a Job snapshot's handles call. */
 export interface JobOperations {
-  modifyJob(id: string, changes: JobChangesLike, store?: string): Promise<Job>;
+  modifyJob(id: string, changes: JobChanges, store?: string): Promise<Job>;
   rescheduleJob(id: string, trigger: TriggerSpec, store?: string): Promise<Job>;
   pauseJob(id: string, store?: string): Promise<Job>;
   resumeJob(id: string, store?: string): Promise<Job | null>;
   removeJob(id: string, store?: string): Promise<void>;
   runJobNow(id: string, store?: string): Promise<void>;
 }
-type JobChangesLike = import('../interfaces/job-options.interface.js').JobChanges;
 
 /**
  * A snapshot of a job, with handles that act on the live job. Read it again (getJob) to see
@@ -171,7 +99,7 @@ export class Job {
     Object.defineProperty(this, 'ops', { enumerable: false });
   }
 
-  modify(changes: JobChangesLike): Promise<Job> {
+  modify(changes: JobChanges): Promise<Job> {
     return this.ops.modifyJob(this.id, changes, this.store);
   }
 

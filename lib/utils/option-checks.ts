@@ -1,4 +1,4 @@
-import { SchedulerError } from './errors.js';
+import { SchedulerError } from '../core/errors.js';
 import { isStorableString } from './thrown-value.js';
 
 /** Node's timers fire after 1 ms for delays above this, so no delay option may exceed it. */

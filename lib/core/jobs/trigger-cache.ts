@@ -1,5 +1,5 @@
-import { createTrigger } from '../triggers/create-trigger.js';
-import { isTrigger, type Trigger, type TriggerSpec } from '../triggers/trigger.js';
+import { createTrigger } from '../../triggers/create-trigger.js';
+import { isTrigger, type Trigger, type TriggerSpec } from '../../triggers/trigger.js';
 
 /**
  * Compiled triggers of stored jobs, by store and job id. A persistent store hands back JSON on

@@ -1,5 +1,5 @@
-import { SerializationError } from './errors.js';
-import { describeThrown } from './thrown-value.js';
+import { SerializationError } from '../errors.js';
+import { describeThrown } from '../../utils/thrown-value.js';
 
 /**
  * Refuses a value that would not come back equal from JSON: what a persistent store keeps must

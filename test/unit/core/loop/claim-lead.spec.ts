@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ClaimLead, MAX_CLAIM_LEAD } from '../../../lib/core/claim-lead.js';
+import { ClaimLead, MAX_CLAIM_LEAD } from '../../../../lib/core/loop/claim-lead.js';
 
 describe('ClaimLead', () => {
   it('starts at nothing and takes on the time a slower pass took', () => {

@@ -1,4 +1,4 @@
-import type { Submission } from './job-run.js';
+import type { Submission } from './submission.js';
 
 /** The runs waiting for one fire time, and the executor they all use (null when they differ). */
 interface Bucket {

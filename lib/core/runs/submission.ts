@@ -1,10 +1,13 @@
-import { HandlerNotFoundError, JobTimeoutError } from './errors.js';
-import type { JobErrorEvent, JobExecutedEvent, JobMissedEvent, SchedulerEvent, SchedulerEventType } from './events.js';
-import type { ClaimedRun, JobHandlerFunction, JobSpec, Outcome } from './job.js';
-import type { JobContext } from '../interfaces/job-options.interface.js';
-import type { ExecutorTask } from '../executors/executor.js';
+import { HandlerNotFoundError, JobTimeoutError } from '../errors.js';
+import type { JobErrorEvent, JobExecutedEvent, JobMissedEvent, SchedulerEvent, SchedulerEventType } from '../events/scheduler-events.js';
+import type { JobSpec } from '../jobs/job.js';
+import type { JobHandlerFunction } from '../jobs/job-options.js';
+import type { Outcome } from './execution.js';
+import type { ClaimedRun } from '../loop/claim.js';
+import type { JobContext } from '../jobs/job-options.js';
+import type { ExecutorTask } from '../../executors/executor.js';
 import type { DeferredWork, RecordsRun } from './deferred-work.js';
-import { MAX_ERROR_CHARS, MAX_TRACEBACK_CHARS, storableText, toError } from './thrown-value.js';
+import { MAX_ERROR_CHARS, MAX_TRACEBACK_CHARS, storableText, toError } from '../../utils/thrown-value.js';
 
 /** A run in progress that shutdown may have to abort. */
 export interface AbortableRun {
