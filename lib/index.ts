@@ -7,7 +7,8 @@ export type {
 } from './interfaces/index.js';
 
 export { Scheduler, type SchedulerState } from './core/scheduler.js';
-export type { SchedulerLogger, SchedulerOptions } from './core/scheduler-options.js';
+export type { SchedulerOptions } from './core/scheduler-options.js';
+export type { SchedulerLogger } from './core/scheduler-logger.js';
 export { Job } from './core/jobs/job.js';
 export type { JobSpec } from './core/jobs/job.js';
 export type { JobHandlerFunction } from './core/jobs/job-options.js';

@@ -6,13 +6,7 @@ import type { JobDefaults } from './jobs/job-options.js';
 import type { JobStore } from '../stores/job-store.js';
 import type { Executor } from '../executors/executor.js';
 import type { HandlerRegistry } from './jobs/handler-registry.js';
-
-/** Where the scheduler reports problems it cannot throw to a caller. @publicApi */
-export interface SchedulerLogger {
-  log(message: string): void;
-  warn(message: string): void;
-  error(message: string, trace?: string): void;
-}
+import type { SchedulerLogger } from './scheduler-logger.js';
 
 /** Options of the framework-free core scheduler (the module options add autoStart). @publicApi */
 export interface SchedulerOptions {

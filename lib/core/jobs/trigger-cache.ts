@@ -7,6 +7,8 @@ import { isTrigger, type Trigger, type TriggerSpec } from '../../triggers/trigge
  */
 export class TriggerCache {
   private readonly compiled = new Map<string, { source: string; trigger: Trigger }>();
+  /** Stored jobs reported as unplannable (by a claim or on read), by store and job id: reported once. */
+  private readonly reported = new Set<string>();
 
   constructor(private readonly timezone: () => string) {}
 
@@ -21,13 +23,29 @@ export class TriggerCache {
     return trigger;
   }
 
+  /** True the first time a job's trigger is reported as one that cannot be compiled. */
+  markReported(store: string, jobId: string): boolean {
+    const key = `${store}\u0000${jobId}`;
+    if (this.reported.has(key)) return false;
+    this.reported.add(key);
+    return true;
+  }
+
+  /** The job's trigger changed: a new fault of it is reported again. */
+  clearReported(store: string, jobId: string): void {
+    this.reported.delete(`${store}\u0000${jobId}`);
+  }
+
+  /** The job is gone. */
   forget(store: string, jobId: string): void {
     this.compiled.delete(`${store}\u0000${jobId}`);
+    this.clearReported(store, jobId);
   }
 
   forgetStore(store: string): void {
     const prefix = `${store}\u0000`;
     for (const key of this.compiled.keys()) if (key.startsWith(prefix)) this.compiled.delete(key);
+    for (const key of this.reported) if (key.startsWith(prefix)) this.reported.delete(key);
   }
 }
 

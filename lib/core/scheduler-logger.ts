@@ -1,0 +1,32 @@
+/** Where the scheduler reports problems it cannot throw to a caller. @publicApi */
+export interface SchedulerLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string, trace?: string): void;
+}
+
+/**
+ * The logger, made safe to call: the scheduler logs exactly where it cannot throw to a caller (a
+ * failed pass, a throwing subscriber), so a logger that throws must not take the loop down.
+ */
+export function neverThrowing(logger: SchedulerLogger): SchedulerLogger {
+  const guard = (call: () => void) => {
+    try {
+      call();
+    } catch {
+      // Nowhere left to report it.
+    }
+  };
+  return {
+    log: (message) => guard(() => logger.log(message)),
+    warn: (message) => guard(() => logger.warn(message)),
+    error: (message, trace) => guard(() => logger.error(message, trace)),
+  };
+}
+
+/** The logger when none is given (the Nest layer gives Nest's). */
+export const consoleLogger: SchedulerLogger = {
+  log: (message) => console.log(`[Scheduler] ${message}`),
+  warn: (message) => console.warn(`[Scheduler] ${message}`),
+  error: (message, trace) => console.error(`[Scheduler] ${message}${trace ? `\n${trace}` : ''}`),
+};
