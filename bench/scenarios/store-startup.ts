@@ -3,7 +3,7 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { Scheduler } from '../../lib/core/scheduler.js';
 import type { JobSpec } from '../../lib/core/jobs/job.js';
 import { AsyncExecutor } from '../../lib/executors/async.executor.js';
-import { schedulerEntityList } from '../../lib/stores/typeorm/scheduler-entities.js';
+import { schedulerEntityList } from '../../lib/stores/typeorm/schema/scheduler-entities.js';
 import { TypeOrmJobStore } from '../../lib/stores/typeorm/typeorm.job-store.js';
 import { createTrigger } from '../../lib/triggers/create-trigger.js';
 import type { TriggerSpec } from '../../lib/triggers/trigger.js';

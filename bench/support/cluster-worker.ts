@@ -29,7 +29,7 @@ async function ours(): Promise<Running> {
   const { Scheduler } = await import('../../lib/core/scheduler.js');
   const { AsyncExecutor } = await import('../../lib/executors/async.executor.js');
   const { TypeOrmJobStore } = await import('../../lib/stores/typeorm/typeorm.job-store.js');
-  const { schedulerEntityList } = await import('../../lib/stores/typeorm/scheduler-entities.js');
+  const { schedulerEntityList } = await import('../../lib/stores/typeorm/schema/scheduler-entities.js');
   const prefix = env.BENCH_WORKER_PREFIX!;
   const dataSource = new DataSource({ ...JSON.parse(env.BENCH_WORKER_DATASOURCE!), entities: schedulerEntityList(prefix) });
   await dataSource.initialize();

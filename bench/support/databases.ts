@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import 'reflect-metadata';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { JobSpec } from '../../lib/core/jobs/job.js';
-import { JOB_COLUMNS, toJobValues } from '../../lib/stores/typeorm/job-row.js';
-import { schedulerEntityList } from '../../lib/stores/typeorm/scheduler-entities.js';
+import { JOB_COLUMNS, toJobValues } from '../../lib/stores/typeorm/rows/job-row.js';
+import { schedulerEntityList } from '../../lib/stores/typeorm/schema/scheduler-entities.js';
 
 export type DatabaseKind = 'postgres' | 'mariadb' | 'sqlite';
 

@@ -12,7 +12,7 @@ import { createTrigger, SchedulerError, type JobStoreErrorEvent } from '../../li
 import { DATABASES, describeDatabase } from '../support/databases.js';
 import { checkProperty, databaseFactory, describeThrown, Harness, runsFor, sleep, timeLimitFor, type StoreFactory } from './harness.js';
 
-/** The jobs table's columns (lib/stores/typeorm/job-row.ts JOB_COLUMNS; internal, so copied here). */
+/** The jobs table's columns (lib/stores/typeorm/rows/job-row.ts JOB_COLUMNS; internal, so copied here). */
 const JOB_COLUMNS = [
   'id', 'name', 'handler', 'args', 'trigger', 'executor', 'coalesce', 'max_instances', 'misfire_grace_time', 'timeout',
   'rerun_on_loss', 'next_run_time',

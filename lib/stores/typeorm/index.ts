@@ -1,5 +1,5 @@
 // The public surface of the TypeORM store; everything else in this folder is internal.
-export { DEFAULT_TABLE_PREFIX, schedulerTableNames, type SchedulerTableNames } from './scheduler-tables.js';
+export { DEFAULT_TABLE_PREFIX, schedulerTableNames, type SchedulerTableNames } from './schema/scheduler-tables.js';
 export {
   createSchedulerEntities,
   schedulerEntityList,
@@ -8,7 +8,7 @@ export {
   type SchedulerExecutionEntity,
   type SchedulerInstanceEntity,
   type SchedulerJobEntity,
-} from './scheduler-entities.js';
-export { createSchedulerMigrations, SchedulerMigrations, type SchedulerMigrationClass } from './scheduler-migrations.js';
+} from './schema/scheduler-entities.js';
+export { createSchedulerMigrations, SchedulerMigrations, type SchedulerMigrationClass } from './schema/scheduler-migrations.js';
 export { TypeOrmJobStore, type TypeOrmJobStoreOptions } from './typeorm.job-store.js';
-export { UnreadableJobRowError } from './job-row.js';
+export { UnreadableJobRowError } from './rows/job-row.js';

@@ -1,9 +1,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { DataSource } from 'typeorm';
 import { Scheduler } from '../../../lib/core/scheduler.js';
 import { TypeOrmJobStore } from '../../../lib/stores/typeorm/typeorm.job-store.js';
-import { schedulerEntityList } from '../../../lib/stores/typeorm/scheduler-entities.js';
+import { schedulerEntityList } from '../../../lib/stores/typeorm/schema/scheduler-entities.js';
 import type { TestDatabase } from '../../support/databases.js';
 
 let built = false;

@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { Scheduler } from '../../../lib/core/scheduler.js';
 import type { JobExecutedEvent, JobMissedEvent, JobStoreErrorEvent, SchedulerEvent } from '../../../lib/core/events/scheduler-events.js';
 import { TypeOrmJobStore } from '../../../lib/stores/typeorm/typeorm.job-store.js';
-import { schedulerEntityList } from '../../../lib/stores/typeorm/scheduler-entities.js';
+import { schedulerEntityList } from '../../../lib/stores/typeorm/schema/scheduler-entities.js';
 import { describeDatabase, uniquePrefix } from '../../support/databases.js';
 
 /** Stops and starts the machine's PostgreSQL cluster, as an outage would. */

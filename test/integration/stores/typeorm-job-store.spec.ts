@@ -2,7 +2,6 @@ import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { ConflictingIdError, SerializationError } from '../../../lib/core/errors.js';
 import type { JobStoreErrorEvent } from '../../../lib/core/events/scheduler-events.js';
-import type { JobSpec } from '../../../lib/core/jobs/job.js';
 import type { Claim } from '../../../lib/core/loop/claim.js';
 import type { PlanFunction } from '../../../lib/stores/job-store.js';
 import {
@@ -14,10 +13,10 @@ import {
   schedulerTableNames,
   TypeOrmJobStore,
 } from '../../../lib/stores/typeorm/index.js';
-import { JobStoreSql } from '../../../lib/stores/typeorm/job-store-sql.js';
-import { SqlDialect } from '../../../lib/stores/typeorm/sql-dialect.js';
-import { hasSkipLocked } from '../../../lib/stores/typeorm/typeorm.job-store.js';
-import { UnreadableJobs } from '../../../lib/stores/typeorm/unreadable-jobs.js';
+import { JobSql } from '../../../lib/stores/typeorm/sql/job-sql.js';
+import { SqlDialect } from '../../../lib/stores/typeorm/sql/sql-dialect.js';
+import { hasSkipLocked } from '../../../lib/stores/typeorm/store-connection.js';
+import { UnreadableJobs } from '../../../lib/stores/typeorm/rows/unreadable-jobs.js';
 import { DATABASES, describeDatabase, uniquePrefix, type TestDatabase } from '../../support/databases.js';
 import {
   at,
@@ -282,7 +281,7 @@ for (const name of DATABASES) {
           await store.start(recordingContext());
           // Another process, mid-claim: the store's own due-rows query, limit 20, in an open transaction.
           const dialect = new SqlDialect(name === 'postgres' ? 'postgres' : 'mysql', true);
-          const dueQuery = new JobStoreSql(dialect, schedulerTableNames(prefix)).selectDueJobs(at(0).getTime(), 20, new UnreadableJobs());
+          const dueQuery = new JobSql(dialect, schedulerTableNames(prefix)).selectDueJobs(at(0).getTime(), 20, new UnreadableJobs());
           const other = second.createQueryRunner();
           await other.startTransaction('READ COMMITTED');
           try {

@@ -1,4 +1,4 @@
-import type { SqlDialect, ParamList } from './sql-dialect.js';
+import type { SqlDialect, ParamList } from '../sql/sql-dialect.js';
 import type { Row } from './job-row.js';
 
 /** Stands for a NULL next_run_time in a row's version. */

@@ -1,4 +1,4 @@
-import type { SchedulerTableNames } from './scheduler-tables.js';
+import type { SchedulerTableNames } from '../schema/scheduler-tables.js';
 import { chunk, type ParamList, type SqlDialect, type Statement } from './sql-dialect.js';
 
 const IDS_PER_STATEMENT = 500;

@@ -1,4 +1,4 @@
-import { InvalidSchedulerOptionError } from '../../core/errors.js';
+import { InvalidSchedulerOptionError } from '../../../core/errors.js';
 /** The default prefix of the scheduler's tables. @publicApi */
 export const DEFAULT_TABLE_PREFIX = 'scheduler_';
 

@@ -1,7 +1,7 @@
 import { Table, TableIndex, TableUnique, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { COLUMN_LENGTH } from './scheduler-entities.js';
 import { DEFAULT_TABLE_PREFIX, schedulerTableNames } from './scheduler-tables.js';
-import { dialectKindOf } from './sql-dialect.js';
+import { dialectKindOf } from '../sql/sql-dialect.js';
 
 /** A TypeORM migration class, as DataSourceOptions.migrations accepts it. @publicApi */
 export type SchedulerMigrationClass = new () => MigrationInterface;

@@ -1,8 +1,8 @@
-import { SchedulerError, SerializationError } from '../../core/errors.js';
-import { MAX_INT32, MAX_TIMER_MS } from '../../utils/option-checks.js';
-import type { JobSpec } from '../../core/jobs/job.js';
-import type { ExecutionStatus, JobExecution } from '../../core/runs/execution.js';
-import type { TriggerSpec } from '../../triggers/trigger.js';
+import { SchedulerError, SerializationError } from '../../../core/errors.js';
+import { MAX_INT32, MAX_TIMER_MS } from '../../../utils/option-checks.js';
+import type { JobSpec } from '../../../core/jobs/job.js';
+import type { ExecutionStatus, JobExecution } from '../../../core/runs/execution.js';
+import type { TriggerSpec } from '../../../triggers/trigger.js';
 
 /** The jobs table's columns, in the order every statement lists them. */
 export const JOB_COLUMNS = [

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { StoreContext } from '../job-store.js';
+import type { StoreContext } from '../../job-store.js';
 
 interface PgClient {
   connect(): Promise<unknown>;

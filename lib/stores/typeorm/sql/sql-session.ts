@@ -18,6 +18,11 @@ export interface SqlSession {
   runInWriteTransaction<T>(steps: SqlSteps<T>): Promise<T>;
 }
 
+/** One statement as steps, for operations that are a single statement. */
+export function* single(statement: Statement): SqlSteps<StatementResult> {
+  return yield statement;
+}
+
 /** PostgreSQL and MySQL/MariaDB, through TypeORM query runners (so its logging sees the queries). */
 export class QueryRunnerSession implements SqlSession {
   constructor(

@@ -1,4 +1,4 @@
-import { InvalidSchedulerOptionError } from '../../core/errors.js';
+import { InvalidSchedulerOptionError } from '../../../core/errors.js';
 
 /** The three SQL families the store speaks; each has its own locking and bulk-write idiom. */
 export type DialectKind = 'postgres' | 'mysql' | 'sqlite';
@@ -103,6 +103,12 @@ export class ParamList {
     return values.map((v) => this.add(v)).join(', ');
   }
 }
+
+/**
+ * Rows per multi-row statement on MySQL and SQLite: 500 executions x 11 columns stays far below
+ * both drivers' placeholder limits. PostgreSQL sends whole arrays through unnest() instead.
+ */
+export const ROWS_PER_STATEMENT = 500;
 
 /** Splits a list into chunks, so multi-row statements stay under every driver's parameter limit. */
 export function chunk<T>(items: readonly T[], size: number): T[][] {

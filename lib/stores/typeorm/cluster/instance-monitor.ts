@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { JobLostEvent } from '../../core/events/scheduler-events.js';
-import type { JobSpec } from '../../core/jobs/job.js';
-import type { ClaimedRun } from '../../core/loop/claim.js';
-import type { StoreContext } from '../job-store.js';
-import type { InstanceSql } from './instance-sql.js';
-import { toJobSpec } from './job-row.js';
-import type { JobStoreSql } from './job-store-sql.js';
-import type { SqlSession, SqlSteps } from './sql-session.js';
-import type { Statement, StatementResult } from './sql-dialect.js';
+import type { JobLostEvent } from '../../../core/events/scheduler-events.js';
+import type { JobSpec } from '../../../core/jobs/job.js';
+import type { ClaimedRun } from '../../../core/loop/claim.js';
+import type { StoreContext } from '../../job-store.js';
+import type { InstanceSql } from '../sql/instance-sql.js';
+import { toJobSpec } from '../rows/job-row.js';
+import type { JobSql } from '../sql/job-sql.js';
+import { single, type SqlSession, type SqlSteps } from '../sql/sql-session.js';
+import type { Statement } from '../sql/sql-dialect.js';
 
 export interface InstanceMonitorOptions {
   /** ms between heartbeats (and checks for dead instances). */
@@ -36,7 +36,7 @@ export class InstanceMonitor {
   constructor(
     private readonly session: SqlSession,
     private readonly sql: InstanceSql,
-    private readonly jobs: JobStoreSql,
+    private readonly jobs: JobSql,
     private readonly ctx: StoreContext,
     private readonly options: InstanceMonitorOptions,
     /** The store's own jobstore_error reporting. */
@@ -64,7 +64,7 @@ export class InstanceMonitor {
     this.timer = undefined;
     await this.beating;
     const { sql, ctx } = this;
-    await this.session.run(one(sql.deleteInstance(ctx.instanceId)));
+    await this.session.run(single(sql.deleteInstance(ctx.instanceId)));
   }
 
   /** One heartbeat and one look for dead instances; failures are reported, never thrown. */
@@ -78,10 +78,10 @@ export class InstanceMonitor {
   private async beatOnce(): Promise<void> {
     const { sql, ctx } = this;
     const now = Date.now();
-    const { affected } = await this.session.run(one(sql.heartbeat(ctx.instanceId, now)));
+    const { affected } = await this.session.run(single(sql.heartbeat(ctx.instanceId, now)));
     if (affected === 0) {
       // Another instance took us for dead (a long pause?) and removed our row: come back.
-      await this.session.run(one(sql.insertInstance(ctx.instanceId, now)));
+      await this.session.run(single(sql.insertInstance(ctx.instanceId, now)));
     }
     const cutoff = now - this.options.instanceTimeout;
     if (this.session.dialect.kind === 'sqlite') await this.warnIfSharedSqlite(cutoff);
@@ -109,7 +109,7 @@ export class InstanceMonitor {
     const again = new Set<string>();
     for (const jobId of new Set(lost.map((run) => run.jobId))) {
       const found = (yield jobs.selectJob(jobId)).rows[0];
-      let job: JobSpec | null = null;
+      let job: JobSpec | null;
       try {
         job = found ? toJobSpec(found) : null;
       } catch {
@@ -135,7 +135,7 @@ export class InstanceMonitor {
   private async warnIfSharedSqlite(cutoff: number): Promise<void> {
     if (this.warnedShared) return;
     const { sql, ctx } = this;
-    const { rows } = await this.session.run(one(sql.liveInstances(ctx.instanceId, cutoff)));
+    const { rows } = await this.session.run(single(sql.liveInstances(ctx.instanceId, cutoff)));
     if (rows.length === 0) return;
     this.warnedShared = true;
     ctx.warn(
@@ -151,8 +151,4 @@ function lostEvent(ctx: StoreContext, run: LostRun): JobLostEvent {
     type: 'job_lost', timestamp: new Date(), instanceId: ctx.instanceId, store: ctx.alias,
     jobId: run.jobId, scheduledRunTime: run.runTime, lostInstanceId: run.owner, executionId: run.id,
   };
-}
-
-function* one(statement: Statement): SqlSteps<StatementResult> {
-  return yield statement;
 }

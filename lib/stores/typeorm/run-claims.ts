@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import { JobLookupError, UnplannableJobError } from '../../core/errors.js';
+import type { JobSpec } from '../../core/jobs/job.js';
+import type { Claim } from '../../core/loop/claim.js';
+import type { PlanFunction, ReleasedRun } from '../job-store.js';
+import { planClaims, type ExecutionValues } from './claim-planner.js';
+import type { JobReader } from './rows/job-reader.js';
+import { toNumberOrNull, type Row } from './rows/job-row.js';
+import type { StoreConnection } from './store-connection.js';
+import type { StoreContextHolder } from './store-context-holder.js';
+import type { ExecutionSql } from './sql/execution-sql.js';
+import type { JobSql } from './sql/job-sql.js';
+import type { SqlSteps } from './sql/sql-session.js';
+
+/**
+ * The write transactions that give runs to this process or take them back: the claim of due jobs,
+ * whose rows it locks so processes sharing the tables never run one fire time twice (DESIGN.md,
+ * "Cluster"); an extra run outside the schedule, under the same lock; and the release of claimed
+ * runs that never started.
+ */
+export class RunClaims {
+  constructor(
+    private readonly connection: StoreConnection,
+    private readonly reader: JobReader,
+    private readonly context: StoreContextHolder,
+    private readonly jobsChanged: () => void,
+  ) {}
+
+  async claimDueJobs(now: Date, limit: number, plan: PlanFunction): Promise<Claim[]> {
+    if (!Number.isInteger(limit) || limit < 1) return [];
+    const { session, jobSql, executionSql } = await this.connection.get();
+    // A deadlock victim's transaction was rolled back whole, and plan is pure: claiming again is
+    // safe and cheaper than surfacing a jobstore_error and backing off.
+    for (let attempt = 1; ; attempt++) {
+      // Reported after the transaction: on SQLite a slow event subscriber would hold the write lock.
+      const problems: { error: Error; jobId: string }[] = [];
+      try {
+        return await session.runInWriteTransaction(this.claimSteps(jobSql, executionSql, now, limit, plan, problems));
+      } catch (error) {
+        if (attempt >= CLAIM_ATTEMPTS || !session.dialect.isDeadlock(error)) throw error;
+      } finally {
+        for (const { error, jobId } of problems) this.context.report(error, jobId);
+      }
+    }
+  }
+
+  private *claimSteps(
+    jobSql: JobSql,
+    executionSql: ExecutionSql,
+    now: Date,
+    limit: number,
+    plan: PlanFunction,
+    problems: { error: Error; jobId: string }[],
+  ): SqlSteps<Claim[]> {
+    const rowsById = new Map<string, Row>();
+    let jobs: JobSpec[] = [];
+    // Unreadable rows found by a select are excluded from then on; select again so they do not
+    // take the places of readable due rows. Each pass excludes at least one more row; the bound
+    // is for a database that would compare the excluded text differently than JavaScript does.
+    for (let clean = false, pass = 0; !clean && pass < 20; pass++) {
+      const { rows } = yield jobSql.selectDueJobs(now.getTime(), limit, this.reader.unreadable);
+      jobs = [];
+      clean = true;
+      for (const row of rows) {
+        const job = this.reader.read(row, (error, jobId) => problems.push({ error, jobId }));
+        if (job) {
+          jobs.push(job);
+          rowsById.set(job.id, row);
+        } else {
+          clean = false;
+        }
+      }
+    }
+    if (jobs.length === 0) return [];
+
+    const running = new Map<string, number>();
+    for (const statement of executionSql.runningCounts(jobs.map((j) => j.id))) {
+      for (const row of (yield statement).rows) running.set(String(row.job_id), Number(row.running));
+    }
+
+    const { writes, failures } = planClaims(jobs, running, now, plan, this.context.instanceId);
+    for (const { job, error } of failures) {
+      // Left in place and excluded until its row changes, like an unreadable row.
+      if (this.reader.unreadable.remember(rowsById.get(job.id)!)) {
+        problems.push({ error: new UnplannableJobError(job.id, describe(error), { cause: error }), jobId: job.id });
+      }
+    }
+    // A unique violation on (job_id, scheduled_run_time) propagates: the transaction rolls back
+    // and nothing runs, rather than a fire time running twice.
+    for (const statement of [
+      ...jobSql.deleteJobs(writes.removed),
+      ...jobSql.setNextRunTimes(writes.moved),
+      ...executionSql.insertExecutions(writes.executions),
+    ]) {
+      yield statement;
+    }
+    return writes.claims;
+  }
+
+  async startExtraRun(jobId: string, runTime: Date): Promise<string | null> {
+    const { session, jobSql, executionSql } = await this.connection.get();
+    return session.runInWriteTransaction(this.extraRunSteps(jobSql, executionSql, jobId, runTime));
+  }
+
+  /**
+   * Under the job's row lock, which claims take too: count its running submissions, then record
+   * the run at the first free millisecond from `runTime` ('running', or 'max_instances' when the
+   * job has as many running as it may).
+   */
+  private *extraRunSteps(jobSql: JobSql, executionSql: ExecutionSql, jobId: string, runTime: Date): SqlSteps<string | null> {
+    const { rows } = yield jobSql.lockJobForRun(jobId);
+    if (rows.length === 0) throw new JobLookupError(jobId, this.context.alias);
+    const maxInstances = Number(rows[0]!.max_instances);
+    let running = 0;
+    for (const statement of executionSql.runningCounts([jobId])) {
+      for (const row of (yield statement).rows) running = Number(row.running);
+    }
+    const refused = running >= maxInstances;
+    // The job's own next fire time is about to be claimed: taking it would make that claim collide
+    // on the unique key, so an extra run steps aside from it as from any recorded time.
+    const taken = new Set<number>();
+    const scheduled = toNumberOrNull(rows[0]!.next_run_time);
+    if (scheduled !== null) taken.add(scheduled);
+    const from = runTime.getTime();
+    for (const row of (yield executionSql.recordedRunTimes(jobId, from, from + EXTRA_RUN_SPAN_MS)).rows) {
+      taken.add(Number(row.scheduled_run_time));
+    }
+    let time = from;
+    while (time < from + EXTRA_RUN_SPAN_MS && taken.has(time)) time++;
+    if (time === from + EXTRA_RUN_SPAN_MS) {
+      throw new Error(`No free run time for an extra run of job '${jobId}' within ${EXTRA_RUN_SPAN_MS} ms of ${runTime.toISOString()}`);
+    }
+    const execution: ExecutionValues = {
+      id: randomUUID(),
+      jobId,
+      scheduledRunTime: time,
+      status: refused ? 'max_instances' : 'running',
+      instanceId: this.context.instanceId,
+      batchId: refused ? null : randomUUID(), // its own submission
+      startedAt: null,
+      finishedAt: refused ? Date.now() : null,
+      durationMs: null,
+      error: null,
+      traceback: null,
+    };
+    for (const statement of executionSql.insertExecutions([execution])) yield statement;
+    return refused ? null : execution.id;
+  }
+
+  async releaseRuns(runs: readonly ReleasedRun[]): Promise<void> {
+    if (runs.length === 0) return;
+    const { session, jobSql, executionSql } = await this.connection.get();
+    const statements = [
+      ...executionSql.deleteRunningExecutions(runs.map((r) => r.executionId)),
+      ...jobSql.restoreNextRunTimes(runs.map((r) => ({ id: r.jobId, nextRunTime: r.runTime.getTime() }))),
+    ];
+    await session.runInWriteTransaction(
+      (function* (): SqlSteps<void> {
+        for (const statement of statements) yield statement;
+      })(),
+    );
+    this.jobsChanged();
+  }
+}
+
+const CLAIM_ATTEMPTS = 3;
+/** How many ms after the asked time an extra run may move to find a free run time (normally none). */
+const EXTRA_RUN_SPAN_MS = 1000;
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,165 @@
+import type { ExecutionQuery, Outcome } from '../../../core/runs/execution.js';
+import type { ExecutionValues } from '../claim-planner.js';
+import { EXECUTION_COLUMNS } from '../rows/job-row.js';
+import type { SchedulerTableNames } from '../schema/scheduler-tables.js';
+import { chunk, ROWS_PER_STATEMENT, type SqlDialect, type Statement } from './sql-dialect.js';
+
+/**
+ * The statements on the executions table, per dialect: the records a claim or an extra run
+ * inserts, the running counts that maxInstances is checked against, outcomes, history queries and
+ * pruning. Table names come from the prefix, values are bound.
+ */
+export class ExecutionSql {
+  private readonly executions: string;
+  private readonly executionColumns: string;
+
+  constructor(
+    private readonly d: SqlDialect,
+    names: SchedulerTableNames,
+  ) {
+    this.executions = d.id(names.executions);
+    this.executionColumns = EXECUTION_COLUMNS.map((c) => d.id(c)).join(', ');
+  }
+
+  private c(column: string): string {
+    return this.d.id(column);
+  }
+
+  /** The job's recorded run times in [from, to). */
+  recordedRunTimes(jobId: string, from: number, to: number): Statement {
+    const p = this.d.params();
+    const time = this.c('scheduled_run_time');
+    return {
+      sql:
+        `SELECT ${time} FROM ${this.executions} WHERE ${this.c('job_id')} = ${p.add(jobId)}` +
+        ` AND ${time} >= ${p.add(from)} AND ${time} < ${p.add(to)}`,
+      params: p.values,
+    };
+  }
+
+  /** Running submissions per job: distinct batches, since a backlog runs as one submission. */
+  runningCounts(jobIds: readonly string[]): Statement[] {
+    const head =
+      `SELECT ${this.c('job_id')}, COUNT(DISTINCT ${this.c('batch_id')}) AS ${this.c('running')} FROM ${this.executions}` +
+      ` WHERE ${this.c('status')} = 'running' AND ${this.c('job_id')}`;
+    const tail = ` GROUP BY ${this.c('job_id')}`;
+    if (this.d.kind === 'postgres') return [{ sql: `${head} = ANY($1::varchar[])${tail}`, params: [jobIds] }];
+    return chunk(jobIds, ROWS_PER_STATEMENT).map((ids) => {
+      const p = this.d.params();
+      return { sql: `${head} IN (${p.list(ids)})${tail}`, params: p.values };
+    });
+  }
+
+  /** Deletes execution records still 'running': runs claimed ahead that were taken back unstarted. */
+  deleteRunningExecutions(ids: readonly string[]): Statement[] {
+    if (ids.length === 0) return [];
+    const running = `${this.c('status')} = 'running'`;
+    if (this.d.kind === 'postgres') {
+      return [{ sql: `DELETE FROM ${this.executions} WHERE ${this.c('id')} = ANY($1::varchar[]) AND ${running}`, params: [ids] }];
+    }
+    return chunk(ids, ROWS_PER_STATEMENT).map((part) => {
+      const p = this.d.params();
+      return { sql: `DELETE FROM ${this.executions} WHERE ${this.c('id')} IN (${p.list(part)}) AND ${running}`, params: p.values };
+    });
+  }
+
+  insertExecutions(rows: readonly ExecutionValues[]): Statement[] {
+    if (rows.length === 0) return [];
+    const values = (r: ExecutionValues): unknown[] => [
+      r.id,
+      r.jobId,
+      r.scheduledRunTime,
+      r.status,
+      r.instanceId,
+      r.batchId,
+      r.startedAt,
+      r.finishedAt,
+      r.durationMs,
+      this.text(r.error),
+      this.text(r.traceback),
+    ];
+    if (this.d.kind === 'postgres') {
+      const types = ['varchar', 'varchar', 'bigint', 'varchar', 'varchar', 'varchar', 'bigint', 'bigint', 'float8', 'text', 'text'];
+      const columns = types.map(() => [] as unknown[]);
+      for (const row of rows) values(row).forEach((v, i) => columns[i]!.push(v));
+      const arrays = types.map((type, i) => `$${i + 1}::${type}[]`).join(', ');
+      return [
+        { sql: `INSERT INTO ${this.executions} (${this.executionColumns}) SELECT * FROM unnest(${arrays})`, params: columns },
+      ];
+    }
+    return chunk(rows, ROWS_PER_STATEMENT).map((part) => {
+      const p = this.d.params();
+      const tuples = part.map((r) => `(${p.list(values(r))})`).join(', ');
+      return { sql: `INSERT INTO ${this.executions} (${this.executionColumns}) VALUES ${tuples}`, params: p.values };
+    });
+  }
+
+  finishExecution(id: string, outcome: Outcome): Statement {
+    const p = this.d.params();
+    const ms = (d: Date | null) => (d ? d.getTime() : null);
+    return {
+      sql:
+        `UPDATE ${this.executions} SET ${this.c('status')} = ${p.add(outcome.status)}, ${this.c('started_at')} = ${p.add(ms(outcome.startedAt))},` +
+        ` ${this.c('finished_at')} = ${p.add(ms(outcome.finishedAt))}, ${this.c('duration_ms')} = ${p.add(outcome.durationMs)},` +
+        ` ${this.c('error')} = ${p.add(this.text(outcome.error))}, ${this.c('traceback')} = ${p.add(this.text(outcome.traceback))}` +
+        ` WHERE ${this.c('id')} = ${p.add(id)}`,
+      params: p.values,
+    };
+  }
+
+  /** Outcomes of several runs: one statement on PostgreSQL, one per run (in one transaction) elsewhere. */
+  finishExecutions(items: readonly { executionId: string; outcome: Outcome }[]): Statement[] {
+    if (items.length === 0) return [];
+    if (this.d.kind !== 'postgres') return items.map(({ executionId, outcome }) => this.finishExecution(executionId, outcome));
+    const ms = (d: Date | null) => (d ? d.getTime() : null);
+    const c = (column: string) => this.c(column);
+    return [
+      {
+        sql:
+          `UPDATE ${this.executions} AS e SET ${c('status')} = v.status, ${c('started_at')} = v.started,` +
+          ` ${c('finished_at')} = v.finished, ${c('duration_ms')} = v.duration, ${c('error')} = v.error, ${c('traceback')} = v.traceback` +
+          ` FROM unnest($1::varchar[], $2::varchar[], $3::bigint[], $4::bigint[], $5::float8[], $6::text[], $7::text[])` +
+          ` AS v(id, status, started, finished, duration, error, traceback) WHERE e.${c('id')} = v.id`,
+        params: [
+          items.map((i) => i.executionId),
+          items.map((i) => i.outcome.status),
+          items.map((i) => ms(i.outcome.startedAt)),
+          items.map((i) => ms(i.outcome.finishedAt)),
+          items.map((i) => i.outcome.durationMs),
+          items.map((i) => this.text(i.outcome.error)),
+          items.map((i) => this.text(i.outcome.traceback)),
+        ],
+      },
+    ];
+  }
+
+  selectExecutions(query: ExecutionQuery, limit: number, offset: number): Statement {
+    const p = this.d.params();
+    const where: string[] = [];
+    if (query.jobId !== undefined) where.push(`${this.c('job_id')} = ${p.add(query.jobId)}`);
+    if (query.status !== undefined) where.push(`${this.c('status')} = ${p.add(query.status)}`);
+    if (query.since !== undefined) where.push(`${this.c('scheduled_run_time')} >= ${p.add(query.since.getTime())}`);
+    return {
+      sql:
+        `SELECT ${this.executionColumns} FROM ${this.executions}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}` +
+        ` ORDER BY ${this.c('scheduled_run_time')} DESC, ${this.c('id')} DESC LIMIT ${limit} OFFSET ${offset}`,
+      params: p.values,
+    };
+  }
+
+  pruneExecutions(before: number): Statement {
+    const p = this.d.params();
+    return {
+      sql: `DELETE FROM ${this.executions} WHERE ${this.c('status')} <> 'running' AND ${this.c('scheduled_run_time')} < ${p.add(before)}`,
+      params: p.values,
+    };
+  }
+
+  private text(value: string | null): string | null {
+    if (value === null || this.d.kind !== 'mysql' || value.length <= MYSQL_TEXT_CHARS) return value;
+    return `${value.slice(0, MYSQL_TEXT_CHARS)}\n[truncated]`;
+  }
+}
+
+/** MySQL TEXT holds 65,535 bytes; 16,000 characters fit even at 4 bytes each. */
+const MYSQL_TEXT_CHARS = 16_000;
