@@ -27,8 +27,20 @@ const root = resolve(here, '..', '..');
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3) || 3);
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((s) => s.trim()) : null;
 const PEERS = [
-  '@nestjs/schedule', 'cron', 'node-schedule', 'croner', 'cron-parser', 'luxon', '@nestjs/core', 'rxjs', 'typescript',
-  'pg-boss', 'typeorm', 'pg', 'mysql2', 'better-sqlite3',
+  '@nestjs/schedule',
+  'cron',
+  'node-schedule',
+  'croner',
+  'cron-parser',
+  'luxon',
+  '@nestjs/core',
+  'rxjs',
+  'typescript',
+  'pg-boss',
+  'typeorm',
+  'pg',
+  'mysql2',
+  'better-sqlite3',
 ];
 
 interface Loaded {
@@ -43,7 +55,10 @@ interface Loaded {
 function merge(previous: Recorded, fresh: SavedScenario[]): SavedScenario[] {
   const byName = new Map<string, SavedScenario>();
   for (const saved of previous.scenarios) {
-    byName.set(saved.name, { ...saved, measured: saved.measured ?? { started: previous.started, command: previous.command, runs: previous.runs } });
+    byName.set(saved.name, {
+      ...saved,
+      measured: saved.measured ?? { started: previous.started, command: previous.command, runs: previous.runs },
+    });
   }
   for (const saved of fresh) byName.set(saved.name, saved);
   return [...byName.values()];
@@ -54,7 +69,16 @@ function toRuns(saved: SavedScenario[], scenarios: Loaded[]): ScenarioRuns[] {
     .flatMap((s): ScenarioRuns[] => {
       const loaded = scenarios.find((l) => l.scenario.name === s.name);
       return loaded
-        ? [{ scenario: loaded.scenario, skipped: s.skipped, skippedVariants: s.skippedVariants, measured: s.measured, runs: s.runs, failures: s.failures }]
+        ? [
+            {
+              scenario: loaded.scenario,
+              skipped: s.skipped,
+              skippedVariants: s.skippedVariants,
+              measured: s.measured,
+              runs: s.runs,
+              failures: s.failures,
+            },
+          ]
         : [];
     })
     .sort((a, b) => a.scenario.order - b.scenario.order);
@@ -63,7 +87,9 @@ function toRuns(saved: SavedScenario[], scenarios: Loaded[]): ScenarioRuns[] {
 async function loadScenarios(all = false): Promise<Loaded[]> {
   const dir = join(here, 'scenarios');
   const loaded: Loaded[] = [];
-  for (const name of readdirSync(dir).filter((f) => f.endsWith('.js')).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((f) => f.endsWith('.js'))
+    .sort()) {
     const file = join(dir, name);
     const mod = (await import(pathToFileURL(file).href)) as { scenario?: ScenarioDefinition };
     if (!mod.scenario) continue;
@@ -129,8 +155,11 @@ function summaryTable(all: ScenarioRuns[]): string {
       if (seen.has(key)) continue; // the same ours value against several peers
       seen.add(key);
       const label = runs.scenario.variants.find((v) => v.id === r.ours)?.label ?? r.ours;
-      const value = formatNumber(r.oursValue, r.metric.digits ?? 2) + (r.metric.unit && Number.isFinite(r.oursValue) ? ` ${r.metric.unit}` : '');
-      lines.push(`| ${runs.scenario.name} | ${r.metric.label} | ${label} | ${value} | ${r.target.text} | ${r.verdict === 'pass' ? '✅ pass' : '❌ fail'} |`);
+      const value =
+        formatNumber(r.oursValue, r.metric.digits ?? 2) + (r.metric.unit && Number.isFinite(r.oursValue) ? ` ${r.metric.unit}` : '');
+      lines.push(
+        `| ${runs.scenario.name} | ${r.metric.label} | ${label} | ${value} | ${r.target.text} | ${r.verdict === 'pass' ? '✅ pass' : '❌ fail'} |`,
+      );
     }
   }
   return lines.join('\n');
@@ -171,7 +200,8 @@ async function measureAll(scenarios: Loaded[]): Promise<ScenarioRuns[]> {
           console.log(`[bench] ${scenario.name} ${variant.id}: skipped (${reason})`);
         }
       }
-      if (Object.keys(skippedVariants).length === scenario.variants.length) skipped = [...new Set(Object.values(skippedVariants))].join('; ');
+      if (Object.keys(skippedVariants).length === scenario.variants.length)
+        skipped = [...new Set(Object.values(skippedVariants))].join('; ');
       else if (Object.keys(skippedVariants).length > 0) runs.skippedVariants = skippedVariants;
     }
     if (skipped) {
@@ -184,14 +214,17 @@ async function measureAll(scenarios: Loaded[]): Promise<ScenarioRuns[]> {
         if (skippedVariants[variant.id]) continue;
         const t0 = Date.now();
         process.stdout.write(`[bench] ${scenario.name} ${variant.id} run ${run}/${RUNS} ... `);
-        (runs.runs[variant.id] ??= []);
+        runs.runs[variant.id] ??= [];
         // Other work on the machine (a test suite, another benchmark) shows up here: 2 cores fill up fast.
         const loadBefore = Math.round(os.loadavg()[0] * 100) / 100;
         try {
           const result = await runChild(file, scenario, variant.id);
           result.info = { ...result.info, loadAvg1mBefore: loadBefore };
           runs.runs[variant.id].push(result);
-          const shown = Object.entries(result.metrics).slice(0, 4).map(([k, v]) => `${k}=${formatNumber(v, 2)}`).join(' ');
+          const shown = Object.entries(result.metrics)
+            .slice(0, 4)
+            .map(([k, v]) => `${k}=${formatNumber(v, 2)}`)
+            .join(' ');
           console.log(`${((Date.now() - t0) / 1000).toFixed(1)} s  ${shown}`);
         } catch (err) {
           runs.runs[variant.id].push(null);
@@ -217,8 +250,12 @@ function render(rec: Recorded, all: ScenarioRuns[]): string {
     `- Runs: ${rec.runs} per variant (variants interleaved); the tables show the median of the runs unless the metric says otherwise.`,
     ...(rec.scenarios.some((s) => s.measured)
       ? [
-          `- This run measured ${rec.scenarios.filter((s) => !s.measured).map((s) => `\`${s.name}\``).join(', ') || 'nothing'}; the other ` +
-            'sections were kept from earlier runs (BENCH_ONLY merges bench/results.json) and say when they were measured.',
+          `- This run measured ${
+            rec.scenarios
+              .filter((s) => !s.measured)
+              .map((s) => `\`${s.name}\``)
+              .join(', ') || 'nothing'
+          }; the other ` + 'sections were kept from earlier runs (BENCH_ONLY merges bench/results.json) and say when they were measured.',
         ]
       : []),
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os}, Node ${m.node}.`,
@@ -249,7 +286,11 @@ async function main(): Promise<void> {
     const measured = await measureAll(scenarios);
     const command = `${process.env.BENCH_RUNS ? `BENCH_RUNS=${process.env.BENCH_RUNS} ` : ''}${ONLY ? `BENCH_ONLY=${ONLY.join(',')} ` : ''}npm run bench`;
     const fresh: SavedScenario[] = measured.map((r) => ({
-      name: r.scenario.name, skipped: r.skipped, skippedVariants: r.skippedVariants, runs: r.runs, failures: r.failures,
+      name: r.scenario.name,
+      skipped: r.skipped,
+      skippedVariants: r.skippedVariants,
+      runs: r.runs,
+      failures: r.failures,
     }));
     const previous = ONLY && existsSync(jsonPath) ? (JSON.parse(readFileSync(jsonPath, 'utf8')) as Recorded) : null;
     rec = {

@@ -3,7 +3,14 @@ export { SchedulerService } from './scheduler.service.js';
 export { SCHEDULER_MODULE_OPTIONS } from './scheduler.constants.js';
 export * from './decorators/index.js';
 export type {
-  AddJobSpec, JobChanges, JobContext, JobDefaults, JobOptions, SchedulerModuleAsyncOptions, SchedulerModuleOptions, SchedulerOptionsFactory,
+  AddJobSpec,
+  JobChanges,
+  JobContext,
+  JobDefaults,
+  JobOptions,
+  SchedulerModuleAsyncOptions,
+  SchedulerModuleOptions,
+  SchedulerOptionsFactory,
 } from './interfaces/index.js';
 
 export { Scheduler, type SchedulerState } from './core/scheduler.js';
@@ -17,14 +24,28 @@ export type { Plan, Claim, ClaimedRun } from './core/loop/claim.js';
 export { HandlerRegistry } from './core/jobs/handler-registry.js';
 export { ofType } from './core/events/of-type.js';
 export type {
-  JobErrorEvent, JobExecutedEvent, JobLostEvent, JobMissedEvent, JobStoreErrorEvent, JobSubmittedEvent,
-  SchedulerEvent, SchedulerEventMap, SchedulerEventType,
+  JobErrorEvent,
+  JobExecutedEvent,
+  JobLostEvent,
+  JobMissedEvent,
+  JobStoreErrorEvent,
+  JobSubmittedEvent,
+  SchedulerEvent,
+  SchedulerEventMap,
+  SchedulerEventType,
 } from './core/events/scheduler-events.js';
 export * from './core/errors.js';
 
 export type {
-  CombiningTriggerSpec, CronField, CronTriggerSpec, DateInput, DateTriggerSpec, IntervalTriggerSpec, Trigger,
-  TriggerDefaults, TriggerSpec,
+  CombiningTriggerSpec,
+  CronField,
+  CronTriggerSpec,
+  DateInput,
+  DateTriggerSpec,
+  IntervalTriggerSpec,
+  Trigger,
+  TriggerDefaults,
+  TriggerSpec,
 } from './triggers/trigger.js';
 export { createTrigger } from './triggers/create-trigger.js';
 export { DateTrigger } from './triggers/date.trigger.js';

@@ -1,7 +1,9 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import type {
-  SchedulerModuleAsyncOptions, SchedulerModuleOptions, SchedulerOptionsFactory,
+  SchedulerModuleAsyncOptions,
+  SchedulerModuleOptions,
+  SchedulerOptionsFactory,
 } from './interfaces/scheduler-module-options.interface.js';
 import { SchedulerMetadataAccessor } from './scheduler-metadata.accessor.js';
 import { SCHEDULER_MODULE_OPTIONS } from './scheduler.constants.js';

@@ -1,5 +1,10 @@
 import {
-  Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
 } from '@nestjs/common';
 import { InvalidSchedulerOptionError } from './core/errors.js';
 import { Scheduler } from './core/scheduler.js';
@@ -20,7 +25,10 @@ export class SchedulerService extends Scheduler implements OnApplicationBootstra
   constructor(@Inject(SCHEDULER_MODULE_OPTIONS) options: SchedulerModuleOptions) {
     const { autoStart, startPaused, ...core } = options ?? {};
     super({ ...core, logger: new Logger('SchedulerModule') });
-    for (const [field, value] of [['autoStart', autoStart], ['startPaused', startPaused]] as const) {
+    for (const [field, value] of [
+      ['autoStart', autoStart],
+      ['startPaused', startPaused],
+    ] as const) {
       if (value !== undefined && typeof value !== 'boolean') throw new InvalidSchedulerOptionError(field, value, 'allowed: true or false');
     }
     this.autoStart = autoStart ?? true;

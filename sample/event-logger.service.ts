@@ -11,11 +11,7 @@ export class EventLoggerService implements OnModuleInit, OnModuleDestroy {
   constructor(private readonly scheduler: SchedulerService) {}
 
   onModuleInit() {
-    this.subscription = merge(
-      this.scheduler.executed$,
-      this.scheduler.error$,
-      this.scheduler.missed$,
-    ).subscribe((event) => {
+    this.subscription = merge(this.scheduler.executed$, this.scheduler.error$, this.scheduler.missed$).subscribe((event) => {
       const at = event.scheduledRunTime.toISOString();
       if (event.type === 'job_executed') {
         this.logger.log(`executed ${event.jobId} (${at}) in ${event.durationMs} ms -> ${JSON.stringify(event.returnValue)}`);

@@ -5,22 +5,39 @@ import { DataSource } from 'typeorm';
 const dist = process.argv[2];
 const { Scheduler, TypeOrmJobStore, createSchedulerEntities, MemoryJobStore } = await import(`${dist}/lib/index.js`);
 const file = `/tmp/restart-probe-${process.pid}.sqlite`;
-const ds = new DataSource({ type: 'better-sqlite3', database: file, entities: Object.values(createSchedulerEntities('r_')), synchronize: true });
+const ds = new DataSource({
+  type: 'better-sqlite3',
+  database: file,
+  entities: Object.values(createSchedulerEntities('r_')),
+  synchronize: true,
+});
 await ds.initialize();
 const quiet = { log() {}, warn() {}, error() {} };
-const mk = () => new Scheduler({ timezone: 'UTC', logger: quiet, stores: { default: new TypeOrmJobStore({ dataSource: ds, tablePrefix: 'r_' }) } });
+const mk = () =>
+  new Scheduler({ timezone: 'UTC', logger: quiet, stores: { default: new TypeOrmJobStore({ dataSource: ds, tablePrefix: 'r_' }) } });
 const a = mk();
 a.registry.register('h', () => {});
 await a.start({ paused: true });
-for (let i = 0; i < 3000; i++) await a.addJob({ id: `j${i}`, handler: 'h', trigger: { type: 'cron', second: '*/10', minute: String(i % 60), hour: '*' , dayOfWeek: 'mon-sun' } , nextRunTime: new Date(Date.now() + 3000) });
+for (let i = 0; i < 3000; i++)
+  await a.addJob({
+    id: `j${i}`,
+    handler: 'h',
+    trigger: { type: 'cron', second: '*/10', minute: String(i % 60), hour: '*', dayOfWeek: 'mon-sun' },
+    nextRunTime: new Date(Date.now() + 3000),
+  });
 await a.shutdown();
 const b = mk();
-let executed = 0, missed = 0;
-b.registry.register('h', () => { executed++; });
+let executed = 0,
+  missed = 0;
+b.registry.register('h', () => {
+  executed++;
+});
 b.missed$.subscribe(() => missed++);
 await b.start();
 await new Promise((r) => setTimeout(r, 6000));
 await b.shutdown();
 console.log(JSON.stringify({ executed, missed }));
 await ds.destroy();
-await import('node:fs').then((fs) => { for (const s of ['', '-wal', '-shm']) fs.rmSync(file + s, { force: true }); });
+await import('node:fs').then((fs) => {
+  for (const s of ['', '-wal', '-shm']) fs.rmSync(file + s, { force: true });
+});

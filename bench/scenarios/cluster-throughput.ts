@@ -3,7 +3,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JobSpec } from '../../lib/core/jobs/job.js';
-import { sleep, sleepUntil, wallNow } from '../support/clock.js';
+import { sleep, sleepUntil } from '../support/clock.js';
 import { BenchDatabase, probeOnce } from '../support/databases.js';
 import { runIfMain, type ChildResult, type ScenarioDefinition } from '../support/scenario.js';
 import { summarize } from '../support/stats.js';
@@ -104,7 +104,15 @@ async function startWorkers(count: number, env: (i: number) => Record<string, st
   return workers;
 }
 
-function common(processes: number, started: number, firstDue: number, executed: number, lastEnd: number, lateness: ArrayLike<number>, cpu0: { busy: number; total: number }) {
+function common(
+  processes: number,
+  started: number,
+  firstDue: number,
+  executed: number,
+  lastEnd: number,
+  lateness: ArrayLike<number>,
+  cpu0: { busy: number; total: number },
+) {
   const cpu1 = cpuTimes();
   const s = summarize(lateness);
   const seconds = (lastEnd - firstDue) / 1000;
@@ -147,8 +155,18 @@ async function runOurs(processes: number): Promise<ChildResult> {
     for (let i = 0; i < JOBS; i++) {
       const runDate = new Date(dueTime(due, i));
       jobs.push({
-        id: `c${i}`, name: 'noop', handler: 'noop', args: [], trigger: { type: 'date', runDate: runDate.toISOString(), timezone: 'UTC' },
-        executor: 'default', coalesce: true, maxInstances: 1, misfireGraceTime: null, timeout: null, rerunOnLoss: false, nextRunTime: runDate,
+        id: `c${i}`,
+        name: 'noop',
+        handler: 'noop',
+        args: [],
+        trigger: { type: 'date', runDate: runDate.toISOString(), timezone: 'UTC' },
+        executor: 'default',
+        coalesce: true,
+        maxInstances: 1,
+        misfireGraceTime: null,
+        timeout: null,
+        rerunOnLoss: false,
+        nextRunTime: runDate,
       });
     }
     await db.insertJobs(jobs);
@@ -159,7 +177,7 @@ async function runOurs(processes: number): Promise<ChildResult> {
     await db.dataSource.query('SELECT pg_notify($1, $2)', [`${db.prefix}jobs_changed`, 'bench']);
     await sleepUntil(due);
     const cpu0 = cpuTimes();
-    for (const deadline = due + GIVE_UP_MS; Date.now() < deadline; ) {
+    for (const deadline = due + GIVE_UP_MS; Date.now() < deadline;) {
       if ((await db.countFinished()) >= JOBS) break;
       await sleep(200);
     }
@@ -179,7 +197,10 @@ async function runOurs(processes: number): Promise<ChildResult> {
         slackBeforeDueMs: slackMs,
         executionRows: rows.length,
         notExecuted: rows.length - executed.length,
-        perProcess: [...perInstance.entries()].sort().map(([k, v]) => `${k}:${v}`).join(' '),
+        perProcess: [...perInstance.entries()]
+          .sort()
+          .map(([k, v]) => `${k}:${v}`)
+          .join(' '),
         workerCpuMs: reports.map((r) => Math.round(r.cpuMs)).join(' '),
         workerErrors: reports.reduce((n, r) => n + (r.errors ?? 0), 0),
         ...(reports.some((r) => r.lastError) ? { workerLastError: reports.find((r) => r.lastError)!.lastError!.slice(0, 200) } : {}),
@@ -192,7 +213,8 @@ async function runOurs(processes: number): Promise<ChildResult> {
 }
 
 async function runPgBoss(processes: number): Promise<ChildResult> {
-  const { startBoss, insertJobs, completedCount, dropSchema, uniqueSchema, PGBOSS_BATCH, PGBOSS_POLL_S } = await import('../support/pg-boss.js');
+  const { startBoss, insertJobs, completedCount, dropSchema, uniqueSchema, PGBOSS_BATCH, PGBOSS_POLL_S } =
+    await import('../support/pg-boss.js');
   const schema = uniqueSchema();
   const boss = await startBoss(schema);
   let workers: WorkerProcess[] = [];
@@ -209,7 +231,11 @@ async function runPgBoss(processes: number): Promise<ChildResult> {
     // startAfter is fixed at insert: estimate the insert from a small one, then leave LEAD_MS after it.
     const p0 = performance.now();
     await boss.createQueue('pilot');
-    await insertJobs(boss, Array.from({ length: 1000 }, () => ({ startAfter: new Date(Date.now() + 3_600_000), data: {} })), 'pilot');
+    await insertJobs(
+      boss,
+      Array.from({ length: 1000 }, () => ({ startAfter: new Date(Date.now() + 3_600_000), data: {} })),
+      'pilot',
+    );
     const estimate = ((performance.now() - p0) * JOBS) / 1000;
     const due = Math.ceil(Date.now() + estimate * 1.5 + LEAD_MS);
     const i0 = performance.now();
@@ -224,7 +250,7 @@ async function runPgBoss(processes: number): Promise<ChildResult> {
     const slackMs = due - Date.now();
     await sleepUntil(due);
     const cpu0 = cpuTimes();
-    for (const deadline = due + GIVE_UP_MS; Date.now() < deadline; ) {
+    for (const deadline = due + GIVE_UP_MS; Date.now() < deadline;) {
       if ((await completedCount(boss, schema)) >= JOBS) break;
       await sleep(200);
     }
@@ -280,11 +306,26 @@ export const scenario: ScenarioDefinition = {
   ],
   comparisons: PROCESSES.map((p) => ({ ours: `ours-${p}`, peer: `peer-pgboss-${p}` })),
   metrics: [
-    { key: 'firesPerSec', label: 'fires per second (combined)', unit: '/s', better: 'higher', digits: 0, target: { text: '≥ 5,000/s', moreThan: 4999.999 } },
+    {
+      key: 'firesPerSec',
+      label: 'fires per second (combined)',
+      unit: '/s',
+      better: 'higher',
+      digits: 0,
+      target: { text: '≥ 5,000/s', moreThan: 4999.999 },
+    },
     { key: 'p50', label: 'lateness p50', unit: 'ms', better: 'lower', digits: 1 },
     { key: 'p99', label: 'lateness p99', unit: 'ms', better: 'lower', digits: 1 },
     { key: 'max', label: 'lateness max', unit: 'ms', better: 'lower', digits: 1 },
-    { key: 'executed', label: 'jobs handled (worst run)', unit: '', better: 'higher', aggregate: 'min', digits: 0, target: { text: `= ${n}`, atMost: JOBS, moreThan: JOBS - 1 } },
+    {
+      key: 'executed',
+      label: 'jobs handled (worst run)',
+      unit: '',
+      better: 'higher',
+      aggregate: 'min',
+      digits: 0,
+      target: { text: `= ${n}`, atMost: JOBS, moreThan: JOBS - 1 },
+    },
   ],
   timeoutMs: 150_000,
   available: () => probeOnce('postgres'),

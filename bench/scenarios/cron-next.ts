@@ -97,7 +97,7 @@ function rate(walker: Walker): number {
   const spin = (ms: number) => {
     let calls = 0;
     const t0 = performance.now();
-    let elapsed = 0;
+    let elapsed: number;
     do {
       for (let i = 0; i < 64; i++) {
         const next = walker.next();
@@ -145,7 +145,10 @@ async function agreement(info: Record<string, string>): Promise<void> {
     for (const zone of ZONES) {
       const mine = CHECK_STARTS.flatMap((start) => firstTimes(oursWalker(c, zone, start), CHECK_TIMES));
       const parts: string[] = [];
-      for (const [peer, factory] of [['cron-parser', cronParserWalker], ['croner', cronerWalker]] as const) {
+      for (const [peer, factory] of [
+        ['cron-parser', cronParserWalker],
+        ['croner', cronerWalker],
+      ] as const) {
         const theirs: (number | null)[] = [];
         try {
           // The peers return fire times strictly after their start, ours at or after `now`: start them 1 s earlier.

@@ -35,7 +35,13 @@ interface Library {
    * Adds `count` one-shot jobs due at `at` that call `fn`. Stops early (returning false) when
    * `late()` says the due instant is too close; either way `cleanup` removes what was added.
    */
-  register(count: number, at: number, fn: () => void, prefix: string, late: () => boolean): Promise<{ complete: boolean; cleanup: () => Promise<void> | void }>;
+  register(
+    count: number,
+    at: number,
+    fn: () => void,
+    prefix: string,
+    late: () => boolean,
+  ): Promise<{ complete: boolean; cleanup: () => Promise<void> | void }>;
   info?(): Record<string, number>;
 }
 
@@ -45,7 +51,13 @@ const CHECK_EVERY = 100;
 async function measure(lib: Library, jobs = JOBS, suffix = ''): Promise<ChildResult> {
   // Pilot: how long does registering take here? (Also warms the code paths up.)
   const t0 = performance.now();
-  const pilot = await lib.register(PILOT, Date.now() + 3_600_000, () => {}, 'pilot', () => false);
+  const pilot = await lib.register(
+    PILOT,
+    Date.now() + 3_600_000,
+    () => {},
+    'pilot',
+    () => false,
+  );
   const perJob = (performance.now() - t0) / PILOT;
   await pilot.cleanup();
   // Registering may grow faster than linearly (node-schedule does): when the due instant comes
@@ -162,7 +174,14 @@ export const scenario: ScenarioDefinition = {
     { ours: 'ours-small', peer: 'peer-node-schedule', metrics: ['allRunMsSmall', 'runsSmall'] },
   ],
   metrics: [
-    { key: 'allRunMs', label: `${n} jobs: due → all run`, unit: 'ms', better: 'lower', digits: 0, target: { text: '< 2000 ms', lessThan: 2000 } },
+    {
+      key: 'allRunMs',
+      label: `${n} jobs: due → all run`,
+      unit: 'ms',
+      better: 'lower',
+      digits: 0,
+      target: { text: '< 2000 ms', lessThan: 2000 },
+    },
     { key: 'firstMs', label: `${n} jobs: due → first run`, unit: 'ms', better: 'lower', digits: 1 },
     { key: 'runs', label: `${n} jobs: runs (worst run)`, unit: '', better: 'higher', aggregate: 'min', digits: 0 },
     { key: 'allRunMsSmall', label: `${small} jobs: due → all run`, unit: 'ms', better: 'lower', digits: 0 },

@@ -8,7 +8,6 @@ const WINDOW_S = Number(process.env.BENCH_LATENESS_SECONDS ?? 10);
 /** After the window, time for late fires to arrive before counting what is missing. */
 const DRAIN_MS = 1500;
 
-
 async function runOurs(): Promise<ChildResult> {
   FireLedger.warmUp();
   const scheduler = createOurScheduler();
@@ -78,10 +77,33 @@ export const scenario: ScenarioDefinition = {
   ],
   metrics: [
     { key: 'p50', label: 'lateness p50', unit: 'ms', better: 'lower', digits: 2 },
-    { key: 'p99', label: 'lateness p99', unit: 'ms', better: 'lower', digits: 2, target: { text: '< 5 ms and ≤ peer', lessThan: 5, noWorseThanPeer: true } },
+    {
+      key: 'p99',
+      label: 'lateness p99',
+      unit: 'ms',
+      better: 'lower',
+      digits: 2,
+      target: { text: '< 5 ms and ≤ peer', lessThan: 5, noWorseThanPeer: true },
+    },
     { key: 'max', label: 'lateness max', unit: 'ms', better: 'lower', digits: 2 },
-    { key: 'missed', label: 'missed fires (worst run)', unit: '', better: 'lower', aggregate: 'max', digits: 0, target: { text: '0', atMost: 0 } },
-    { key: 'duplicates', label: 'duplicated fires (worst run)', unit: '', better: 'lower', aggregate: 'max', digits: 0, target: { text: '0', atMost: 0 } },
+    {
+      key: 'missed',
+      label: 'missed fires (worst run)',
+      unit: '',
+      better: 'lower',
+      aggregate: 'max',
+      digits: 0,
+      target: { text: '0', atMost: 0 },
+    },
+    {
+      key: 'duplicates',
+      label: 'duplicated fires (worst run)',
+      unit: '',
+      better: 'lower',
+      aggregate: 'max',
+      digits: 0,
+      target: { text: '0', atMost: 0 },
+    },
     { key: 'fires', label: 'fires counted', unit: '', better: 'higher', digits: 0 },
   ],
   timeoutMs: 90_000,

@@ -118,7 +118,8 @@ async function runOurs(kind: StoreKind): Promise<ChildResult> {
 }
 
 async function runPgBoss(): Promise<ChildResult> {
-  const { startBoss, insertJobs, completedCount, dropSchema, uniqueSchema, PGBOSS_BATCH, PGBOSS_POLL_S, PGBOSS_QUEUE } = await import('../support/pg-boss.js');
+  const { startBoss, insertJobs, completedCount, dropSchema, uniqueSchema, PGBOSS_BATCH, PGBOSS_POLL_S, PGBOSS_QUEUE } =
+    await import('../support/pg-boss.js');
   const schema = uniqueSchema();
   const boss = await startBoss(schema);
   try {
@@ -132,7 +133,10 @@ async function runPgBoss(): Promise<ChildResult> {
     const due = Math.ceil(Date.now() + LEAD_MS + perJob * JOBS * 1.3);
     const a0 = performance.now();
     const startAfter = new Date(due);
-    await insertJobs(boss, Array.from({ length: JOBS }, (_, i) => ({ startAfter, data: { i } })));
+    await insertJobs(
+      boss,
+      Array.from({ length: JOBS }, (_, i) => ({ startAfter, data: { i } })),
+    );
     const addMs = performance.now() - a0;
     const slackMs = due - Date.now();
     await boss.work(PGBOSS_QUEUE, { batchSize: PGBOSS_BATCH, pollingIntervalSeconds: PGBOSS_POLL_S }, async (jobs) => {
@@ -152,7 +156,13 @@ async function runPgBoss(): Promise<ChildResult> {
     }
     return {
       metrics: metrics(completion, due, recordedAt),
-      info: { addMs: Math.round(addMs), slackBeforeDueMs: slackMs, batchSize: PGBOSS_BATCH, pollingIntervalSeconds: PGBOSS_POLL_S, recordedPolledEveryMs: 20 },
+      info: {
+        addMs: Math.round(addMs),
+        slackBeforeDueMs: slackMs,
+        batchSize: PGBOSS_BATCH,
+        pollingIntervalSeconds: PGBOSS_POLL_S,
+        recordedPolledEveryMs: 20,
+      },
     };
   } finally {
     await dropSchema(schema, boss);
@@ -185,11 +195,26 @@ export const scenario: ScenarioDefinition = {
   ],
   comparisons: KINDS.map((kind) => ({ ours: `ours-${kind}`, peer: kind === 'postgres' ? 'peer-pgboss' : null })),
   metrics: [
-    { key: 'lastStartMs', label: 'due → last handler started', unit: 'ms', better: 'lower', digits: 0, target: { text: '< 2000 ms', lessThan: 2000, variants: ['ours-postgres'] } },
+    {
+      key: 'lastStartMs',
+      label: 'due → last handler started',
+      unit: 'ms',
+      better: 'lower',
+      digits: 0,
+      target: { text: '< 2000 ms', lessThan: 2000, variants: ['ours-postgres'] },
+    },
     { key: 'allDoneMs', label: 'due → last handler finished', unit: 'ms', better: 'lower', digits: 0 },
     { key: 'recordedMs', label: 'due → all records written', unit: 'ms', better: 'lower', digits: 0 },
     { key: 'firstStartMs', label: 'due → first handler started', unit: 'ms', better: 'lower', digits: 1 },
-    { key: 'runs', label: 'runs (worst run)', unit: '', better: 'higher', aggregate: 'min', digits: 0, target: { text: `= ${n}`, atMost: JOBS, moreThan: JOBS - 1 } },
+    {
+      key: 'runs',
+      label: 'runs (worst run)',
+      unit: '',
+      better: 'higher',
+      aggregate: 'min',
+      digits: 0,
+      target: { text: `= ${n}`, atMost: JOBS, moreThan: JOBS - 1 },
+    },
   ],
   timeoutMs: 180_000,
   variantAvailable: (variant) => databaseAvailable(variant),

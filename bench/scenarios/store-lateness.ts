@@ -8,7 +8,6 @@ const WINDOW_S = Number(process.env.BENCH_STORE_LATENESS_SECONDS ?? 5);
 /** After the window, time for late fires to arrive before counting what is missing. */
 const DRAIN_MS = 1500;
 
-
 async function run(kind: StoreKind): Promise<ChildResult> {
   FireLedger.warmUp();
   const ours = await createStoreScheduler(kind, 'l');
@@ -66,10 +65,33 @@ export const scenario: ScenarioDefinition = {
   variants: KINDS.map((kind) => ({ id: `ours-${kind}`, role: 'ours' as const, label: `ours (${STORE_LABEL[kind]})` })),
   metrics: [
     { key: 'p50', label: 'lateness p50', unit: 'ms', better: 'lower', digits: 2 },
-    { key: 'p99', label: 'lateness p99', unit: 'ms', better: 'lower', digits: 2, target: { text: '< 50 ms', lessThan: 50, variants: ['ours-postgres'] } },
+    {
+      key: 'p99',
+      label: 'lateness p99',
+      unit: 'ms',
+      better: 'lower',
+      digits: 2,
+      target: { text: '< 50 ms', lessThan: 50, variants: ['ours-postgres'] },
+    },
     { key: 'max', label: 'lateness max', unit: 'ms', better: 'lower', digits: 2 },
-    { key: 'missed', label: 'missed fires (worst run)', unit: '', better: 'lower', aggregate: 'max', digits: 0, target: { text: '0', atMost: 0 } },
-    { key: 'duplicates', label: 'duplicated fires (worst run)', unit: '', better: 'lower', aggregate: 'max', digits: 0, target: { text: '0', atMost: 0 } },
+    {
+      key: 'missed',
+      label: 'missed fires (worst run)',
+      unit: '',
+      better: 'lower',
+      aggregate: 'max',
+      digits: 0,
+      target: { text: '0', atMost: 0 },
+    },
+    {
+      key: 'duplicates',
+      label: 'duplicated fires (worst run)',
+      unit: '',
+      better: 'lower',
+      aggregate: 'max',
+      digits: 0,
+      target: { text: '0', atMost: 0 },
+    },
     { key: 'fires', label: 'fires counted', unit: '', better: 'higher', digits: 0 },
   ],
   timeoutMs: 90_000,

@@ -21,18 +21,38 @@ const GIVE_UP_MS = 60_000;
  * writes them. Plus one date job already due (1 s ago, misfireGraceTime null): the probe.
  */
 function* storedJobs(now: number): Generator<JobSpec> {
-  const base = { args: [] as unknown[], executor: 'default', coalesce: true, maxInstances: 1, misfireGraceTime: 1000, timeout: null, rerunOnLoss: false };
+  const base = {
+    args: [] as unknown[],
+    executor: 'default',
+    coalesce: true,
+    maxInstances: 1,
+    misfireGraceTime: 1000,
+    timeout: null,
+    rerunOnLoss: false,
+  };
   const json = (spec: TriggerSpec) => createTrigger(spec, { timezone: 'UTC', now: new Date(now) }).toJSON() as TriggerSpec;
   const hourly = json({ type: 'interval', hours: 1, startDate: new Date(Math.floor(now / 1000) * 1000) });
   for (let i = 0; i < JOBS; i++) {
     const next = now + 60_000 + Math.floor((i / JOBS) * 3_540_000);
     const kind = i % 3;
     const trigger =
-      kind === 0 ? hourly : kind === 1 ? json({ type: 'cron', expression: `${i % 60} ${i % 24} * * *` }) : json({ type: 'date', runDate: new Date(next) });
+      kind === 0
+        ? hourly
+        : kind === 1
+          ? json({ type: 'cron', expression: `${i % 60} ${i % 24} * * *` })
+          : json({ type: 'date', runDate: new Date(next) });
     yield { ...base, id: `s${i}`, name: 'noop', handler: 'noop', trigger, nextRunTime: new Date(next) };
   }
   const due = new Date(now - 1000);
-  yield { ...base, id: 'probe', name: 'probe', handler: 'probe', misfireGraceTime: null, trigger: json({ type: 'date', runDate: due }), nextRunTime: due };
+  yield {
+    ...base,
+    id: 'probe',
+    name: 'probe',
+    handler: 'probe',
+    misfireGraceTime: null,
+    trigger: json({ type: 'date', runDate: due }),
+    nextRunTime: due,
+  };
 }
 
 async function run(kind: DatabaseKind): Promise<ChildResult> {
@@ -51,7 +71,11 @@ async function run(kind: DatabaseKind): Promise<ChildResult> {
     const initializeMs = performance.now() - d0;
     const store = new TypeOrmJobStore({ dataSource: app, tablePrefix: db.prefix });
     scheduler = new Scheduler({
-      instanceId: `bench-${process.pid}`, timezone: 'UTC', stores: { default: store }, executors: { default: new AsyncExecutor() }, logger: quietLogger,
+      instanceId: `bench-${process.pid}`,
+      timezone: 'UTC',
+      stores: { default: store },
+      executors: { default: new AsyncExecutor() },
+      logger: quietLogger,
     });
     let probeAt = NaN;
     let probed!: () => void;
@@ -114,7 +138,14 @@ export const scenario: ScenarioDefinition = {
     `(not part of start-up; listed because an application that lists its jobs at boot pays it).`,
   variants: KINDS.map((kind) => ({ id: `ours-${kind}`, role: 'ours' as const, label: `ours (${STORE_LABEL[kind]})` })),
   metrics: [
-    { key: 'firstRunMs', label: 'start() → first due job running', unit: 'ms', better: 'lower', digits: 1, target: { text: '< 3000 ms', lessThan: 3000 } },
+    {
+      key: 'firstRunMs',
+      label: 'start() → first due job running',
+      unit: 'ms',
+      better: 'lower',
+      digits: 1,
+      target: { text: '< 3000 ms', lessThan: 3000 },
+    },
     { key: 'startMs', label: 'await start()', unit: 'ms', better: 'lower', digits: 1 },
     { key: 'nextRunTimeMs', label: 'getNextRunTime() round trip', unit: 'ms', better: 'lower', digits: 2 },
   ],

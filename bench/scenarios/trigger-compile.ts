@@ -50,7 +50,11 @@ const KINDS: Record<string, { label: string; make: (i: number, r: (n: number) =>
   },
   dateWall: {
     label: "date, wall time in its zone, e.g. `'2026-03-14 09:00:00'`",
-    make: (i, r) => ({ type: 'date', runDate: `2026-${pad(1 + r(12))}-${pad(1 + r(28))} ${pad(r(24))}:${pad(r(60))}:00`, timezone: ZONES[i % ZONES.length] }),
+    make: (i, r) => ({
+      type: 'date',
+      runDate: `2026-${pad(1 + r(12))}-${pad(1 + r(28))} ${pad(r(24))}:${pad(r(60))}:00`,
+      timezone: ZONES[i % ZONES.length],
+    }),
   },
   dateIso: {
     label: "date, UTC ISO (what a store keeps), e.g. `'2026-03-14T08:00:00.000Z'`",
@@ -58,7 +62,13 @@ const KINDS: Record<string, { label: string; make: (i: number, r: (n: number) =>
   },
   and: {
     label: "and of two cron field specs, e.g. `{ hour: 6 }` and `{ minute: '*/15' }`",
-    make: (_i, r) => ({ type: 'and', triggers: [{ type: 'cron', hour: r(24) }, { type: 'cron', minute: `*/${1 + r(30)}` }] }),
+    make: (_i, r) => ({
+      type: 'and',
+      triggers: [
+        { type: 'cron', hour: r(24) },
+        { type: 'cron', minute: `*/${1 + r(30)}` },
+      ],
+    }),
   },
 };
 

@@ -20,8 +20,18 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import {
-  AsyncExecutor, MemoryJobStore, Scheduler, TypeOrmJobStore, createSchedulerEntities, createTrigger, schedulerTableNames,
-  type JobContext, type JobExecution, type JobStoreErrorEvent, type SchedulerEvent, type TriggerSpec,
+  AsyncExecutor,
+  MemoryJobStore,
+  Scheduler,
+  TypeOrmJobStore,
+  createSchedulerEntities,
+  createTrigger,
+  schedulerTableNames,
+  type JobContext,
+  type JobExecution,
+  type JobStoreErrorEvent,
+  type SchedulerEvent,
+  type TriggerSpec,
 } from '../../lib/index.js';
 
 // ---- settings -------------------------------------------------------------------------------
@@ -177,47 +187,94 @@ function buildMix(): void {
     const grace = oneOf([1000, 1000, 5000, null] as const);
     if (r < 0.6) {
       addFixed({
-        id: `i${i}`, kind: 'interval', store, config: { p: 'async', min: 1, max: 200, fail: 0.05 },
-        coalesce: rand() < 0.5, maxInstances: 1, misfireGraceTime: grace, trigger: { type: 'interval', seconds: oneOf(intervals) },
+        id: `i${i}`,
+        kind: 'interval',
+        store,
+        config: { p: 'async', min: 1, max: 200, fail: 0.05 },
+        coalesce: rand() < 0.5,
+        maxInstances: 1,
+        misfireGraceTime: grace,
+        trigger: { type: 'interval', seconds: oneOf(intervals) },
       });
     } else if (r < 0.75) {
       addFixed({
-        id: `i${i}`, kind: 'interval', store, config: { p: 'sync', min: 0, max: 0, fail: 0.05 },
-        coalesce: rand() < 0.5, maxInstances: 1, misfireGraceTime: grace, trigger: { type: 'interval', seconds: oneOf(intervals) },
+        id: `i${i}`,
+        kind: 'interval',
+        store,
+        config: { p: 'sync', min: 0, max: 0, fail: 0.05 },
+        coalesce: rand() < 0.5,
+        maxInstances: 1,
+        misfireGraceTime: grace,
+        trigger: { type: 'interval', seconds: oneOf(intervals) },
       });
     } else if (r < 0.83) {
       addFixed({
-        id: `i${i}`, kind: 'interval', store, config: { p: 'odd', min: 1, max: 200, fail: 0.06 },
-        coalesce: rand() < 0.5, maxInstances: 1, misfireGraceTime: grace, trigger: { type: 'interval', seconds: oneOf(intervals) },
+        id: `i${i}`,
+        kind: 'interval',
+        store,
+        config: { p: 'odd', min: 1, max: 200, fail: 0.06 },
+        coalesce: rand() < 0.5,
+        maxInstances: 1,
+        misfireGraceTime: grace,
+        trigger: { type: 'interval', seconds: oneOf(intervals) },
       });
     } else if (r < 0.93) {
       // Handlers that take longer than their interval: maxInstances 1 (a few 3), coalesce mostly off.
       const seconds = oneOf([1, 1.5, 2, 3]);
       addFixed({
-        id: `i${i}`, kind: 'interval', store, config: { p: 'long', min: seconds * 1200, max: seconds * 2500, fail: 0.05 },
-        coalesce: rand() < 0.3, maxInstances: rand() < 0.2 ? 3 : 1, misfireGraceTime: grace, trigger: { type: 'interval', seconds },
+        id: `i${i}`,
+        kind: 'interval',
+        store,
+        config: { p: 'long', min: seconds * 1200, max: seconds * 2500, fail: 0.05 },
+        coalesce: rand() < 0.3,
+        maxInstances: rand() < 0.2 ? 3 : 1,
+        misfireGraceTime: grace,
+        trigger: { type: 'interval', seconds },
       });
     } else {
       addFixed({
-        id: `i${i}`, kind: 'interval', store, config: { p: 'timeout', min: 20, max: 300, fail: 0.02, respect: rand() < 0.5 },
-        coalesce: rand() < 0.5, maxInstances: 1, misfireGraceTime: grace, timeout: 100, trigger: { type: 'interval', seconds: oneOf(intervals) },
+        id: `i${i}`,
+        kind: 'interval',
+        store,
+        config: { p: 'timeout', min: 20, max: 300, fail: 0.02, respect: rand() < 0.5 },
+        coalesce: rand() < 0.5,
+        maxInstances: 1,
+        misfireGraceTime: grace,
+        timeout: 100,
+        trigger: { type: 'interval', seconds: oneOf(intervals) },
       });
     }
   }
   const crons: TriggerSpec[] = [
-    '*/5 * * * * *', '*/2 * * * * *', '*/10 * * * * *', '*/15 * * * * *', '0,20,40 * * * * *', '* * * * * *',
-    '* * * * *', '*/7 * * * * *',
-    { type: 'cron', second: '*/3' }, { type: 'cron', second: '*/4', minute: '*' }, { type: 'cron', second: '5,35' },
-    { type: 'cron', second: '*/6', hour: '*' }, { type: 'cron', second: 0 }, { type: 'cron', second: '10-50/20' },
-    { type: 'cron', expression: '*/5 * * * * *' }, { type: 'cron', second: '*/2', dayOfWeek: '*' },
+    '*/5 * * * * *',
+    '*/2 * * * * *',
+    '*/10 * * * * *',
+    '*/15 * * * * *',
+    '0,20,40 * * * * *',
+    '* * * * * *',
+    '* * * * *',
+    '*/7 * * * * *',
+    { type: 'cron', second: '*/3' },
+    { type: 'cron', second: '*/4', minute: '*' },
+    { type: 'cron', second: '5,35' },
+    { type: 'cron', second: '*/6', hour: '*' },
+    { type: 'cron', second: 0 },
+    { type: 'cron', second: '10-50/20' },
+    { type: 'cron', expression: '*/5 * * * * *' },
+    { type: 'cron', second: '*/2', dayOfWeek: '*' },
   ];
   for (let c = 0; c < CRON_JOBS; c++) {
     const spec = crons[c % crons.length]!;
-    const trigger: TriggerSpec = typeof spec === 'string' ? spec : { ...(spec as object), timezone: 'UTC' } as TriggerSpec;
+    const trigger: TriggerSpec = typeof spec === 'string' ? spec : ({ ...(spec as object), timezone: 'UTC' } as TriggerSpec);
     addFixed({
-      id: `c${c}`, kind: 'cron', store: c % 3 === 2 ? 'memory' : 'default',
+      id: `c${c}`,
+      kind: 'cron',
+      store: c % 3 === 2 ? 'memory' : 'default',
       config: rand() < 0.3 ? { p: 'sync', min: 0, max: 0, fail: 0.05 } : { p: 'async', min: 1, max: 200, fail: 0.05 },
-      coalesce: c % 2 === 0, maxInstances: 1, misfireGraceTime: oneOf([1000, 5000, null] as const), trigger,
+      coalesce: c % 2 === 0,
+      maxInstances: 1,
+      misfireGraceTime: oneOf([1000, 5000, null] as const),
+      trigger,
     });
   }
 }
@@ -256,7 +313,10 @@ let maxStallMs = 0;
 const heapSamples: { t: number; heap: number; rss: number; external: number }[] = [];
 
 function countMessage(map: Map<string, number>, message: string): void {
-  const key = message.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<uuid>').replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '<time>').slice(0, 240);
+  const key = message
+    .replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<uuid>')
+    .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '<time>')
+    .slice(0, 240);
   if (map.has(key) || map.size < 60) map.set(key, (map.get(key) ?? 0) + 1);
 }
 
@@ -310,8 +370,13 @@ async function newKiller(): Promise<PgClient> {
   const name = 'pg'; // no type declarations installed
   const pg = (await import(name)) as { default: { Client: new (config: Record<string, unknown>) => PgClient } };
   const client = new pg.default.Client({
-    host: POSTGRES.host, port: POSTGRES.port, user: POSTGRES.username, password: POSTGRES.password || undefined,
-    database: POSTGRES.database, application_name: KILLER_APP_NAME, connectionTimeoutMillis: 5000,
+    host: POSTGRES.host,
+    port: POSTGRES.port,
+    user: POSTGRES.username,
+    password: POSTGRES.password || undefined,
+    database: POSTGRES.database,
+    application_name: KILLER_APP_NAME,
+    connectionTimeoutMillis: 5000,
   });
   client.on('error', () => undefined);
   await client.connect();
@@ -400,18 +465,27 @@ async function main(): Promise<number> {
 
     // Event-loop stalls (they explain coalesced gaps as well as outages do).
     let lastTick = Date.now();
-    timers.push(setInterval(() => {
-      const now = Date.now();
-      const drift = now - lastTick - 100;
-      if (drift > STALL_MS) disturbances.push(now - drift, D_STALL);
-      if (drift > maxStallMs) maxStallMs = drift;
-      lastTick = now;
-    }, 100));
+    timers.push(
+      setInterval(() => {
+        const now = Date.now();
+        const drift = now - lastTick - 100;
+        if (drift > STALL_MS) disturbances.push(now - drift, D_STALL);
+        if (drift > maxStallMs) maxStallMs = drift;
+        lastTick = now;
+      }, 100),
+    );
 
     for (const job of fixedJobs) {
       const added = await s.addJob({
-        id: job.id, handler: 'soak', args: [job.config], trigger: job.trigger, store: job.store, coalesce: job.coalesce,
-        maxInstances: job.maxInstances, misfireGraceTime: job.misfireGraceTime, ...(job.timeout ? { timeout: job.timeout } : {}),
+        id: job.id,
+        handler: 'soak',
+        args: [job.config],
+        trigger: job.trigger,
+        store: job.store,
+        coalesce: job.coalesce,
+        maxInstances: job.maxInstances,
+        misfireGraceTime: job.misfireGraceTime,
+        ...(job.timeout ? { timeout: job.timeout } : {}),
       });
       job.storedTrigger = added.trigger;
       job.first = added.nextRunTime!.getTime();
@@ -423,26 +497,29 @@ async function main(): Promise<number> {
 
     // Connection kills from outside, every 20-90 s.
     const scheduleKill = () => {
-      killTimer = setTimeout(async () => {
-        if (stopping) return;
-        try {
-          if (!killer) killer = await newKiller();
-          const result = await killer.query(
-            `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND application_name = $2`,
-            [POSTGRES.database, APP_NAME],
-          );
-          kills++;
-          killedBackends += result.rows.filter((r) => r.ok === true).length;
-          disturbances.push(Date.now(), D_KILL);
-          killTimes.push(Date.now());
-        } catch (error) {
-          killErrors++;
-          console.error(`[soak] kill failed: ${(error as Error).message}`);
-          await killer?.end().catch(() => undefined);
-          killer = null;
-        }
-        if (!stopping) scheduleKill();
-      }, between(KILL_MIN_S, KILL_MAX_S) * 1000);
+      killTimer = setTimeout(
+        async () => {
+          if (stopping) return;
+          try {
+            if (!killer) killer = await newKiller();
+            const result = await killer.query(
+              `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND application_name = $2`,
+              [POSTGRES.database, APP_NAME],
+            );
+            kills++;
+            killedBackends += result.rows.filter((r) => r.ok === true).length;
+            disturbances.push(Date.now(), D_KILL);
+            killTimes.push(Date.now());
+          } catch (error) {
+            killErrors++;
+            console.error(`[soak] kill failed: ${(error as Error).message}`);
+            await killer?.end().catch(() => undefined);
+            killer = null;
+          }
+          if (!stopping) scheduleKill();
+        },
+        between(KILL_MIN_S, KILL_MAX_S) * 1000,
+      );
     };
     scheduleKill();
 
@@ -455,12 +532,15 @@ async function main(): Promise<number> {
         const n = dateCount++;
         const id = `d${n}`;
         const r = rand();
-        const runAt = Math.round(r < 0.1 ? Date.now() - between(0, 800) : r < 0.15 ? Date.now() - between(3000, 8000) : Date.now() + between(200, 20_000));
+        const runAt = Math.round(
+          r < 0.1 ? Date.now() - between(0, 800) : r < 0.15 ? Date.now() - between(3000, 8000) : Date.now() + between(200, 20_000),
+        );
         const store = rand() < 0.5 ? 'default' : 'memory';
         dateRunAt[n] = runAt;
         datePast[n] = runAt <= Date.now() ? 1 : 0;
         dateStore[n] = store === 'memory' ? 1 : 0;
-        const config: HandlerConfig = rand() < 0.3 ? { p: 'sync', min: 0, max: 0, fail: 0.05 } : { p: 'async', min: 1, max: 200, fail: 0.05 };
+        const config: HandlerConfig =
+          rand() < 0.3 ? { p: 'sync', min: 0, max: 0, fail: 0.05 } : { p: 'async', min: 1, max: 200, fail: 0.05 };
         for (let attempt = 0; ; attempt++) {
           try {
             await s.addJob({ id, handler: 'soak', args: [config], trigger: { type: 'date', runDate: runAt }, store });
@@ -497,10 +577,13 @@ async function main(): Promise<number> {
     const harvestNow = async (upTo: number, final: boolean) => {
       const rows: JobExecution[] = await memoryStore.getExecutions({ since: new Date(harvestedUntil), limit: 100_000 });
       let until = upTo;
-      if (!final) for (const row of rows) if (row.status === 'running' && row.scheduledRunTime.getTime() < until) until = row.scheduledRunTime.getTime();
+      if (!final)
+        for (const row of rows)
+          if (row.status === 'running' && row.scheduledRunTime.getTime() < until) until = row.scheduledRunTime.getTime();
       for (const row of rows) {
         const t = row.scheduledRunTime.getTime();
-        if (t >= harvestedUntil && t < until) memRecords.push(jobIndex(row.jobId), t, STATUS_CODE[row.status] ?? 0, Number(row.id.replace(/\D/g, '')) || -1);
+        if (t >= harvestedUntil && t < until)
+          memRecords.push(jobIndex(row.jobId), t, STATUS_CODE[row.status] ?? 0, Number(row.id.replace(/\D/g, '')) || -1);
       }
       harvestedUntil = until;
     };
@@ -552,9 +635,12 @@ async function main(): Promise<number> {
     }
     const exTable = `"${names.executions}"`;
     const runningRows = Number((await admin.query(`SELECT COUNT(*) AS n FROM ${exTable} WHERE status = 'running'`))[0].n);
-    const runningSample: Record<string, unknown>[] = runningRows > 0
-      ? await admin.query(`SELECT job_id, scheduled_run_time, instance_id, started_at FROM ${exTable} WHERE status = 'running' ORDER BY scheduled_run_time LIMIT 10`)
-      : [];
+    const runningSample: Record<string, unknown>[] =
+      runningRows > 0
+        ? await admin.query(
+            `SELECT job_id, scheduled_run_time, instance_id, started_at FROM ${exTable} WHERE status = 'running' ORDER BY scheduled_run_time LIMIT 10`,
+          )
+        : [];
     const memRunning = (await memoryStore.getExecutions({ status: 'running', limit: 100_000 })).length;
     await harvest(Infinity, true);
 
@@ -575,7 +661,8 @@ async function main(): Promise<number> {
       if (!m) records.set(index, (m = new Map()));
       if (m.has(t)) {
         recordDuplicates++;
-        if (duplicateSamples.length < 10) duplicateSamples.push(`${jobIdOf(index)} @ ${iso(t)} (${STATUS_NAME[m.get(t)!]} and ${STATUS_NAME[status]})`);
+        if (duplicateSamples.length < 10)
+          duplicateSamples.push(`${jobIdOf(index)} @ ${iso(t)} (${STATUS_NAME[m.get(t)!]} and ${STATUS_NAME[status]})`);
       }
       m.set(t, status);
     };
@@ -585,7 +672,9 @@ async function main(): Promise<number> {
         [cutoff - 10_000],
       );
       await admin.query(`DELETE FROM ${exTable} WHERE id = ANY($1)`, [victims.map((v) => v.id)]);
-      console.log(`[soak] SELFTEST: deleted ${victims.map((v) => `${v.job_id}@${iso(Number(v.scheduled_run_time))}`).join(', ')}; forged one duplicate run`);
+      console.log(
+        `[soak] SELFTEST: deleted ${victims.map((v) => `${v.job_id}@${iso(Number(v.scheduled_run_time))}`).join(', ')}; forged one duplicate run`,
+      );
       if (ledger.length > 0) ledger.push(ledger.get(0, 0), ledger.get(0, 1), ledger.get(0, 2));
     }
     const refusedRows: Record<string, unknown>[] = await admin.query(
@@ -595,11 +684,23 @@ async function main(): Promise<number> {
       const before = killTimes.filter((k) => k <= t);
       return before.length === 0 ? null : t - before[before.length - 1]!;
     };
-    const refusedSamples = refusedRows.slice(0, 8).map((r) => `${r.job_id}@${iso(Number(r.scheduled_run_time))} ${r.status}: ${JSON.stringify(r.error)}${r.no_tb ? ' (traceback dropped)' : ''}`);
+    const refusedSamples = refusedRows
+      .slice(0, 8)
+      .map(
+        (r) =>
+          `${r.job_id}@${iso(Number(r.scheduled_run_time))} ${r.status}: ${JSON.stringify(r.error)}${r.no_tb ? ' (traceback dropped)' : ''}`,
+      );
     const refusedDelays = refusedAt.map((t) => sinceKill(t));
     const pgRows: Record<string, unknown>[] = await admin.query(`SELECT job_id, scheduled_run_time, status FROM ${exTable}`);
-    for (const r of pgRows) addRecord('default', jobIndex(String(r.job_id)), Number(r.scheduled_run_time), STATUS_CODE[String(r.status)] ?? 0);
-    const pgDupRows = Number((await admin.query(`SELECT COUNT(*) AS n FROM (SELECT job_id, scheduled_run_time FROM ${exTable} GROUP BY 1, 2 HAVING COUNT(*) > 1) d`))[0].n);
+    for (const r of pgRows)
+      addRecord('default', jobIndex(String(r.job_id)), Number(r.scheduled_run_time), STATUS_CODE[String(r.status)] ?? 0);
+    const pgDupRows = Number(
+      (
+        await admin.query(
+          `SELECT COUNT(*) AS n FROM (SELECT job_id, scheduled_run_time FROM ${exTable} GROUP BY 1, 2 HAVING COUNT(*) > 1) d`,
+        )
+      )[0].n,
+    );
     for (let i = 0; i < memRecords.length; i++) addRecord('memory', memRecords.get(i, 0), memRecords.get(i, 1), memRecords.get(i, 2));
 
     // ---- duplicated runs in the ledger; runs whose record does not say they ran ----
@@ -612,7 +713,8 @@ async function main(): Promise<number> {
     const lateRuns = { default: 0, memory: 0 };
     const lateRunsAfterKill = { default: 0, memory: 0 };
     const worstLate: Record<'default' | 'memory', { late: number; at: number; job: string; sinceKill: number | null }> = {
-      default: { late: 0, at: 0, job: '', sinceKill: null }, memory: { late: 0, at: 0, job: '', sinceKill: null },
+      default: { late: 0, at: 0, job: '', sinceKill: null },
+      memory: { late: 0, at: 0, job: '', sinceKill: null },
     };
     for (let i = 0; i < ledger.length; i++) {
       const index = ledger.get(i, 0);
@@ -627,7 +729,8 @@ async function main(): Promise<number> {
       const status = records.get(index)?.get(t);
       if (status !== STATUS_CODE.executed && status !== STATUS_CODE.error) {
         ranWithoutRunRecord++;
-        if (ranWithoutSamples.length < 10) ranWithoutSamples.push(`${jobIdOf(index)} @ ${iso(t)}: record ${status === undefined ? 'none' : STATUS_NAME[status]}`);
+        if (ranWithoutSamples.length < 10)
+          ranWithoutSamples.push(`${jobIdOf(index)} @ ${iso(t)}: record ${status === undefined ? 'none' : STATUS_NAME[status]}`);
       }
       const store = index < fixedJobs.length ? fixedJobs[index]!.store : dateStore[index - fixedJobs.length] === 1 ? 'memory' : 'default';
       if (index >= fixedJobs.length && datePast[index - fixedJobs.length] === 1) continue;
@@ -666,18 +769,25 @@ async function main(): Promise<number> {
           coalescedGaps++;
           coalescedExplained += gap.length;
         } else {
-          if (job.coalesce && job.store === 'memory' && next < cutoff && disturbed(gap[0]! - EXPLAIN_BEFORE_MS, next, [D_PG_STORE_ERROR, D_KILL])) {
+          if (
+            job.coalesce &&
+            job.store === 'memory' &&
+            next < cutoff &&
+            disturbed(gap[0]! - EXPLAIN_BEFORE_MS, next, [D_PG_STORE_ERROR, D_KILL])
+          ) {
             memCoalescedByPgOutage += gap.length;
           }
           lost += gap.length;
           if (lostSamples.length < 12) {
-            lostSamples.push(`${job.id} (${job.kind} ${JSON.stringify(job.trigger)}, ${job.store}, coalesce ${job.coalesce}, grace ${job.misfireGraceTime}): ` +
-              `${gap.length} fire time(s) ${iso(gap[0]!)}..${iso(gap[gap.length - 1]!)}, next record ${next < cutoff ? iso(next) : 'none before cutoff'}`);
+            lostSamples.push(
+              `${job.id} (${job.kind} ${JSON.stringify(job.trigger)}, ${job.store}, coalesce ${job.coalesce}, grace ${job.misfireGraceTime}): ` +
+                `${gap.length} fire time(s) ${iso(gap[0]!)}..${iso(gap[gap.length - 1]!)}, next record ${next < cutoff ? iso(next) : 'none before cutoff'}`,
+            );
           }
         }
         gap = [];
       };
-      for (let t: number | null = job.first!; t !== null && t < cutoff; ) {
+      for (let t: number | null = job.first!; t !== null && t < cutoff;) {
         expected++;
         walked.add(t);
         if (mine.has(t)) closeGap(t);
@@ -714,7 +824,8 @@ async function main(): Promise<number> {
       const t = records.get(index)?.keys().next().value as number | undefined;
       if (count === 0) {
         dateLost++;
-        if (dateSamples.length < 10) dateSamples.push(`d${n} (${dateStore[n] ? 'memory' : 'default'}) run date ${iso(dateRunAt[n]!)}: no record`);
+        if (dateSamples.length < 10)
+          dateSamples.push(`d${n} (${dateStore[n] ? 'memory' : 'default'}) run date ${iso(dateRunAt[n]!)}: no record`);
       } else if (t !== dateRunAt[n]) {
         offTrigger++;
         if (offTriggerSamples.length < 10) offTriggerSamples.push(`d${n} @ ${iso(t!)} (run date ${iso(dateRunAt[n]!)})`);
@@ -736,11 +847,27 @@ async function main(): Promise<number> {
       return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
     };
     const checks = [
-      { name: "stuck 'running' records (getExecutions after shutdown)", value: typeof runningViaApi === 'number' ? runningViaApi : NaN, note: typeof runningViaApi === 'string' ? runningViaApi : '' },
-      { name: "stuck 'running' rows in the executions table", value: runningRows, note: runningSample.map((r) => `${r.job_id}@${iso(Number(r.scheduled_run_time))}`).join(', ') },
+      {
+        name: "stuck 'running' records (getExecutions after shutdown)",
+        value: typeof runningViaApi === 'number' ? runningViaApi : NaN,
+        note: typeof runningViaApi === 'string' ? runningViaApi : '',
+      },
+      {
+        name: "stuck 'running' rows in the executions table",
+        value: runningRows,
+        note: runningSample.map((r) => `${r.job_id}@${iso(Number(r.scheduled_run_time))}`).join(', '),
+      },
       { name: "stuck 'running' records in the memory store", value: memRunning, note: '' },
-      { name: 'duplicated runs in the ledger (same job and fire time run twice)', value: ledgerDuplicates, note: ledgerDupSamples.join('; ') },
-      { name: 'duplicated execution records (same job and fire time)', value: recordDuplicates + pgDupRows, note: duplicateSamples.join('; ') },
+      {
+        name: 'duplicated runs in the ledger (same job and fire time run twice)',
+        value: ledgerDuplicates,
+        note: ledgerDupSamples.join('; '),
+      },
+      {
+        name: 'duplicated execution records (same job and fire time)',
+        value: recordDuplicates + pgDupRows,
+        note: duplicateSamples.join('; '),
+      },
       { name: 'silently lost fire times (interval/cron)', value: lost, note: lostSamples.join('\n      ') },
       { name: 'silently lost date jobs (no record)', value: dateLost, note: dateSamples.join('; ') },
       { name: 'date jobs with more than one record', value: dateExtra, note: '' },
@@ -776,7 +903,11 @@ async function main(): Promise<number> {
       counts: {
         handlerCalls: ledger.length,
         records: { default: statusCounts.default, memory: statusCounts.memory },
-        executed: total('executed'), error: total('error'), missed: total('missed'), maxInstances: total('max_instances'), lost: total('lost'),
+        executed: total('executed'),
+        error: total('error'),
+        missed: total('missed'),
+        maxInstances: total('max_instances'),
+        lost: total('lost'),
         events: eventCounts,
         expectedFireTimesWalked: expected,
         dateJobsChecked: dateExpected,
@@ -813,25 +944,43 @@ async function main(): Promise<number> {
     };
 
     console.log('\n================ soak summary ================');
-    console.log(`duration ${summary.durationSeconds} s (+${SETTLE_SECONDS} s settle), seed ${SEED}, load ${loadStart.map((l) => l.toFixed(2)).join(' ')} -> ${loadEnd.map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(
+      `duration ${summary.durationSeconds} s (+${SETTLE_SECONDS} s settle), seed ${SEED}, load ${loadStart.map((l) => l.toFixed(2)).join(' ')} -> ${loadEnd.map((l) => l.toFixed(2)).join(' ')}`,
+    );
     console.log(`jobs: ${JSON.stringify(summary.jobs)}`);
-    console.log(`faults: ${kills} connection kills (${killedBackends} backends terminated, ${killErrors} kill errors), max event-loop stall ${maxStallMs} ms`);
+    console.log(
+      `faults: ${kills} connection kills (${killedBackends} backends terminated, ${killErrors} kill errors), max event-loop stall ${maxStallMs} ms`,
+    );
     console.log(`records: default ${JSON.stringify(statusCounts.default)} memory ${JSON.stringify(statusCounts.memory)}`);
-    console.log(`handler calls ${fmt(ledger.length)}; executed ${fmt(total('executed'))} error ${fmt(total('error'))} missed ${fmt(total('missed'))} max_instances ${fmt(total('max_instances'))} lost ${fmt(total('lost'))}`);
+    console.log(
+      `handler calls ${fmt(ledger.length)}; executed ${fmt(total('executed'))} error ${fmt(total('error'))} missed ${fmt(total('missed'))} max_instances ${fmt(total('max_instances'))} lost ${fmt(total('lost'))}`,
+    );
     console.log(`events: ${JSON.stringify(eventCounts)}`);
-    console.log(`fire times walked ${fmt(expected)} (+${dateExpected} date jobs); coalesced during a disturbance: ${coalescedExplained} fire times in ${coalescedGaps} gaps`);
+    console.log(
+      `fire times walked ${fmt(expected)} (+${dateExpected} date jobs); coalesced during a disturbance: ${coalescedExplained} fire times in ${coalescedGaps} gaps`,
+    );
     console.log(`lateness ms (handler start - fire time): ${JSON.stringify(summary.latenessMs)}`);
-    console.log(`late runs (> 250 ms): ${JSON.stringify(lateRuns)}, of which within 10 s after a kill: ${JSON.stringify(lateRunsAfterKill)}; worst: ${JSON.stringify(worstLate)}`);
+    console.log(
+      `late runs (> 250 ms): ${JSON.stringify(lateRuns)}, of which within 10 s after a kill: ${JSON.stringify(lateRunsAfterKill)}; worst: ${JSON.stringify(worstLate)}`,
+    );
     if (refusedAt.length || refusedRows.length) {
-      console.log(`outcomes written in minimal form (OutcomeRefusedError): ${refusedAt.length} events (ms since the previous kill: ${refusedDelays.join(', ')}), ${refusedRows.length} rows:\n  ${refusedSamples.join('\n  ')}`);
+      console.log(
+        `outcomes written in minimal form (OutcomeRefusedError): ${refusedAt.length} events (ms since the previous kill: ${refusedDelays.join(', ')}), ${refusedRows.length} rows:\n  ${refusedSamples.join('\n  ')}`,
+      );
     }
-    console.log(`heap after gc: first minute ${summary.heap.firstMinuteMB.toFixed(1)} MB, last ${summary.heap.lastMB.toFixed(1)} MB, max ${summary.heap.maxMB.toFixed(1)} MB, slope ${slope.toFixed(2)} MB/h (${summary.heap.slopeFittedOn})`);
+    console.log(
+      `heap after gc: first minute ${summary.heap.firstMinuteMB.toFixed(1)} MB, last ${summary.heap.lastMB.toFixed(1)} MB, max ${summary.heap.maxMB.toFixed(1)} MB, slope ${slope.toFixed(2)} MB/h (${summary.heap.slopeFittedOn})`,
+    );
     console.log(`heap samples MB: ${summary.heap.samples.join(' ')}`);
     console.log(`shutdown took ${shutdownMs} ms`);
-    if (storeErrorMessages.size) console.log(`jobstore_error messages:\n  ${[...storeErrorMessages].map(([m, n]) => `${n} x ${m}`).join('\n  ')}`);
+    if (storeErrorMessages.size)
+      console.log(`jobstore_error messages:\n  ${[...storeErrorMessages].map(([m, n]) => `${n} x ${m}`).join('\n  ')}`);
     if (logMessages.size) console.log(`scheduler log:\n  ${[...logMessages].map(([m, n]) => `${n} x ${m}`).join('\n  ')}`);
     console.log('checks (each must be 0):');
-    for (const c of checks) console.log(`  ${c.value === 0 ? 'ok  ' : 'FAIL'} ${c.name}: ${Number.isNaN(c.value) ? c.note : c.value}${c.value !== 0 && c.note && !Number.isNaN(c.value) ? `\n      ${c.note}` : ''}`);
+    for (const c of checks)
+      console.log(
+        `  ${c.value === 0 ? 'ok  ' : 'FAIL'} ${c.name}: ${Number.isNaN(c.value) ? c.note : c.value}${c.value !== 0 && c.note && !Number.isNaN(c.value) ? `\n      ${c.note}` : ''}`,
+      );
     console.log(failed.length === 0 ? 'RESULT: PASS' : `RESULT: FAIL (${failed.length} check(s))`);
     console.log(`@@SOAK_RESULT ${JSON.stringify(summary)}`);
     if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify(summary, null, 2));

@@ -124,7 +124,11 @@ export class BenchDatabase {
 
   /** Creates the tables and returns the (initialized) DataSource the scenario uses. */
   async create(extra: Record<string, unknown> = {}): Promise<DataSource> {
-    this.dataSource = new DataSource({ ...this.options(extra), entities: schedulerEntityList(this.prefix), synchronize: true } as DataSourceOptions);
+    this.dataSource = new DataSource({
+      ...this.options(extra),
+      entities: schedulerEntityList(this.prefix),
+      synchronize: true,
+    } as DataSourceOptions);
     await this.dataSource.initialize();
     return this.dataSource;
   }
@@ -148,7 +152,20 @@ export class BenchDatabase {
     for (const job of jobs) {
       const v = toJobValues(job);
       const bool = (b: boolean) => (this.kind === 'postgres' ? b : b ? 1 : 0);
-      rows.push([v.id, v.name, v.handler, v.args, v.trigger, v.executor, bool(v.coalesce), v.maxInstances, v.misfireGraceTime, v.timeout, bool(v.rerunOnLoss), v.nextRunTime]);
+      rows.push([
+        v.id,
+        v.name,
+        v.handler,
+        v.args,
+        v.trigger,
+        v.executor,
+        bool(v.coalesce),
+        v.maxInstances,
+        v.misfireGraceTime,
+        v.timeout,
+        bool(v.rerunOnLoss),
+        v.nextRunTime,
+      ]);
     }
     const table = this.table('jobs');
     if (this.kind === 'postgres') {
@@ -178,7 +195,9 @@ export class BenchDatabase {
   }
 
   /** Rows of the executions table (times as epoch ms). */
-  async executions(): Promise<{ jobId: string; scheduled: number; status: string; instanceId: string; startedAt: number | null; finishedAt: number | null }[]> {
+  async executions(): Promise<
+    { jobId: string; scheduled: number; status: string; instanceId: string; startedAt: number | null; finishedAt: number | null }[]
+  > {
     const q = (c: string) => this.quote(c);
     const rows: Record<string, unknown>[] = await this.dataSource.query(
       `SELECT ${q('job_id')} AS j, ${q('scheduled_run_time')} AS t, ${q('status')} AS s, ${q('instance_id')} AS i, ` +
@@ -186,7 +205,12 @@ export class BenchDatabase {
     );
     const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
     return rows.map((r) => ({
-      jobId: String(r.j), scheduled: Number(r.t), status: String(r.s), instanceId: String(r.i), startedAt: num(r.st), finishedAt: num(r.f),
+      jobId: String(r.j),
+      scheduled: Number(r.t),
+      status: String(r.s),
+      instanceId: String(r.i),
+      startedAt: num(r.st),
+      finishedAt: num(r.f),
     }));
   }
 

@@ -108,9 +108,13 @@ export class FireLedger {
     return {
       metrics: { p50: s.p50, p99: s.p99, max: s.max, missed, duplicates, fires: s.n },
       info: {
-        expectedFires: this.jobs * this.windowSeconds, firesOutsideWindow: this.outside,
-        minMs: round(s.min), meanMs: round(s.mean), p90Ms: round(s.p90),
-        worstPerSecondMs: Array.from(worstPerSecond, (ms) => Math.round(ms * 10) / 10).join(' '), ...info,
+        expectedFires: this.jobs * this.windowSeconds,
+        firesOutsideWindow: this.outside,
+        minMs: round(s.min),
+        meanMs: round(s.mean),
+        p90Ms: round(s.p90),
+        worstPerSecondMs: Array.from(worstPerSecond, (ms) => Math.round(ms * 10) / 10).join(' '),
+        ...info,
       },
     };
   }

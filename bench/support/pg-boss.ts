@@ -42,7 +42,11 @@ export async function loadPgBoss(): Promise<typeof PgBossType> {
 }
 
 /** A started pg-boss (creating its schema if needed), with the bench queue created when `createQueue`. */
-export async function startBoss(schema: string, createQueue = true, extra: Partial<PgBossType.ConstructorOptions> = {}): Promise<PgBossType> {
+export async function startBoss(
+  schema: string,
+  createQueue = true,
+  extra: Partial<PgBossType.ConstructorOptions> = {},
+): Promise<PgBossType> {
   const PgBoss = await loadPgBoss();
   const boss = new PgBoss(bossOptions(schema, extra));
   boss.on('error', (error) => console.error(`[pg-boss] ${error.message}`));
@@ -60,7 +64,9 @@ export async function insertJobs(boss: PgBossType, jobs: { startAfter: Date; dat
 
 /** Jobs of the bench queue pg-boss has marked completed. */
 export async function completedCount(boss: PgBossType, schema: string): Promise<number> {
-  const { rows } = await boss.getDb().executeSql(`SELECT COUNT(*)::int AS n FROM ${schema}.job WHERE name = $1 AND state = 'completed'`, [PGBOSS_QUEUE]);
+  const { rows } = await boss
+    .getDb()
+    .executeSql(`SELECT COUNT(*)::int AS n FROM ${schema}.job WHERE name = $1 AND state = 'completed'`, [PGBOSS_QUEUE]);
   return Number(rows[0]?.n ?? 0);
 }
 

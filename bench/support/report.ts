@@ -120,7 +120,10 @@ export function scenarioSection(runs: ScenarioRuns): string {
     return lines.join('\n');
   }
   if (runs.measured) {
-    lines.push(`*Measured ${runs.measured.started} by \`${runs.measured.command}\` (${runs.measured.runs} runs per variant), not by the run that wrote this file.*`, '');
+    lines.push(
+      `*Measured ${runs.measured.started} by \`${runs.measured.command}\` (${runs.measured.runs} runs per variant), not by the run that wrote this file.*`,
+      '',
+    );
   }
   for (const [variant, reason] of Object.entries(runs.skippedVariants ?? {})) {
     lines.push(`*Skipped variant ${label(s, variant)}: ${reason}*`, '');

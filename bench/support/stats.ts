@@ -9,7 +9,15 @@ export function percentileSorted(sorted: ArrayLike<number>, p: number): number {
 }
 
 /** Sorts a copy (typed arrays sort numerically) and returns p50/p90/p99/max/min/mean. */
-export function summarize(values: ArrayLike<number>): { n: number; min: number; p50: number; p90: number; p99: number; max: number; mean: number } {
+export function summarize(values: ArrayLike<number>): {
+  n: number;
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+} {
   const sorted = Float64Array.from(values as ArrayLike<number>).sort();
   let sum = 0;
   for (let i = 0; i < sorted.length; i++) sum += sorted[i];

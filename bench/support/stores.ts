@@ -99,10 +99,10 @@ export async function createStoreScheduler(
     store,
     db,
     dataSource,
-    recorded: (count) =>
-      written >= count ? Promise.resolve(wallNow()) : new Promise<number>((resolve) => (waiting = { count, resolve })),
+    recorded: (count) => (written >= count ? Promise.resolve(wallNow()) : new Promise<number>((resolve) => (waiting = { count, resolve }))),
     async close() {
-      if (scheduler.state !== 'stopped') await scheduler.shutdown({ wait: false }).catch((e: unknown) => console.error(`[bench] shutdown: ${String(e)}`));
+      if (scheduler.state !== 'stopped')
+        await scheduler.shutdown({ wait: false }).catch((e: unknown) => console.error(`[bench] shutdown: ${String(e)}`));
       await db?.drop();
     },
   };

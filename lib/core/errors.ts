@@ -15,7 +15,10 @@ export class ConflictingIdError extends SchedulerError {
 
 /** No job with this id exists. @publicApi */
 export class JobLookupError extends SchedulerError {
-  constructor(readonly jobId: string, store?: string) {
+  constructor(
+    readonly jobId: string,
+    store?: string,
+  ) {
     super(`No job by the id of '${jobId}' was found${store ? ` in store '${store}'` : ''}`);
   }
 }
@@ -40,7 +43,10 @@ export class HandlerNotFoundError extends SchedulerError {
 
 /** Args, handler or trigger that a persistent store cannot keep as JSON. @publicApi */
 export class SerializationError extends SchedulerError {
-  constructor(readonly field: string, reason: string) {
+  constructor(
+    readonly field: string,
+    reason: string,
+  ) {
     super(`Cannot store '${field}' in a persistent job store: ${reason}`);
   }
 }
@@ -61,21 +67,30 @@ export class SchedulerAlreadyRunningError extends SchedulerError {
 
 /** @publicApi */
 export class StoreLookupError extends SchedulerError {
-  constructor(readonly alias: string, known: string[] = []) {
+  constructor(
+    readonly alias: string,
+    known: string[] = [],
+  ) {
     super(`No job store by the alias of '${alias}'${known.length ? ` (known: ${known.join(', ')})` : ''}`);
   }
 }
 
 /** @publicApi */
 export class ExecutorLookupError extends SchedulerError {
-  constructor(readonly alias: string, known: string[] = []) {
+  constructor(
+    readonly alias: string,
+    known: string[] = [],
+  ) {
     super(`No executor by the alias of '${alias}'${known.length ? ` (known: ${known.join(', ')})` : ''}`);
   }
 }
 
 /** A job ran longer than its `timeout`; its ctx.signal was aborted. @publicApi */
 export class JobTimeoutError extends SchedulerError {
-  constructor(readonly jobId: string, readonly timeout: number) {
+  constructor(
+    readonly jobId: string,
+    readonly timeout: number,
+  ) {
     super(`Job '${jobId}' timed out after ${timeout} ms`);
   }
 }
@@ -136,7 +151,9 @@ export class InvalidSchedulerOptionError extends SchedulerError {
 /** A store refused to write how a run ended; a minimal record was written instead. @publicApi */
 export class OutcomeRefusedError extends SchedulerError {
   constructor(readonly executionId: string) {
-    super(`The store refused the outcome of execution '${executionId}' (a value it cannot hold); it was written with its error text reduced to plain ASCII and without its traceback`);
+    super(
+      `The store refused the outcome of execution '${executionId}' (a value it cannot hold); it was written with its error text reduced to plain ASCII and without its traceback`,
+    );
   }
 }
 
@@ -156,7 +173,11 @@ export class InvalidQueryError extends SchedulerError {
  * invalid date): reported once with jobstore_error and skipped until the job is changed. @publicApi
  */
 export class UnplannableJobError extends SchedulerError {
-  constructor(readonly jobId: string, reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly jobId: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`Job '${jobId}' could not be planned and is skipped until it is changed: ${reason}`);
     if (options && 'cause' in options) Object.defineProperty(this, 'cause', { value: options.cause, configurable: true, writable: true });
   }

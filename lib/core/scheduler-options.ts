@@ -44,8 +44,17 @@ export const DEFAULT_CLAIM_AHEAD = 100;
 export const DEFAULT_JOB_DEFAULTS: JobDefaults = { coalesce: true, maxInstances: 1, misfireGraceTime: 1000 };
 
 const SCHEDULER_KEYS: ReadonlySet<string> = new Set([
-  'timezone', 'jobDefaults', 'stores', 'executors', 'instanceId', 'pollInterval', 'shutdownTimeout',
-  'claimBatchSize', 'claimAhead', 'logger', 'registry',
+  'timezone',
+  'jobDefaults',
+  'stores',
+  'executors',
+  'instanceId',
+  'pollInterval',
+  'shutdownTimeout',
+  'claimBatchSize',
+  'claimAhead',
+  'logger',
+  'registry',
 ]);
 
 const optionError: OptionErrorFactory = (field, value, allowed) => new InvalidSchedulerOptionError(field, value, allowed);

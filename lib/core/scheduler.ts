@@ -13,13 +13,24 @@ import type { TriggerSpec } from '../triggers/trigger.js';
 import { settlesWithin } from '../utils/settles-within.js';
 import { toError } from '../utils/thrown-value.js';
 import {
-  ExecutorLookupError, InvalidJobOptionError, JobLookupError,
-  SchedulerAlreadyRunningError, SchedulerError, SchedulerNotRunningError, StoreLookupError, UnplannableJobError,
+  ExecutorLookupError,
+  InvalidJobOptionError,
+  JobLookupError,
+  SchedulerAlreadyRunningError,
+  SchedulerError,
+  SchedulerNotRunningError,
+  StoreLookupError,
+  UnplannableJobError,
 } from './errors.js';
 import { EventBus } from './events/event-bus.js';
 import { ofType } from './events/of-type.js';
 import type {
-  JobErrorEvent, JobExecutedEvent, JobMissedEvent, JobStoreErrorEvent, JobSubmittedEvent, SchedulerEvent,
+  JobErrorEvent,
+  JobExecutedEvent,
+  JobMissedEvent,
+  JobStoreErrorEvent,
+  JobSubmittedEvent,
+  SchedulerEvent,
 } from './events/scheduler-events.js';
 import { HandlerRegistry } from './jobs/handler-registry.js';
 import { copyJob, type Job } from './jobs/job.js';
@@ -188,7 +199,10 @@ export class Scheduler {
     if (this.startup !== null) {
       // Called while start() is under way: let it finish, so that what it acquires is released
       // below and the events come in their order (scheduler_started, then scheduler_shutdown).
-      const started = await this.startup.then(() => true, () => false);
+      const started = await this.startup.then(
+        () => true,
+        () => false,
+      );
       if (!started) return;
     }
     if (this.current === 'stopped') throw new SchedulerNotRunningError();
@@ -292,7 +306,8 @@ export class Scheduler {
     if (filter.store !== undefined) this.storeOf(filter.store);
     const jobs: Job[] = [];
     if (filter.pending !== false) {
-      for (const p of this.jobs.pending) if (filter.store === undefined || p.store === filter.store) jobs.push(this.jobs.snapshot(p.job, p.store, true));
+      for (const p of this.jobs.pending)
+        if (filter.store === undefined || p.store === filter.store) jobs.push(this.jobs.snapshot(p.job, p.store, true));
     }
     if (filter.pending !== true && this.current !== 'stopped') {
       for (const [alias, store] of this.stores) {
@@ -435,7 +450,11 @@ export class Scheduler {
       instanceId: this.instanceId,
       wakeUp: () => this.loop.wake(),
       emit: (event) => {
-        if (event.type === 'jobstore_error' && event.jobId !== undefined && (event as JobStoreErrorEvent).error instanceof UnplannableJobError) {
+        if (
+          event.type === 'jobstore_error' &&
+          event.jobId !== undefined &&
+          (event as JobStoreErrorEvent).error instanceof UnplannableJobError
+        ) {
           this.triggers.markReported(alias, event.jobId);
         }
         this.bus.emit(event);

@@ -135,7 +135,11 @@ export class AsyncExecutor implements Executor {
     } catch {
       pending = undefined;
     }
-    if (pending) pending.then(() => this.release(), () => this.release());
+    if (pending)
+      pending.then(
+        () => this.release(),
+        () => this.release(),
+      );
     else this.active--;
   }
 

@@ -1,4 +1,4 @@
-import type { ModuleMetadata, Provider, Type } from '@nestjs/common';
+import type { FactoryProvider, ModuleMetadata, Provider, Type } from '@nestjs/common';
 import type { SchedulerOptions } from '../core/scheduler-options.js';
 
 /** @publicApi */
@@ -18,7 +18,9 @@ export interface SchedulerOptionsFactory {
 export interface SchedulerModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   useExisting?: Type<SchedulerOptionsFactory>;
   useClass?: Type<SchedulerOptionsFactory>;
+  /** Called with the providers named in `inject`, in their order; their types are yours (as in Nest's FactoryProvider). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   useFactory?: (...args: any[]) => Promise<SchedulerModuleOptions> | SchedulerModuleOptions;
-  inject?: any[];
+  inject?: FactoryProvider['inject'];
   extraProviders?: Provider[];
 }

@@ -32,14 +32,7 @@ export class ExecutionLog {
   }
 
   /** Records one run time; returns its id, or null when (jobId, runTime) already has a record. */
-  insert(
-    jobId: string,
-    runTime: Date,
-    status: ExecutionStatus,
-    instanceId: string,
-    batch: Batch | null,
-    error?: Error,
-  ): string | null {
+  insert(jobId: string, runTime: Date, status: ExecutionStatus, instanceId: string, batch: Batch | null, error?: Error): string | null {
     let times = this.times.get(jobId);
     if (times === undefined) this.times.set(jobId, (times = new Set()));
     const time = runTime.getTime();

@@ -13,7 +13,8 @@ import type { JobStore, PlanFunction, ReleasedRun, StoreContext } from './job-st
 const MEMORY_STORE_KEYS: ReadonlySet<string> = new Set(['maxExecutions']);
 /** A bound that keeps the history's memory finite. */
 const MAX_EXECUTIONS = 10_000_000;
-const optionError: OptionErrorFactory = (field, value, allowed) => new InvalidSchedulerOptionError(`MemoryJobStore.${field}`, value, allowed);
+const optionError: OptionErrorFactory = (field, value, allowed) =>
+  new InvalidSchedulerOptionError(`MemoryJobStore.${field}`, value, allowed);
 
 /** @publicApi */
 export interface MemoryJobStoreOptions {
@@ -37,7 +38,8 @@ export class MemoryJobStore implements JobStore {
 
   constructor(input: MemoryJobStoreOptions = {}) {
     const options = readOptions(input, MEMORY_STORE_KEYS, 'MemoryJobStore', optionError) as MemoryJobStoreOptions;
-    const max = options.maxExecutions === undefined ? 10_000 : checkWhole(optionError, 'maxExecutions', options.maxExecutions, 0, MAX_EXECUTIONS);
+    const max =
+      options.maxExecutions === undefined ? 10_000 : checkWhole(optionError, 'maxExecutions', options.maxExecutions, 0, MAX_EXECUTIONS);
     this.log = new ExecutionLog(max);
   }
 
@@ -162,7 +164,14 @@ export class MemoryJobStore implements JobStore {
 
   private report(jobId: string, cause: unknown): void {
     const error = new UnplannableJobError(jobId, toError(cause).message, { cause });
-    this.ctx?.emit({ type: 'jobstore_error', timestamp: new Date(), instanceId: this.instanceId, store: this.ctx.alias, jobId, error } as JobStoreErrorEvent);
+    this.ctx?.emit({
+      type: 'jobstore_error',
+      timestamp: new Date(),
+      instanceId: this.instanceId,
+      store: this.ctx.alias,
+      jobId,
+      error,
+    } as JobStoreErrorEvent);
   }
 
   private put(job: JobSpec): void {

@@ -8,10 +8,7 @@ import { DateTrigger } from './date.trigger.js';
 import { IntervalTrigger } from './interval.trigger.js';
 import type { Trigger } from './trigger.js';
 
-const MONTHS = [
-  'January', 'February', 'March', 'April', 'May', 'June',
-  'July', 'August', 'September', 'October', 'November', 'December',
-];
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 /** The most days each month ever has (February: 29). */
 const LONGEST = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -66,8 +63,7 @@ function cronReason(trigger: CronTrigger, now: Date): string {
 /** "February has no day 30" when the day field only lists days that none of the months has. */
 function impossibleDays(s: CronSchedule): string | null {
   const dom = s.dayOfMonth;
-  const onlyDates =
-    dom.restricted && !dom.lastDay && dom.weekdays === 0 && dom.lastWeekdays === 0 && dom.nthWeekdays.length === 0;
+  const onlyDates = dom.restricted && !dom.lastDay && dom.weekdays === 0 && dom.lastWeekdays === 0 && dom.nthWeekdays.length === 0;
   if (!onlyDates || s.dayOfWeek.restricted || s.week !== null) return null;
   const days: number[] = [];
   for (let d = 1; d <= 31; d++) if (dom.days & (1 << (d - 1))) days.push(d);

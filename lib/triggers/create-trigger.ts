@@ -26,7 +26,11 @@ export function createTrigger(spec: TriggerSpec, defaults?: TriggerDefaults): Tr
     return build(spec, checked, 0);
   } catch (error) {
     if (error instanceof SchedulerError) throw error;
-    throw new InvalidTriggerError('trigger', '(a value that throws when read)', `allowed: a plain trigger spec (reading it threw: ${describeThrown(error)})`);
+    throw new InvalidTriggerError(
+      'trigger',
+      '(a value that throws when read)',
+      `allowed: a plain trigger spec (reading it threw: ${describeThrown(error)})`,
+    );
   }
 }
 
@@ -66,7 +70,11 @@ function build(spec: TriggerSpec, defaults: TriggerDefaults | undefined, depth: 
         throw new InvalidTriggerError('triggers', triggers, 'allowed: a non-empty array of trigger specs');
       }
       if (depth >= MAX_NESTING) {
-        throw new InvalidTriggerError('triggers', `(and/or nested more than ${MAX_NESTING} deep)`, `allowed: at most ${MAX_NESTING} levels of and/or`);
+        throw new InvalidTriggerError(
+          'triggers',
+          `(and/or nested more than ${MAX_NESTING} deep)`,
+          `allowed: at most ${MAX_NESTING} levels of and/or`,
+        );
       }
       const children: Trigger[] = [];
       // A plain loop, not map(): map skips the holes of a sparse array.

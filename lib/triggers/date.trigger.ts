@@ -15,9 +15,7 @@ export class DateTrigger implements Trigger {
     assertKnownKeys(spec, KEYS);
     this.timezone = resolveTimezone(spec.timezone, defaults);
     this.runDate =
-      spec.runDate === undefined
-        ? new Date((defaults?.now ?? new Date()).getTime())
-        : parseDate('runDate', spec.runDate, this.timezone);
+      spec.runDate === undefined ? new Date((defaults?.now ?? new Date()).getTime()) : parseDate('runDate', spec.runDate, this.timezone);
   }
 
   /**

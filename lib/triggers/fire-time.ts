@@ -12,7 +12,11 @@ import type { Trigger } from './trigger.js';
 export function checkedFireTime(trigger: Trigger, time: unknown): Date | null {
   if (time === null) return null;
   if (isValidDate(time)) return time;
-  throw new InvalidTriggerError('trigger', safeDescription(trigger), `getNextFireTime() returned ${describeValue(time)}, not a valid Date or null`);
+  throw new InvalidTriggerError(
+    'trigger',
+    safeDescription(trigger),
+    `getNextFireTime() returned ${describeValue(time)}, not a valid Date or null`,
+  );
 }
 
 function safeDescription(trigger: Trigger): string {

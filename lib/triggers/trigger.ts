@@ -57,13 +57,7 @@ export interface CombiningTriggerSpec {
 }
 
 /** Everything `createTrigger` accepts. A plain string is a crontab expression. @publicApi */
-export type TriggerSpec =
-  | string
-  | DateTriggerSpec
-  | IntervalTriggerSpec
-  | CronTriggerSpec
-  | CombiningTriggerSpec
-  | Trigger;
+export type TriggerSpec = string | DateTriggerSpec | IntervalTriggerSpec | CronTriggerSpec | CombiningTriggerSpec | Trigger;
 
 /** Decides when a job runs. Custom triggers implement this. @publicApi */
 export interface Trigger {

@@ -55,14 +55,7 @@ function hint(key: string, allowed: ReadonlySet<string>): string {
 }
 
 /** A whole number within [min, max]; ms options say so in the message. */
-export function checkWhole(
-  fail: OptionErrorFactory,
-  field: string,
-  value: unknown,
-  min: number,
-  max: number,
-  unit = '',
-): number {
+export function checkWhole(fail: OptionErrorFactory, field: string, value: unknown, min: number, max: number, unit = ''): number {
   if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
   const what = unit ? `a whole number of ${unit}` : 'a whole number';
   throw fail(field, value, `allowed: ${what} from ${min} to ${max}`);

@@ -19,8 +19,9 @@ export function toError(value: unknown): Error {
 }
 
 function isReadableError(error: Error): boolean {
-  return typeof error.name === 'string' && typeof error.message === 'string'
-    && (error.stack === undefined || typeof error.stack === 'string');
+  return (
+    typeof error.name === 'string' && typeof error.message === 'string' && (error.stack === undefined || typeof error.stack === 'string')
+  );
 }
 
 /** A message for a thrown value, never throwing: its text, its JSON, or at least its kind. */
@@ -67,6 +68,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * whichever store wrote it.
  */
 export function storableText(text: string, max: number): string {
+  // eslint-disable-next-line no-control-regex -- NUL is exactly what PostgreSQL's text type refuses.
   let safe = text.includes('\u0000') ? text.replace(/\u0000/g, '\\0') : text;
   safe = safe.replace(LONE_SURROGATE, '\uFFFD');
   if (safe.length <= max) return safe;

@@ -17,18 +17,26 @@ export class RemindersService implements OnApplicationBootstrap {
     const now = Date.now();
     // A one-shot date job, 4 seconds from now.
     await this.scheduler.addJob({
-      id: 'welcome', handler: 'reminders.send', args: ['ada', 'welcome aboard'],
-      trigger: { type: 'date', runDate: new Date(now + 4000) }, replaceExisting: true,
+      id: 'welcome',
+      handler: 'reminders.send',
+      args: ['ada', 'welcome aboard'],
+      trigger: { type: 'date', runDate: new Date(now + 4000) },
+      replaceExisting: true,
     });
     // A reminder that was due a minute ago: beyond misfireGraceTime, so it is reported as missed.
     await this.scheduler.addJob({
-      id: 'overdue', handler: 'reminders.send', args: ['grace', 'too late'],
-      trigger: { type: 'date', runDate: new Date(now - 60_000) }, replaceExisting: true,
+      id: 'overdue',
+      handler: 'reminders.send',
+      args: ['grace', 'too late'],
+      trigger: { type: 'date', runDate: new Date(now - 60_000) },
+      replaceExisting: true,
     });
     // A crontab string with seconds, added at run time; it survives restarts like the others.
     if (!(await this.scheduler.getJob('digest'))) {
       await this.scheduler.addJob({
-        id: 'digest', handler: 'reminders.send', args: ['team', 'daily digest (every 10 s in the sample)'],
+        id: 'digest',
+        handler: 'reminders.send',
+        args: ['team', 'daily digest (every 10 s in the sample)'],
         trigger: '*/10 * * * * *',
       });
     }

@@ -7,13 +7,46 @@ import { afterAll, beforeAll, it } from '@jest/globals';
 import fc from 'fast-check';
 import { createTrigger, type Job, type JobErrorEvent, type SchedulerEvent } from '../../lib/index.js';
 import {
-  anyArgs, anyTrigger, executionQuery, futureIso, hostileArgs, hostileQuery, hostileTrigger, hostileValue, jsonArgs, lit,
-  misbehavingHandler, numberOption, oddQuery, oddValue, optionsOf, QUIET_TRIGGER, STATUSES, stringOption, val, weirdBoolean,
-  weirdDate, weirdNumber, weirdString, type OptionsCase, type Val,
+  anyArgs,
+  anyTrigger,
+  executionQuery,
+  futureIso,
+  hostileArgs,
+  hostileQuery,
+  hostileTrigger,
+  hostileValue,
+  jsonArgs,
+  lit,
+  misbehavingHandler,
+  numberOption,
+  oddQuery,
+  oddValue,
+  optionsOf,
+  QUIET_TRIGGER,
+  STATUSES,
+  stringOption,
+  val,
+  weirdBoolean,
+  weirdDate,
+  weirdNumber,
+  weirdString,
+  type OptionsCase,
+  type Val,
 } from './arbitraries.js';
 import {
-  CANARY_BOUND_MS, checkProperty, describeThrown, Harness, isValidDate, runsFor, sameData, SETTLE_BOUND_MS, show, SIDE,
-  timeLimitFor, UNDER_TEST, type StoreFactory,
+  CANARY_BOUND_MS,
+  checkProperty,
+  describeThrown,
+  Harness,
+  isValidDate,
+  runsFor,
+  sameData,
+  SETTLE_BOUND_MS,
+  show,
+  SIDE,
+  timeLimitFor,
+  UNDER_TEST,
+  type StoreFactory,
 } from './harness.js';
 
 const DEFAULTS = { coalesce: true, maxInstances: 1, misfireGraceTime: 1000 };
@@ -22,9 +55,18 @@ let sequence = 0;
 /** What a Job reads back as, for comparisons. */
 function project(job: Job) {
   return {
-    id: job.id, name: job.name, handler: job.handler, args: job.args, trigger: job.trigger, store: job.store,
-    executor: job.executor, coalesce: job.coalesce, maxInstances: job.maxInstances, misfireGraceTime: job.misfireGraceTime,
-    timeout: job.timeout, rerunOnLoss: job.rerunOnLoss,
+    id: job.id,
+    name: job.name,
+    handler: job.handler,
+    args: job.args,
+    trigger: job.trigger,
+    store: job.store,
+    executor: job.executor,
+    coalesce: job.coalesce,
+    maxInstances: job.maxInstances,
+    misfireGraceTime: job.misfireGraceTime,
+    timeout: job.timeout,
+    rerunOnLoss: job.rerunOnLoss,
     nextRunTime: job.nextRunTime === null ? null : job.nextRunTime instanceof Date ? job.nextRunTime.getTime() : Number.NaN,
   };
 }
@@ -52,18 +94,23 @@ function expectedInstant(input: unknown): number | undefined {
  * option passed as undefined meaning "not given" (the default).
  */
 async function checkAdded(h: Harness, given: Record<string, unknown>, returned: Job, mayHaveFinished: boolean): Promise<void> {
-  if (!(returned && typeof returned === 'object' && typeof returned.id === 'string')) fail(`addJob resolved with ${show(returned)}, not a Job`);
+  if (!(returned && typeof returned === 'object' && typeof returned.id === 'string'))
+    fail(`addJob resolved with ${show(returned)}, not a Job`);
   const handler = given.handler;
   const expected: Partial<Projection> = {
-    name: given.name !== undefined ? given.name as string
-      : typeof handler === 'string' ? handler : (handler as { name?: string }).name || 'anonymous',
+    name:
+      given.name !== undefined
+        ? (given.name as string)
+        : typeof handler === 'string'
+          ? handler
+          : (handler as { name?: string }).name || 'anonymous',
     handler: handler as string,
-    args: given.args !== undefined ? given.args as unknown[] : [],
+    args: given.args !== undefined ? (given.args as unknown[]) : [],
     store: (given.store as string | undefined) ?? UNDER_TEST,
     executor: (given.executor as string | undefined) ?? 'default',
     coalesce: (given.coalesce as boolean | undefined) ?? DEFAULTS.coalesce,
     maxInstances: (given.maxInstances as number | undefined) ?? DEFAULTS.maxInstances,
-    misfireGraceTime: given.misfireGraceTime !== undefined ? given.misfireGraceTime as number | null : DEFAULTS.misfireGraceTime,
+    misfireGraceTime: given.misfireGraceTime !== undefined ? (given.misfireGraceTime as number | null) : DEFAULTS.misfireGraceTime,
     timeout: (given.timeout as number | undefined) ?? null,
     rerunOnLoss: (given.rerunOnLoss as boolean | undefined) ?? false,
   };
@@ -80,7 +127,8 @@ async function checkAdded(h: Harness, given: Record<string, unknown>, returned: 
       same(field, actual[field as keyof Projection], value, where);
     }
     if (typeof job.id !== 'string' || job.id === '') fail(`${where}: id reads back as ${show(job.id)}`);
-    if (!(job.nextRunTime === null || isValidDate(job.nextRunTime))) fail(`${where}: nextRunTime is ${show(job.nextRunTime)}, not a valid Date or null`);
+    if (!(job.nextRunTime === null || isValidDate(job.nextRunTime)))
+      fail(`${where}: nextRunTime is ${show(job.nextRunTime)}, not a valid Date or null`);
     if (atAdd || (instant !== undefined && instant !== null && instant > Date.now() + 1000)) {
       if (instant !== undefined) same('nextRunTime', actual.nextRunTime, instant, where);
     }
@@ -101,10 +149,21 @@ async function checkAdded(h: Harness, given: Record<string, unknown>, returned: 
 /** Adds the job a modifyJob / rescheduleJob case works on. */
 async function addBase(h: Harness): Promise<Job> {
   const id = `base-${++sequence}`;
-  return h.expect('adding the base job', () => h.scheduler.addJob({
-    id, name: 'base', handler: 'noop', args: ['a', 1], trigger: QUIET_TRIGGER(), coalesce: false, maxInstances: 3,
-    misfireGraceTime: 500, timeout: 10_000, rerunOnLoss: false, executor: 'default',
-  }));
+  return h.expect('adding the base job', () =>
+    h.scheduler.addJob({
+      id,
+      name: 'base',
+      handler: 'noop',
+      args: ['a', 1],
+      trigger: QUIET_TRIGGER(),
+      coalesce: false,
+      maxInstances: 3,
+      misfireGraceTime: 500,
+      timeout: 10_000,
+      rerunOnLoss: false,
+      executor: 'default',
+    }),
+  );
 }
 
 /** A refused change leaves the job as it was. */
@@ -169,9 +228,13 @@ export function defineApiProperties({ factory }: ApiSuiteOptions): void {
 
   /** One property: `check` per generated value; cheap ones get more runs. */
   const property = <T>(title: string, arb: fc.Arbitrary<T>, check: (h: Harness, value: T) => Promise<void>, cheap = false) => {
-    it(title, async () => {
-      await checkProperty(arb, (value) => h.runCase((harness) => check(harness, value)), runsFor(name, cheap), timeLimitFor(name));
-    }, Number(process.env.PROPERTY_SWEEP) ? 600_000 : 120_000);
+    it(
+      title,
+      async () => {
+        await checkProperty(arb, (value) => h.runCase((harness) => check(harness, value)), runsFor(name, cheap), timeLimitFor(name));
+      },
+      Number(process.env.PROPERTY_SWEEP) ? 600_000 : 120_000,
+    );
   };
 
   // ---- addJob --------------------------------------------------------------------------------
@@ -184,26 +247,32 @@ export function defineApiProperties({ factory }: ApiSuiteOptions): void {
 
   property(
     'addJob: string options (id, name, store, executor) succeed and read back, or throw a SchedulerError',
-    optionsOf({
-      id: stringOption,
-      name: stringOption,
-      store: fc.oneof(fc.constantFrom(lit(UNDER_TEST), lit(SIDE), lit('nope')), stringOption),
-      executor: fc.oneof(fc.constantFrom(lit('default'), lit('nope')), stringOption),
-    }, 'addJob'),
+    optionsOf(
+      {
+        id: stringOption,
+        name: stringOption,
+        store: fc.oneof(fc.constantFrom(lit(UNDER_TEST), lit(SIDE), lit('nope')), stringOption),
+        executor: fc.oneof(fc.constantFrom(lit('default'), lit('nope')), stringOption),
+      },
+      'addJob',
+    ),
     (hh, options) => addWith(hh, options, () => ({})),
     true,
   );
 
   property(
     'addJob: numeric and boolean options succeed and read back, or throw a SchedulerError',
-    optionsOf({
-      coalesce: weirdBoolean,
-      maxInstances: numberOption,
-      misfireGraceTime: numberOption,
-      timeout: numberOption,
-      rerunOnLoss: weirdBoolean,
-      replaceExisting: weirdBoolean,
-    }, 'addJob'),
+    optionsOf(
+      {
+        coalesce: weirdBoolean,
+        maxInstances: numberOption,
+        misfireGraceTime: numberOption,
+        timeout: numberOption,
+        rerunOnLoss: weirdBoolean,
+        replaceExisting: weirdBoolean,
+      },
+      'addJob',
+    ),
     (hh, options) => addWith(hh, options, () => ({})),
     true,
   );
@@ -223,21 +292,31 @@ export function defineApiProperties({ factory }: ApiSuiteOptions): void {
 
   property(
     'addJob: every option passed as undefined means "not given" (defaults), alongside valid values',
-    optionsOf({
-      id: fc.constantFrom(lit(undefined)),
-      name: fc.constantFrom(lit(undefined), lit('named')),
-      store: fc.constantFrom(lit(undefined), lit(SIDE)),
-      executor: fc.constantFrom(lit(undefined), lit('default')),
-      coalesce: fc.constantFrom(lit(undefined), lit(false)),
-      maxInstances: fc.constantFrom(lit(undefined), lit(4)),
-      misfireGraceTime: fc.constantFrom(lit(undefined), lit(null), lit(0), lit(2500)),
-      timeout: fc.constantFrom(lit(undefined), lit(60_000)),
-      rerunOnLoss: fc.constantFrom(lit(undefined), lit(true)),
-      replaceExisting: fc.constantFrom(lit(undefined), lit(false)),
-      nextRunTime: fc.constantFrom(lit(undefined), lit(null), val('in 1 hour (Date)', () => new Date(Date.now() + 3_600_000))),
-      args: fc.oneof(fc.constantFrom(lit(undefined)), jsonArgs),
-      trigger: fc.constantFrom(val('undefined', () => undefined), val("{ type: 'interval', hours: 1 }", QUIET_TRIGGER)),
-    }, 'addJob'),
+    optionsOf(
+      {
+        id: fc.constantFrom(lit(undefined)),
+        name: fc.constantFrom(lit(undefined), lit('named')),
+        store: fc.constantFrom(lit(undefined), lit(SIDE)),
+        executor: fc.constantFrom(lit(undefined), lit('default')),
+        coalesce: fc.constantFrom(lit(undefined), lit(false)),
+        maxInstances: fc.constantFrom(lit(undefined), lit(4)),
+        misfireGraceTime: fc.constantFrom(lit(undefined), lit(null), lit(0), lit(2500)),
+        timeout: fc.constantFrom(lit(undefined), lit(60_000)),
+        rerunOnLoss: fc.constantFrom(lit(undefined), lit(true)),
+        replaceExisting: fc.constantFrom(lit(undefined), lit(false)),
+        nextRunTime: fc.constantFrom(
+          lit(undefined),
+          lit(null),
+          val('in 1 hour (Date)', () => new Date(Date.now() + 3_600_000)),
+        ),
+        args: fc.oneof(fc.constantFrom(lit(undefined)), jsonArgs),
+        trigger: fc.constantFrom(
+          val('undefined', () => undefined),
+          val("{ type: 'interval', hours: 1 }", QUIET_TRIGGER),
+        ),
+      },
+      'addJob',
+    ),
     async (hh, options) => {
       const spec: Record<string, unknown> = { handler: 'noop', ...options.make() };
       const outcome = await hh.call(`addJob(${options.label})`, () => hh.scheduler.addJob(spec as never));
@@ -256,8 +335,10 @@ export function defineApiProperties({ factory }: ApiSuiteOptions): void {
       const outcome = await hh.call(`addJob(${options.label})`, () => hh.scheduler.addJob(spec as never));
       if (!outcome.ok) return;
       const job = outcome.value;
-      if (!(job.nextRunTime === null || isValidDate(job.nextRunTime))) fail(`addJob accepted the trigger and gave nextRunTime ${show(job.nextRunTime)}`);
-      if (!(typeof job.trigger === 'string' || (typeof job.trigger === 'object' && job.trigger !== null))) fail(`job.trigger is ${show(job.trigger)}`);
+      if (!(job.nextRunTime === null || isValidDate(job.nextRunTime)))
+        fail(`addJob accepted the trigger and gave nextRunTime ${show(job.nextRunTime)}`);
+      if (!(typeof job.trigger === 'string' || (typeof job.trigger === 'object' && job.trigger !== null)))
+        fail(`job.trigger is ${show(job.trigger)}`);
       // Each store keeps the trigger in a form createTrigger accepts again (a database reads it back on every claim).
       const again = await hh.attempt('createTrigger(job.trigger)', () => createTrigger(job.trigger, { timezone: 'UTC' }));
       if (!again.ok) fail(`the stored trigger ${show(job.trigger)} is refused by createTrigger: ${describeThrown(again.error)}`);
@@ -266,14 +347,21 @@ export function defineApiProperties({ factory }: ApiSuiteOptions): void {
 
   property(
     'addJob: handler values succeed or throw a SchedulerError',
-    optionsOf({
-      handler: fc.oneof(
-        fc.constantFrom(lit('noop'), lit('unregistered'), lit('throw null')),
-        weirdString,
-        fc.constantFrom(val('function noop() {}', () => function noop() {}), val('async () => {}', () => async () => {}), val('class {}', () => class {})),
-        oddValue,
-      ),
-    }, 'addJob'),
+    optionsOf(
+      {
+        handler: fc.oneof(
+          fc.constantFrom(lit('noop'), lit('unregistered'), lit('throw null')),
+          weirdString,
+          fc.constantFrom(
+            val('function noop() {}', () => function noop() {}),
+            val('async () => {}', () => async () => {}),
+            val('class {}', () => class {}),
+          ),
+          oddValue,
+        ),
+      },
+      'addJob',
+    ),
     async (hh, options) => {
       const spec = { trigger: QUIET_TRIGGER(), ...options.make() };
       const outcome = await hh.call(`addJob(${options.label})`, () => hh.scheduler.addJob(spec as never));
@@ -282,25 +370,55 @@ export function defineApiProperties({ factory }: ApiSuiteOptions): void {
     true,
   );
 
-  const OPTION_KEYS = ['id', 'name', 'store', 'executor', 'coalesce', 'maxInstances', 'misfireGraceTime', 'nextRunTime',
-    'replaceExisting', 'timeout', 'rerunOnLoss', 'handler', 'trigger', 'args', 'hourz', '__proto__', 'constructor'] as const;
+  const OPTION_KEYS = [
+    'id',
+    'name',
+    'store',
+    'executor',
+    'coalesce',
+    'maxInstances',
+    'misfireGraceTime',
+    'nextRunTime',
+    'replaceExisting',
+    'timeout',
+    'rerunOnLoss',
+    'handler',
+    'trigger',
+    'args',
+    'hourz',
+    '__proto__',
+    'constructor',
+  ] as const;
 
   /** A valid spec with `key` set to `value` (defined, so even '__proto__' is an own key). */
-  const specWith = (key: string, value: Val): Val => val(`{ handler: 'noop', trigger: interval 1 h, ${key}: ${value.label} }`, () => {
-    const spec: Record<string, unknown> = { handler: 'noop', trigger: QUIET_TRIGGER() };
-    Object.defineProperty(spec, key, { value: value.make(), enumerable: true, writable: true, configurable: true });
-    return spec;
-  });
+  const specWith = (key: string, value: Val): Val =>
+    val(`{ handler: 'noop', trigger: interval 1 h, ${key}: ${value.label} }`, () => {
+      const spec: Record<string, unknown> = { handler: 'noop', trigger: QUIET_TRIGGER() };
+      Object.defineProperty(spec, key, { value: value.make(), enumerable: true, writable: true, configurable: true });
+      return spec;
+    });
 
   /** A spec that is not a plain object, or a plain one with one odd (non-JSON, non-plain) value. */
   const oddSpec: fc.Arbitrary<Val> = fc.oneof(
     fc.constantFrom<Val>(
-      lit(undefined), lit(null), lit('noop'), lit(42),
+      lit(undefined),
+      lit(null),
+      lit('noop'),
+      lit(42),
       val('[]', () => []),
-      val("Object.create(null) with { handler: 'noop' }", () => Object.assign(Object.create(null), { handler: 'noop', trigger: QUIET_TRIGGER() })),
+      val("Object.create(null) with { handler: 'noop' }", () =>
+        Object.assign(Object.create(null), { handler: 'noop', trigger: QUIET_TRIGGER() }),
+      ),
       val("{ handler: 'noop', [Symbol()]: 1 }", () => ({ handler: 'noop', trigger: QUIET_TRIGGER(), [Symbol('k')]: 1 })),
       val("Object.freeze({ handler: 'noop' })", () => Object.freeze({ handler: 'noop', trigger: QUIET_TRIGGER() })),
-      val("new (class { handler = 'noop' })()", () => new (class { handler = 'noop'; trigger = QUIET_TRIGGER(); })()),
+      val(
+        "new (class { handler = 'noop' })()",
+        () =>
+          new (class {
+            handler = 'noop';
+            trigger = QUIET_TRIGGER();
+          })(),
+      ),
     ),
     fc.tuple(fc.constantFrom(...OPTION_KEYS), oddValue).map(([key, value]) => specWith(key, value)),
   );
@@ -309,10 +427,39 @@ export function defineApiProperties({ factory }: ApiSuiteOptions): void {
   const hostileSpec: fc.Arbitrary<Val> = fc.oneof(
     hostileValue,
     fc.constantFrom<Val>(
-      val("{ get handler() { throw } }", () => Object.defineProperty({}, 'handler', { enumerable: true, get() { throw new Error('getter throws'); } })),
-      val("{ handler: 'noop', get trigger() { throw } }", () => Object.defineProperty({ handler: 'noop' }, 'trigger', { enumerable: true, get() { throw new Error('getter throws'); } })),
-      val("revoked Proxy of { handler: 'noop' }", () => { const { proxy, revoke } = Proxy.revocable({ handler: 'noop' }, {}); revoke(); return proxy; }),
-      val("Proxy of { handler: 'noop' } whose ownKeys trap throws", () => new Proxy({ handler: 'noop' }, { ownKeys() { throw new Error('ownKeys throws'); } })),
+      val('{ get handler() { throw } }', () =>
+        Object.defineProperty({}, 'handler', {
+          enumerable: true,
+          get() {
+            throw new Error('getter throws');
+          },
+        }),
+      ),
+      val("{ handler: 'noop', get trigger() { throw } }", () =>
+        Object.defineProperty({ handler: 'noop' }, 'trigger', {
+          enumerable: true,
+          get() {
+            throw new Error('getter throws');
+          },
+        }),
+      ),
+      val("revoked Proxy of { handler: 'noop' }", () => {
+        const { proxy, revoke } = Proxy.revocable({ handler: 'noop' }, {});
+        revoke();
+        return proxy;
+      }),
+      val(
+        "Proxy of { handler: 'noop' } whose ownKeys trap throws",
+        () =>
+          new Proxy(
+            { handler: 'noop' },
+            {
+              ownKeys() {
+                throw new Error('ownKeys throws');
+              },
+            },
+          ),
+      ),
     ),
     fc.tuple(fc.constantFrom(...OPTION_KEYS), hostileValue).map(([key, value]) => specWith(key, value)),
     hostileArgs.map((value) => specWith('args', value)),
@@ -349,25 +496,31 @@ export function defineApiProperties({ factory }: ApiSuiteOptions): void {
 
   property(
     'modifyJob: string changes (name, executor, handler, id) apply and read back, or throw a SchedulerError and change nothing',
-    optionsOf({
-      name: stringOption,
-      executor: fc.oneof(fc.constantFrom(lit('default'), lit('nope')), stringOption),
-      handler: fc.oneof(fc.constantFrom(lit('noop'), lit('throw null'), lit('unregistered')), stringOption),
-      id: fc.constantFrom(lit(undefined), lit('other-id'), lit('')),
-    }, 'changes'),
+    optionsOf(
+      {
+        name: stringOption,
+        executor: fc.oneof(fc.constantFrom(lit('default'), lit('nope')), stringOption),
+        handler: fc.oneof(fc.constantFrom(lit('noop'), lit('throw null'), lit('unregistered')), stringOption),
+        id: fc.constantFrom(lit(undefined), lit('other-id'), lit('')),
+      },
+      'changes',
+    ),
     modifyWith,
     true,
   );
 
   property(
     'modifyJob: numeric and boolean changes apply and read back, or throw a SchedulerError and change nothing',
-    optionsOf({
-      coalesce: weirdBoolean,
-      maxInstances: numberOption,
-      misfireGraceTime: numberOption,
-      timeout: numberOption,
-      rerunOnLoss: weirdBoolean,
-    }, 'changes'),
+    optionsOf(
+      {
+        coalesce: weirdBoolean,
+        maxInstances: numberOption,
+        misfireGraceTime: numberOption,
+        timeout: numberOption,
+        rerunOnLoss: weirdBoolean,
+      },
+      'changes',
+    ),
     modifyWith,
     true,
   );
@@ -380,19 +533,30 @@ export function defineApiProperties({ factory }: ApiSuiteOptions): void {
 
   property(
     'modifyJob: an option passed as undefined leaves it as it was',
-    optionsOf({
-      name: fc.constantFrom(lit(undefined), lit('renamed')),
-      executor: fc.constantFrom(lit(undefined)),
-      handler: fc.constantFrom(lit(undefined), lit('noop')),
-      coalesce: fc.constantFrom(lit(undefined), lit(true)),
-      maxInstances: fc.constantFrom(lit(undefined), lit(7)),
-      misfireGraceTime: fc.constantFrom(lit(undefined), lit(null), lit(100)),
-      timeout: fc.constantFrom(lit(undefined), lit(1)),
-      rerunOnLoss: fc.constantFrom(lit(undefined), lit(true)),
-      nextRunTime: fc.constantFrom(lit(undefined), lit(null), val('in 2 hours (ISO string)', () => futureIso(7_200_000))),
-      args: fc.constantFrom(lit(undefined), val('[]', () => []), val("['b']", () => ['b'])),
-      id: fc.constantFrom(lit(undefined)),
-    }, 'changes'),
+    optionsOf(
+      {
+        name: fc.constantFrom(lit(undefined), lit('renamed')),
+        executor: fc.constantFrom(lit(undefined)),
+        handler: fc.constantFrom(lit(undefined), lit('noop')),
+        coalesce: fc.constantFrom(lit(undefined), lit(true)),
+        maxInstances: fc.constantFrom(lit(undefined), lit(7)),
+        misfireGraceTime: fc.constantFrom(lit(undefined), lit(null), lit(100)),
+        timeout: fc.constantFrom(lit(undefined), lit(1)),
+        rerunOnLoss: fc.constantFrom(lit(undefined), lit(true)),
+        nextRunTime: fc.constantFrom(
+          lit(undefined),
+          lit(null),
+          val('in 2 hours (ISO string)', () => futureIso(7_200_000)),
+        ),
+        args: fc.constantFrom(
+          lit(undefined),
+          val('[]', () => []),
+          val("['b']", () => ['b']),
+        ),
+        id: fc.constantFrom(lit(undefined)),
+      },
+      'changes',
+    ),
     async (hh, changes) => {
       const before = await addBase(hh);
       const given = changes.make();
@@ -403,11 +567,29 @@ export function defineApiProperties({ factory }: ApiSuiteOptions): void {
     true,
   );
 
-  const MODIFY_KEYS = ['name', 'executor', 'handler', 'coalesce', 'maxInstances', 'misfireGraceTime', 'timeout', 'rerunOnLoss',
-    'nextRunTime', 'args', 'id', 'store', 'trigger', 'replaceExisting', 'nope', '__proto__'] as const;
+  const MODIFY_KEYS = [
+    'name',
+    'executor',
+    'handler',
+    'coalesce',
+    'maxInstances',
+    'misfireGraceTime',
+    'timeout',
+    'rerunOnLoss',
+    'nextRunTime',
+    'args',
+    'id',
+    'store',
+    'trigger',
+    'replaceExisting',
+    'nope',
+    '__proto__',
+  ] as const;
 
-  const changesWith = (key: string, v: Val): Val => val(`{ ${key}: ${v.label} }`, () =>
-    Object.defineProperty({}, key, { value: v.make(), enumerable: true, writable: true, configurable: true }));
+  const changesWith = (key: string, v: Val): Val =>
+    val(`{ ${key}: ${v.label} }`, () =>
+      Object.defineProperty({}, key, { value: v.make(), enumerable: true, writable: true, configurable: true }),
+    );
 
   const modifyExotic = async (hh: Harness, changes: Val) => {
     const before = await addBase(hh);
@@ -444,7 +626,9 @@ export function defineApiProperties({ factory }: ApiSuiteOptions): void {
     anyTrigger,
     async (hh, trigger) => {
       const before = await addBase(hh);
-      const outcome = await hh.call(`rescheduleJob(id, ${trigger.label})`, () => hh.scheduler.rescheduleJob(before.id, trigger.make() as never));
+      const outcome = await hh.call(`rescheduleJob(id, ${trigger.label})`, () =>
+        hh.scheduler.rescheduleJob(before.id, trigger.make() as never),
+      );
       if (!outcome.ok) return checkUnchanged(hh, before, `rescheduleJob(id, ${trigger.label})`);
       const job = outcome.value;
       if (!(job.nextRunTime === null || isValidDate(job.nextRunTime))) fail(`rescheduleJob gave nextRunTime ${show(job.nextRunTime)}`);
@@ -453,7 +637,18 @@ export function defineApiProperties({ factory }: ApiSuiteOptions): void {
       // Everything but the schedule is unchanged.
       const a = project(job);
       const b = project(before);
-      for (const field of ['id', 'name', 'handler', 'args', 'executor', 'coalesce', 'maxInstances', 'misfireGraceTime', 'timeout', 'rerunOnLoss'] as const) {
+      for (const field of [
+        'id',
+        'name',
+        'handler',
+        'args',
+        'executor',
+        'coalesce',
+        'maxInstances',
+        'misfireGraceTime',
+        'timeout',
+        'rerunOnLoss',
+      ] as const) {
         same(field, a[field], b[field], 'after rescheduleJob');
       }
     },
@@ -464,7 +659,9 @@ export function defineApiProperties({ factory }: ApiSuiteOptions): void {
     hostileTrigger,
     async (hh, trigger) => {
       const before = await addBase(hh);
-      const outcome = await hh.call(`rescheduleJob(id, ${trigger.label})`, () => hh.scheduler.rescheduleJob(before.id, trigger.make() as never));
+      const outcome = await hh.call(`rescheduleJob(id, ${trigger.label})`, () =>
+        hh.scheduler.rescheduleJob(before.id, trigger.make() as never),
+      );
       if (!outcome.ok) await checkUnchanged(hh, before, `rescheduleJob(id, ${trigger.label})`);
     },
     true,
@@ -482,8 +679,10 @@ export function defineApiProperties({ factory }: ApiSuiteOptions): void {
     for (const row of rows as Record<string, unknown>[]) {
       if (!isValidDate(row.scheduledRunTime)) fail(`an execution has scheduledRunTime ${show(row.scheduledRunTime)}`);
       if (!(STATUSES as readonly unknown[]).includes(row.status)) fail(`an execution has status ${show(row.status)}`);
-      if (typeof q.status === 'string' && row.status !== q.status) fail(`getExecutions({ status: ${show(q.status)} }) returned a '${String(row.status)}' record`);
-      if (typeof q.jobId === 'string' && row.jobId !== q.jobId) fail(`getExecutions({ jobId: ${show(q.jobId)} }) returned a record of ${show(row.jobId)}`);
+      if (typeof q.status === 'string' && row.status !== q.status)
+        fail(`getExecutions({ status: ${show(q.status)} }) returned a '${String(row.status)}' record`);
+      if (typeof q.jobId === 'string' && row.jobId !== q.jobId)
+        fail(`getExecutions({ jobId: ${show(q.jobId)} }) returned a record of ${show(row.jobId)}`);
       if (isValidDate(q.since) && (row.scheduledRunTime as Date) < q.since) fail('getExecutions returned a record before since');
     }
   };
@@ -512,8 +711,9 @@ export function defineApiProperties({ factory }: ApiSuiteOptions): void {
     'getExecutions: queries whose reading throws (getters, revoked or hostile proxies) are refused with a SchedulerError',
     fc.oneof(
       hostileQuery,
-      fc.tuple(fc.constantFrom('jobId', 'status', 'since', 'limit', 'offset'), hostileValue).map(([key, v]) =>
-        val(`{ ${key}: ${v.label} }`, () => ({ [key]: v.make() }))),
+      fc
+        .tuple(fc.constantFrom('jobId', 'status', 'since', 'limit', 'offset'), hostileValue)
+        .map(([key, v]) => val(`{ ${key}: ${v.label} }`, () => ({ [key]: v.make() }))),
     ),
     async (hh, query) => {
       await hh.call(`getExecutions(${query.label})`, () => hh.scheduler.getExecutions(query.make() as never));
@@ -545,11 +745,15 @@ export function defineApiProperties({ factory }: ApiSuiteOptions): void {
       for (;;) {
         const rows = await hh.expect(`getExecutions({ jobId: '${id}' })`, () => hh.scheduler.getExecutions({ jobId: id }));
         if (rows.length === 1 && rows[0]!.status !== 'running') {
-          if (rows[0]!.status === 'error' && typeof rows[0]!.error !== 'string') fail(`the error record of '${handler}' has error ${show(rows[0]!.error)}`);
+          if (rows[0]!.status === 'error' && typeof rows[0]!.error !== 'string')
+            fail(`the error record of '${handler}' has error ${show(rows[0]!.error)}`);
           break;
         }
         if (rows.length > 1) fail(`handler '${handler}' has ${rows.length} execution records for one run`);
-        if (Date.now() > deadline) fail(`the record of a run of handler '${handler}' is ${rows[0]?.status ?? 'missing'} ${SETTLE_BOUND_MS} ms after the run ended (${event.type})`);
+        if (Date.now() > deadline)
+          fail(
+            `the record of a run of handler '${handler}' is ${rows[0]?.status ?? 'missing'} ${SETTLE_BOUND_MS} ms after the run ended (${event.type})`,
+          );
         await new Promise((r) => setTimeout(r, 10));
       }
     },

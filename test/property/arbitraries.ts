@@ -26,7 +26,9 @@ export function lit<T>(value: T): Val<T> {
 function labelOf(value: unknown): string {
   if (typeof value === 'string' && value.length > 60) {
     const unit = value.slice(0, 1);
-    return value === unit.repeat(value.length) ? `${fc.stringify(unit)}.repeat(${value.length})` : `${fc.stringify(value.slice(0, 40))}…(${value.length} chars)`;
+    return value === unit.repeat(value.length)
+      ? `${fc.stringify(unit)}.repeat(${value.length})`
+      : `${fc.stringify(value.slice(0, 40))}…(${value.length} chars)`;
   }
   return fc.stringify(value);
 }
@@ -63,8 +65,16 @@ export function hostileProxy<T extends object>(target: T = {} as T): T {
     throw new Error('hostile proxy trap');
   };
   return new Proxy(target, {
-    get: trap, has: trap, ownKeys: trap, getOwnPropertyDescriptor: trap, getPrototypeOf: trap,
-    set: trap, defineProperty: trap, deleteProperty: trap, apply: trap, construct: trap,
+    get: trap,
+    has: trap,
+    ownKeys: trap,
+    getOwnPropertyDescriptor: trap,
+    getPrototypeOf: trap,
+    set: trap,
+    defineProperty: trap,
+    deleteProperty: trap,
+    apply: trap,
+    construct: trap,
   });
 }
 
@@ -95,7 +105,7 @@ export const oddValue: fc.Arbitrary<Val> = constants<unknown>(
   val('[]', () => []),
   val('[1, <hole>, 3]', holey),
   val('Object.create(null)', () => nullProto()),
-  val("Object.create(null) with { a: 1 }", () => nullProto({ a: 1 })),
+  val('Object.create(null) with { a: 1 }', () => nullProto({ a: 1 })),
   val("Symbol('s')", () => Symbol('s')),
   val('10n', () => 10n),
   val('() => 1', () => () => 1),
@@ -118,13 +128,26 @@ export const hostileValue: fc.Arbitrary<Val> = constants<unknown>(
   val('revoked Proxy of []', () => revokedProxy([])),
   val('revoked Proxy of a Date', () => revokedProxy(new Date())),
   val('hostile Proxy (every trap throws)', () => hostileProxy()),
-  val('{ toString() { throw } }', () => ({ toString() { throw new Error('toString throws'); } })),
-  val('{ [Symbol.toPrimitive]() { throw } }', () => ({ [Symbol.toPrimitive]() { throw new Error('toPrimitive throws'); } })),
+  val('{ toString() { throw } }', () => ({
+    toString() {
+      throw new Error('toString throws');
+    },
+  })),
+  val('{ [Symbol.toPrimitive]() { throw } }', () => ({
+    [Symbol.toPrimitive]() {
+      throw new Error('toPrimitive throws');
+    },
+  })),
   val('[{ get x() { throw } }]', () => [throwingGetters(['x'])]),
   val('[revoked Proxy]', () => [revokedProxy()]),
   val('an array with a throwing getter at index 0', () => {
     const array: unknown[] = [];
-    Object.defineProperty(array, 0, { enumerable: true, get() { throw new Error('index getter throws'); } });
+    Object.defineProperty(array, 0, {
+      enumerable: true,
+      get() {
+        throw new Error('index getter throws');
+      },
+    });
     return array;
   }),
 );
@@ -135,9 +158,41 @@ export const exoticValue: fc.Arbitrary<Val> = fc.oneof(oddValue, hostileValue);
 // ---- scalar pools ------------------------------------------------------------------------
 
 export const SPECIAL_NUMBERS: readonly number[] = [
-  Number.NaN, Infinity, -Infinity, -0, 0, 1, 2, 3, 0.5, 1.5, 0.4, 1e-7, 999.5, 1000.25, -1, -0.5, -1000, -1e21, 1e21,
-  2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, 2 ** 63, 8.64e15, 8.64e15 + 1, -8.64e15, 1e18, -1e18,
-  Number.MAX_VALUE, Number.MIN_VALUE, Number.EPSILON, 1e300,
+  Number.NaN,
+  Infinity,
+  -Infinity,
+  -0,
+  0,
+  1,
+  2,
+  3,
+  0.5,
+  1.5,
+  0.4,
+  1e-7,
+  999.5,
+  1000.25,
+  -1,
+  -0.5,
+  -1000,
+  -1e21,
+  1e21,
+  2 ** 31 - 1,
+  2 ** 31,
+  2 ** 32,
+  2 ** 53 - 1,
+  2 ** 53,
+  2 ** 53 + 2,
+  2 ** 63,
+  8.64e15,
+  8.64e15 + 1,
+  -8.64e15,
+  1e18,
+  -1e18,
+  Number.MAX_VALUE,
+  Number.MIN_VALUE,
+  Number.EPSILON,
+  1e300,
 ];
 
 export const weirdNumber: fc.Arbitrary<Val> = fc.oneof(
@@ -149,9 +204,36 @@ export const weirdNumber: fc.Arbitrary<Val> = fc.oneof(
 
 /** Strings with NUL, lone surrogates, 100k characters, SQL, names of prototype members. */
 export const SPECIAL_STRINGS: readonly string[] = [
-  '', ' ', 'a', 'default', 'side', 'noop', '\u0000', 'a\u0000b', '\ud800', 'x\udc00y', '\udfff\ud800', '\uffff', '\ufeff',
-  '💥', 'é', 'x'.repeat(191), 'x'.repeat(192), 'x'.repeat(255), 'x'.repeat(256), 'x'.repeat(LONG), '\u00e9'.repeat(LONG),
-  "'; DROP TABLE x; --", '%s%n', '__proto__', 'constructor', 'toString', '\n', '\\', '"', '\r\n\t',
+  '',
+  ' ',
+  'a',
+  'default',
+  'side',
+  'noop',
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  'x\udc00y',
+  '\udfff\ud800',
+  '\uffff',
+  '\ufeff',
+  '💥',
+  'é',
+  'x'.repeat(191),
+  'x'.repeat(192),
+  'x'.repeat(255),
+  'x'.repeat(256),
+  'x'.repeat(LONG),
+  '\u00e9'.repeat(LONG),
+  "'; DROP TABLE x; --",
+  '%s%n',
+  '__proto__',
+  'constructor',
+  'toString',
+  '\n',
+  '\\',
+  '"',
+  '\r\n\t',
 ];
 
 const anyUtf16String = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 20 });
@@ -164,15 +246,44 @@ export const weirdString: fc.Arbitrary<Val> = fc.oneof(
 );
 
 export const weirdBoolean: fc.Arbitrary<Val> = constants<unknown>(
-  lit(true), lit(false), lit(undefined), lit(null), lit(0), lit(1), lit('true'), lit(''), lit(Number.NaN),
+  lit(true),
+  lit(false),
+  lit(undefined),
+  lit(null),
+  lit(0),
+  lit(1),
+  lit('true'),
+  lit(''),
+  lit(Number.NaN),
   val('new Boolean(false)', () => new Boolean(false)),
 );
 
 /** DateInputs: valid, invalid, out of range, calendar-impossible, time-only. */
 export const BAD_DATE_STRINGS: readonly string[] = [
-  '2020-13-01', '2021-02-29', '2020-02-30', '2020-02-30T00:00:00Z', '2020-01-01T25:00:00Z', '2020-01-01T24:00:01',
-  '2020-00-10', '2020-01-32', '00:35:00', '00:35', 'T00:35:00', '12:00:00Z', '2020-W01', '2020-001', 'now', 'tomorrow', '',
-  '   ', '2020', '1e18', 'NaN', '+275760-09-13T00:00:00.001Z', '-271821-04-19T23:59:59.999Z', '2030-01-01T00:00:00+25:00',
+  '2020-13-01',
+  '2021-02-29',
+  '2020-02-30',
+  '2020-02-30T00:00:00Z',
+  '2020-01-01T25:00:00Z',
+  '2020-01-01T24:00:01',
+  '2020-00-10',
+  '2020-01-32',
+  '00:35:00',
+  '00:35',
+  'T00:35:00',
+  '12:00:00Z',
+  '2020-W01',
+  '2020-001',
+  'now',
+  'tomorrow',
+  '',
+  '   ',
+  '2020',
+  '1e18',
+  'NaN',
+  '+275760-09-13T00:00:00.001Z',
+  '-271821-04-19T23:59:59.999Z',
+  '2030-01-01T00:00:00+25:00',
 ];
 
 export function futureIso(ms = 3_600_000): string {
@@ -184,7 +295,8 @@ export const weirdDate: fc.Arbitrary<Val> = fc.oneof(
   {
     weight: 3,
     arbitrary: constants<unknown>(
-      lit(undefined), lit(null),
+      lit(undefined),
+      lit(null),
       val('new Date(NaN)', () => new Date(Number.NaN)),
       val('new Date(8.64e15)', () => new Date(8.64e15)),
       val('new Date(-8.64e15)', () => new Date(-8.64e15)),
@@ -219,8 +331,17 @@ const validTrigger: fc.Arbitrary<Val> = constants<unknown>(
   val("'0 0 1 1 *'", () => '0 0 1 1 *'),
   val("{ type: 'cron', second: '*/2' }", () => ({ type: 'cron', second: '*/2' })),
   val("{ type: 'cron', day: 'last fri', hour: 6 }", () => ({ type: 'cron', day: 'last fri', hour: 6 })),
-  val("{ type: 'or', triggers: [interval 1 h, cron 06:00] }", () => ({ type: 'or', triggers: [QUIET_TRIGGER(), { type: 'cron', hour: 6 }] })),
-  val("{ type: 'and', triggers: [cron */2 s, cron */3 s] }", () => ({ type: 'and', triggers: [{ type: 'cron', second: '*/2' }, { type: 'cron', second: '*/3' }] })),
+  val("{ type: 'or', triggers: [interval 1 h, cron 06:00] }", () => ({
+    type: 'or',
+    triggers: [QUIET_TRIGGER(), { type: 'cron', hour: 6 }],
+  })),
+  val("{ type: 'and', triggers: [cron */2 s, cron */3 s] }", () => ({
+    type: 'and',
+    triggers: [
+      { type: 'cron', second: '*/2' },
+      { type: 'cron', second: '*/3' },
+    ],
+  })),
 );
 
 /** A spec's field set to a bad value, on an otherwise valid spec of each type. */
@@ -228,39 +349,97 @@ const INTERVAL_FIELDS = ['weeks', 'days', 'hours', 'minutes', 'seconds', 'millis
 const CRON_FIELDS = ['year', 'month', 'day', 'week', 'dayOfWeek', 'hour', 'minute', 'second'] as const;
 
 const CRON_FIELD_VALUES: readonly unknown[] = [
-  60, 24, 0, -1, 1.5, 32, 13, 8, 54, 275761, 1969, 1e21, Number.NaN, Infinity, '', ' ', '*/0', '*/-1', '5-1', '1-100', '1,,2',
-  'last foo', '6th fri', '0th mon', 'last', 'last sun', 'xyz', 'jan-', 'mon-sun/0', '*/1000000', '\u0000', 'x'.repeat(LONG), null,
-  true, '0-59/59', '2147483648', '1e3', '0x10', ' 5 ',
+  60,
+  24,
+  0,
+  -1,
+  1.5,
+  32,
+  13,
+  8,
+  54,
+  275761,
+  1969,
+  1e21,
+  Number.NaN,
+  Infinity,
+  '',
+  ' ',
+  '*/0',
+  '*/-1',
+  '5-1',
+  '1-100',
+  '1,,2',
+  'last foo',
+  '6th fri',
+  '0th mon',
+  'last',
+  'last sun',
+  'xyz',
+  'jan-',
+  'mon-sun/0',
+  '*/1000000',
+  '\u0000',
+  'x'.repeat(LONG),
+  null,
+  true,
+  '0-59/59',
+  '2147483648',
+  '1e3',
+  '0x10',
+  ' 5 ',
 ];
 
 const badTriggerField: fc.Arbitrary<Val> = fc.oneof(
-  fc.tuple(fc.constantFrom(...INTERVAL_FIELDS), weirdNumber).map(([field, v]) =>
-    val(`{ type: 'interval', ${field}: ${v.label} }`, () => ({ type: 'interval', [field]: v.make() }))),
-  fc.tuple(fc.constantFrom(...CRON_FIELDS), fc.constantFrom(...CRON_FIELD_VALUES)).map(([field, v]) =>
-    val(`{ type: 'cron', ${field}: ${labelOf(v)} }`, () => ({ type: 'cron', [field]: v }))),
+  fc
+    .tuple(fc.constantFrom(...INTERVAL_FIELDS), weirdNumber)
+    .map(([field, v]) => val(`{ type: 'interval', ${field}: ${v.label} }`, () => ({ type: 'interval', [field]: v.make() }))),
+  fc
+    .tuple(fc.constantFrom(...CRON_FIELDS), fc.constantFrom(...CRON_FIELD_VALUES))
+    .map(([field, v]) => val(`{ type: 'cron', ${field}: ${labelOf(v)} }`, () => ({ type: 'cron', [field]: v }))),
   fc.tuple(fc.constantFrom('startDate', 'endDate', 'runDate'), weirdDate).map(([field, v]) => {
     const type = field === 'runDate' ? 'date' : 'interval';
     return val(`{ type: '${type}', ${type === 'interval' ? 'seconds: 1, ' : ''}${field}: ${v.label} }`, () =>
-      type === 'date' ? { type, runDate: v.make() } : { type, seconds: 1, [field]: v.make() });
+      type === 'date' ? { type, runDate: v.make() } : { type, seconds: 1, [field]: v.make() },
+    );
   }),
   fc.tuple(fc.constantFrom('interval', 'cron', 'and'), weirdNumber).map(([type, v]) =>
     val(`{ type: '${type}', …valid, jitter: ${v.label} }`, () => {
-      const base = type === 'interval' ? { type, seconds: 1 } : type === 'cron' ? { type, second: '*' } : { type, triggers: [{ type: 'interval', seconds: 1 }] };
+      const base =
+        type === 'interval'
+          ? { type, seconds: 1 }
+          : type === 'cron'
+            ? { type, second: '*' }
+            : { type, triggers: [{ type: 'interval', seconds: 1 }] };
       return { ...base, jitter: v.make() };
-    })),
+    }),
+  ),
   fc.tuple(fc.constantFrom('cron', 'interval', 'date'), weirdString).map(([type, v]) =>
     val(`{ type: '${type}', …valid, timezone: ${v.label} }`, () => {
       const base = type === 'interval' ? { type, seconds: 1 } : type === 'cron' ? { type, second: '*' } : { type, runDate: futureIso() };
       return { ...base, timezone: v.make() };
-    })),
+    }),
+  ),
   weirdString.map((v) => val(`{ type: 'cron', expression: ${v.label} }`, () => ({ type: 'cron', expression: v.make() }))),
   weirdString.map((v) => val(`crontab ${v.label}`, () => v.make())),
   weirdString.map((v) => val(`{ type: ${v.label} }`, () => ({ type: v.make(), seconds: 1 }))),
 );
 
 const badTriggerShape: fc.Arbitrary<Val> = constants<unknown>(
-  lit(undefined), lit(null), lit(42), lit(''), lit('not cron'), lit('* * * * * * *'), lit('60 * * * *'), lit('0 0 30 2 *'),
-  lit('0 0 31 4 *'), lit('0 0 29 2 1#5'), lit('0 0 L 2 *'), lit('0 0 * * 8'), lit('*/0 * * * *'), lit('* * * * * * * * *'),
+  lit(undefined),
+  lit(null),
+  lit(42),
+  lit(''),
+  lit('not cron'),
+  lit('* * * * * * *'),
+  lit('60 * * * *'),
+  lit('0 0 30 2 *'),
+  lit('0 0 31 4 *'),
+  lit('0 0 29 2 1#5'),
+  lit('0 0 L 2 *'),
+  lit('0 0 * * 8'),
+  lit('*/0 * * * *'),
+  lit('* * * * * * * * *'),
   val('[]', () => []),
   val('{}', () => ({})),
   val("{ type: 'nope' }", () => ({ type: 'nope' })),
@@ -274,7 +453,12 @@ const badTriggerShape: fc.Arbitrary<Val> = constants<unknown>(
   val("{ type: 'interval', seconds: 1, startDate: 8.64e15 - 500 }", () => ({ type: 'interval', seconds: 1, startDate: 8.64e15 - 500 })),
   val("{ type: 'interval', weeks: 1, startDate: -8.64e15 }", () => ({ type: 'interval', weeks: 1, startDate: -8.64e15 })),
   val("{ type: 'interval', seconds: 1, endDate: in 10 ms }", () => ({ type: 'interval', seconds: 1, endDate: new Date(Date.now() + 10) })),
-  val("{ type: 'interval', seconds: 1, startDate: in 1 h, endDate: now }", () => ({ type: 'interval', seconds: 1, startDate: futureIso(), endDate: new Date() })),
+  val("{ type: 'interval', seconds: 1, startDate: in 1 h, endDate: now }", () => ({
+    type: 'interval',
+    seconds: 1,
+    startDate: futureIso(),
+    endDate: new Date(),
+  })),
   val("{ type: 'cron', month: 2, day: 30 }", () => ({ type: 'cron', month: 2, day: 30 })),
   val("{ type: 'cron', month: 4, day: 31 }", () => ({ type: 'cron', month: 4, day: 31 })),
   val("{ type: 'cron', month: 2, day: 29, year: '2100-2199/100' }", () => ({ type: 'cron', month: 2, day: 29, year: '2100-2199/100' })),
@@ -290,15 +474,31 @@ const badTriggerShape: fc.Arbitrary<Val> = constants<unknown>(
   val("{ type: 'or', triggers: 'x' }", () => ({ type: 'or', triggers: 'x' })),
   val("{ type: 'and', triggers: [<hole>] }", () => ({ type: 'and', triggers: [, { type: 'cron', hour: 1 }] })), // eslint-disable-line no-sparse-arrays
   val("{ type: 'and', triggers: [cron mon, cron tue] } (never coincide)", () => ({
-    type: 'and', triggers: [{ type: 'cron', dayOfWeek: 'mon', hour: 0 }, { type: 'cron', dayOfWeek: 'tue', hour: 0 }],
+    type: 'and',
+    triggers: [
+      { type: 'cron', dayOfWeek: 'mon', hour: 0 },
+      { type: 'cron', dayOfWeek: 'tue', hour: 0 },
+    ],
   })),
   val("{ type: 'and', triggers: [date in 1 h, date in 2 h] }", () => ({
-    type: 'and', triggers: [{ type: 'date', runDate: futureIso() }, { type: 'date', runDate: futureIso(7_200_000) }],
+    type: 'and',
+    triggers: [
+      { type: 'date', runDate: futureIso() },
+      { type: 'date', runDate: futureIso(7_200_000) },
+    ],
   })),
   val("{ type: 'and', triggers: [interval 7 ms, interval 11 ms] }", () => ({
-    type: 'and', triggers: [{ type: 'interval', milliseconds: 7 }, { type: 'interval', milliseconds: 11 }],
+    type: 'and',
+    triggers: [
+      { type: 'interval', milliseconds: 7 },
+      { type: 'interval', milliseconds: 11 },
+    ],
   })),
-  val("{ type: 'or', jitter: 1e300, triggers: [interval 1 s] }", () => ({ type: 'or', jitter: 1e300, triggers: [{ type: 'interval', seconds: 1 }] })),
+  val("{ type: 'or', jitter: 1e300, triggers: [interval 1 s] }", () => ({
+    type: 'or',
+    jitter: 1e300,
+    triggers: [{ type: 'interval', seconds: 1 }],
+  })),
   val("'and' nested 5000 deep", () => {
     let spec: unknown = { type: 'interval', hours: 1 };
     for (let i = 0; i < 5000; i++) spec = { type: 'and', triggers: [spec] };
@@ -326,7 +526,9 @@ const badTriggerShape: fc.Arbitrary<Val> = constants<unknown>(
 );
 
 function customTrigger(next: (previous: Date | null, now: Date) => unknown): {
-  getNextFireTime(previous: Date | null, now: Date): unknown; toJSON(): unknown; toString(): string;
+  getNextFireTime(previous: Date | null, now: Date): unknown;
+  toJSON(): unknown;
+  toString(): string;
 } {
   return {
     getNextFireTime: (previous, now) => next(previous, now),
@@ -352,10 +554,34 @@ export const hostileTrigger: fc.Arbitrary<Val> = fc.oneof(
     val("revoked Proxy of { type: 'interval', seconds: 1 }", () => revokedProxy({ type: 'interval', seconds: 1 })),
     val("{ type: 'and', triggers: [revoked Proxy] }", () => ({ type: 'and', triggers: [revokedProxy()] })),
     val("{ type: 'and', triggers: revoked Proxy of [] }", () => ({ type: 'and', triggers: revokedProxy([]) })),
-    val("{ type: 'cron', hour: { toString() { throw } } }", () => ({ type: 'cron', hour: { toString() { throw new Error('toString throws'); } } })),
-    val("{ type: 'interval', seconds: 1, startDate: revoked Proxy of a Date }", () => ({ type: 'interval', seconds: 1, startDate: revokedProxy(new Date()) })),
-    val('custom trigger: getNextFireTime throws', () => customTrigger(() => { throw new Error('custom trigger throws'); })),
-    val('custom trigger: toJSON throws', () => Object.assign(customTrigger(() => new Date(Date.now() + 3_600_000)), { toJSON() { throw new Error('toJSON throws'); } })),
+    val("{ type: 'cron', hour: { toString() { throw } } }", () => ({
+      type: 'cron',
+      hour: {
+        toString() {
+          throw new Error('toString throws');
+        },
+      },
+    })),
+    val("{ type: 'interval', seconds: 1, startDate: revoked Proxy of a Date }", () => ({
+      type: 'interval',
+      seconds: 1,
+      startDate: revokedProxy(new Date()),
+    })),
+    val('custom trigger: getNextFireTime throws', () =>
+      customTrigger(() => {
+        throw new Error('custom trigger throws');
+      }),
+    ),
+    val('custom trigger: toJSON throws', () =>
+      Object.assign(
+        customTrigger(() => new Date(Date.now() + 3_600_000)),
+        {
+          toJSON() {
+            throw new Error('toJSON throws');
+          },
+        },
+      ),
+    ),
     val('custom trigger: getNextFireTime returns a revoked Proxy', () => customTrigger(() => revokedProxy(new Date()))),
   ),
 );
@@ -405,7 +631,8 @@ function cloneData(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(cloneData);
   if (typeof value === 'object' && value !== null) {
     const copy: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) Object.defineProperty(copy, k, { value: cloneData(v), enumerable: true, writable: true, configurable: true });
+    for (const [k, v] of Object.entries(value))
+      Object.defineProperty(copy, k, { value: cloneData(v), enumerable: true, writable: true, configurable: true });
     return copy;
   }
   return value;
@@ -414,11 +641,16 @@ function cloneData(value: unknown): unknown {
 // ---- args -----------------------------------------------------------------------------------
 
 export const jsonArgs: fc.Arbitrary<Val> = fc
-  .array(fc.jsonValue({ maxDepth: 3, stringUnit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) }), { maxLength: 4 })
+  .array(fc.jsonValue({ maxDepth: 3, stringUnit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) }), {
+    maxLength: 4,
+  })
   .map((args) => val(fc.stringify(args).slice(0, 200), () => cloneData(args) as unknown[]));
 
 export const badArgs: fc.Arbitrary<Val> = constants<unknown>(
-  lit(undefined), lit(null), lit('abc'), lit(0),
+  lit(undefined),
+  lit(null),
+  lit('abc'),
+  lit(0),
   val('[undefined]', () => [undefined]),
   val('[NaN]', () => [Number.NaN]),
   val('[Infinity]', () => [Infinity]),
@@ -453,8 +685,22 @@ export const hostileArgs: fc.Arbitrary<Val> = fc.oneof(
   hostileValue,
   constants<unknown>(
     val('[hostile Proxy]', () => [hostileProxy()]),
-    val('[{ toJSON() { throw } }]', () => [{ toJSON() { throw new Error('toJSON throws'); } }]),
-    val('Proxy of [1] whose get trap throws', () => new Proxy([1], { get() { throw new Error('get trap throws'); } })),
+    val('[{ toJSON() { throw } }]', () => [
+      {
+        toJSON() {
+          throw new Error('toJSON throws');
+        },
+      },
+    ]),
+    val(
+      'Proxy of [1] whose get trap throws',
+      () =>
+        new Proxy([1], {
+          get() {
+            throw new Error('get trap throws');
+          },
+        }),
+    ),
   ),
 );
 
@@ -462,26 +708,62 @@ export const hostileArgs: fc.Arbitrary<Val> = fc.oneof(
 
 /** Names of handlers the harness registers; `throwing` ones misbehave on purpose. */
 export const HANDLER_BEHAVIOURS: Record<string, (...args: unknown[]) => unknown> = {
-  'throw null': () => { throw null; }, // eslint-disable-line no-throw-literal
-  'throw undefined': () => { throw undefined; }, // eslint-disable-line no-throw-literal
-  "throw ''": () => { throw ''; }, // eslint-disable-line no-throw-literal
-  'throw 0': () => { throw 0; }, // eslint-disable-line no-throw-literal
-  "throw Symbol('s')": () => { throw Symbol('s'); },
-  'throw 1n': () => { throw 1n; },
-  'throw Object.create(null)': () => { throw nullProto(); },
-  "throw Object.create(null) with { message: 'x' }": () => { throw nullProto({ message: 'x', stack: 1 }); },
-  'throw a revoked Proxy': () => { throw revokedProxy(); },
-  'throw a hostile Proxy': () => { throw hostileProxy(); },
-  'throw a cyclic object': () => { throw cyclic(); },
-  'throw { toString() { throw } }': () => { throw { toString() { throw new Error('toString throws'); } }; },
+  'throw null': () => {
+    throw null;
+  },
+  'throw undefined': () => {
+    throw undefined;
+  },
+  "throw ''": () => {
+    throw '';
+  },
+  'throw 0': () => {
+    throw 0;
+  },
+  "throw Symbol('s')": () => {
+    throw Symbol('s');
+  },
+  'throw 1n': () => {
+    throw 1n;
+  },
+  'throw Object.create(null)': () => {
+    throw nullProto();
+  },
+  "throw Object.create(null) with { message: 'x' }": () => {
+    throw nullProto({ message: 'x', stack: 1 });
+  },
+  'throw a revoked Proxy': () => {
+    throw revokedProxy();
+  },
+  'throw a hostile Proxy': () => {
+    throw hostileProxy();
+  },
+  'throw a cyclic object': () => {
+    throw cyclic();
+  },
+  'throw { toString() { throw } }': () => {
+    throw {
+      toString() {
+        throw new Error('toString throws');
+      },
+    };
+  },
   'throw an Error whose stack getter throws': () => {
     const error = new Error('stack getter');
-    Object.defineProperty(error, 'stack', { get() { throw new Error('stack getter throws'); } });
+    Object.defineProperty(error, 'stack', {
+      get() {
+        throw new Error('stack getter throws');
+      },
+    });
     throw error;
   },
   'throw an Error whose message getter throws': () => {
     const error = new Error('x');
-    Object.defineProperty(error, 'message', { get() { throw new Error('message getter throws'); } });
+    Object.defineProperty(error, 'message', {
+      get() {
+        throw new Error('message getter throws');
+      },
+    });
     throw error;
   },
   'throw an Error whose name is a revoked Proxy': () => {
@@ -489,20 +771,45 @@ export const HANDLER_BEHAVIOURS: Record<string, (...args: unknown[]) => unknown>
     Object.defineProperty(error, 'name', { value: revokedProxy() });
     throw error;
   },
-  'throw an Error with a 100k-char message': () => { throw new Error('x'.repeat(LONG)); },
-  "throw an Error with NUL and lone surrogates in its message": () => { throw new Error('a\u0000b\ud800c'); },
-  'throw a revoked Proxy of an Error': () => { throw revokedProxy(new Error('revoked')); },
+  'throw an Error with a 100k-char message': () => {
+    throw new Error('x'.repeat(LONG));
+  },
+  'throw an Error with NUL and lone surrogates in its message': () => {
+    throw new Error('a\u0000b\ud800c');
+  },
+  'throw a revoked Proxy of an Error': () => {
+    throw revokedProxy(new Error('revoked'));
+  },
   'reject with undefined': () => Promise.reject(undefined),
   'reject with null': () => Promise.reject(null),
   'reject with Object.create(null)': () => Promise.reject(nullProto()),
   'reject with a revoked Proxy': () => Promise.reject(revokedProxy()),
-  'async throw a hostile Proxy': async () => { throw hostileProxy(); },
-  'return { get then() { throw } }': () => ({ get then() { throw new Error('then getter throws'); } }),
+  'async throw a hostile Proxy': async () => {
+    throw hostileProxy();
+  },
+  'return { get then() { throw } }': () => ({
+    get then() {
+      throw new Error('then getter throws');
+    },
+  }),
   'return { then: 1 }': () => ({ then: 1 }),
-  'return a thenable that throws synchronously': () => ({ then() { throw new Error('then throws'); } }),
-  'return a thenable that rejects with a revoked Proxy': () => ({ then(_: unknown, reject: (e: unknown) => void) { reject(revokedProxy()); } }),
+  'return a thenable that throws synchronously': () => ({
+    then() {
+      throw new Error('then throws');
+    },
+  }),
+  'return a thenable that rejects with a revoked Proxy': () => ({
+    then(_: unknown, reject: (e: unknown) => void) {
+      reject(revokedProxy());
+    },
+  }),
   'return a thenable that resolves and rejects twice': () => ({
-    then(resolve: (v: unknown) => void, reject: (e: unknown) => void) { resolve(1); reject(null); resolve(2); reject(undefined); },
+    then(resolve: (v: unknown) => void, reject: (e: unknown) => void) {
+      resolve(1);
+      reject(null);
+      resolve(2);
+      reject(undefined);
+    },
   }),
   'return a revoked Proxy': () => revokedProxy(),
   'return a hostile Proxy': () => hostileProxy(),
@@ -533,7 +840,9 @@ export const executionQuery: fc.Arbitrary<OptionsCase> = optionsOf(
 export const oddQuery: fc.Arbitrary<Val> = fc.oneof(
   oddValue,
   constants<unknown>(
-    lit(null), lit(0), lit('running'),
+    lit(null),
+    lit(0),
+    lit('running'),
     val("Object.create(null) with { status: 'running' }", () => nullProto({ status: 'running' })),
     val("{ since: '2020-01-01' }", () => ({ since: '2020-01-01' })),
     val('{ since: 0 }', () => ({ since: 0 })),
@@ -551,7 +860,13 @@ export const hostileQuery: fc.Arbitrary<Val> = fc.oneof(
     val('{ get status() { throw } }', () => throwingGetters(['status'])),
     val('{ since: revoked Proxy }', () => ({ since: revokedProxy() })),
     val('{ since: revoked Proxy of a Date }', () => ({ since: revokedProxy(new Date()) })),
-    val('{ since: { getTime() { throw } } }', () => ({ since: { getTime() { throw new Error('getTime throws'); } } })),
+    val('{ since: { getTime() { throw } } }', () => ({
+      since: {
+        getTime() {
+          throw new Error('getTime throws');
+        },
+      },
+    })),
     val('{ jobId: hostile Proxy }', () => ({ jobId: hostileProxy() })),
   ),
 );

@@ -64,11 +64,13 @@ function hasJitter(spec: unknown): boolean {
 function checkCreate(spec: unknown, defaults: unknown, label: string): void {
   const created = attempt(`createTrigger(${label})`, () => createTrigger(spec as never, defaults as never));
   if (!created.ok) {
-    if (!(created.error instanceof SchedulerError)) fail(`createTrigger(${label}) threw ${describeThrown(created.error)}: expected a trigger or a SchedulerError`);
+    if (!(created.error instanceof SchedulerError))
+      fail(`createTrigger(${label}) threw ${describeThrown(created.error)}: expected a trigger or a SchedulerError`);
     return;
   }
   const trigger = created.value;
-  if (!(trigger && typeof trigger.getNextFireTime === 'function' && typeof trigger.toJSON === 'function')) fail(`createTrigger gave ${show(trigger)}`);
+  if (!(trigger && typeof trigger.getNextFireTime === 'function' && typeof trigger.toJSON === 'function'))
+    fail(`createTrigger gave ${show(trigger)}`);
   // A custom trigger is returned as is: what it does is the scheduler's problem (see the addJob properties).
   if (isCustom(spec)) return;
 
@@ -84,7 +86,8 @@ function checkCreate(spec: unknown, defaults: unknown, label: string): void {
       const next = mustNotThrow(`getNextFireTime(${previous.toISOString()}, now)`, () => trigger.getNextFireTime(previous, now));
       if (next === null) break;
       if (!isValidDate(next)) fail(`getNextFireTime(${previous.toISOString()}, now) gave ${show(next)}`);
-      if (next.getTime() <= previous.getTime()) fail(`getNextFireTime(${previous.toISOString()}, now) went back or stood still: ${next.toISOString()}`);
+      if (next.getTime() <= previous.getTime())
+        fail(`getNextFireTime(${previous.toISOString()}, now) went back or stood still: ${next.toISOString()}`);
       previous = next;
     }
   }
@@ -105,7 +108,10 @@ function checkCreate(spec: unknown, defaults: unknown, label: string): void {
 }
 
 const defaultsArb: fc.Arbitrary<Val> = fc
-  .record({ timezone: fc.oneof(weirdString, fc.constantFrom(lit('UTC'), lit('Europe/Paris'), lit('America/St_Johns'))), now: weirdDate }, { requiredKeys: [] })
+  .record(
+    { timezone: fc.oneof(weirdString, fc.constantFrom(lit('UTC'), lit('Europe/Paris'), lit('America/St_Johns'))), now: weirdDate },
+    { requiredKeys: [] },
+  )
   .map((fields) => {
     const keys = Object.keys(fields) as ('timezone' | 'now')[];
     return val(`{ ${keys.map((k) => `${k}: ${fields[k]!.label}`).join(', ')} }`, () => {
@@ -130,7 +136,10 @@ describe('createTrigger', () => {
       val("{ type: 'cron', second: '*/5' }", () => ({ type: 'cron', second: '*/5' })),
       val("{ type: 'date' }", () => ({ type: 'date' })),
       val("'0 6 * * *'", () => '0 6 * * *'),
-      val("{ type: 'or', triggers: [interval 1 s, date] }", () => ({ type: 'or', triggers: [{ type: 'interval', seconds: 1 }, { type: 'date' }] })),
+      val("{ type: 'or', triggers: [interval 1 s, date] }", () => ({
+        type: 'or',
+        triggers: [{ type: 'interval', seconds: 1 }, { type: 'date' }],
+      })),
     ];
     await checkProperty(
       fc.tuple(fc.constantFrom(...specs), fc.oneof(defaultsArb, fc.constantFrom(lit(undefined), lit(null), lit('UTC'), lit(42)))),

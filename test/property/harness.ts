@@ -11,8 +11,15 @@
 import fc from 'fast-check';
 import type { DataSource } from 'typeorm';
 import {
-  MemoryJobStore, Scheduler, SchedulerError, TypeOrmJobStore, schedulerEntityList,
-  type Job, type JobExecution, type JobStore, type SchedulerEvent,
+  MemoryJobStore,
+  Scheduler,
+  SchedulerError,
+  TypeOrmJobStore,
+  schedulerEntityList,
+  type Job,
+  type JobExecution,
+  type JobStore,
+  type SchedulerEvent,
 } from '../../lib/index.js';
 import type { DatabaseName, TestDatabase } from '../support/databases.js';
 import { uniquePrefix } from '../support/databases.js';
@@ -83,7 +90,12 @@ export function describeThrown(error: unknown): string {
           .split('\n')
           .filter((line) => /\/(lib|node_modules\/(typeorm|pg|mysql2|better-sqlite3))\//.test(line))
           .slice(0, 3)
-          .map((line) => line.trim().replace(/^at /, '').replace(/\(?\/work\/main\//, '('));
+          .map((line) =>
+            line
+              .trim()
+              .replace(/^at /, '')
+              .replace(/\(?\/work\/main\//, '('),
+          );
         if (frames.length) text += ` [at ${frames.join(' <- ')}]`;
       } catch {
         /* a stack getter that throws */
@@ -135,7 +147,10 @@ export async function checkProperty<T>(
 ): Promise<void> {
   const sweep = Number(process.env.PROPERTY_SWEEP ?? 0);
   if (!sweep) {
-    await fc.assert(fc.asyncProperty(arb, async (value) => check(value)), fcOptions(numRuns, timeLimitMs));
+    await fc.assert(
+      fc.asyncProperty(arb, async (value) => check(value)),
+      fcOptions(numRuns, timeLimitMs),
+    );
     return;
   }
   const groups = new Map<string, { count: number; example: string; message: string }>();
@@ -209,8 +224,14 @@ export class Harness {
     if (!scheduler) return;
     this.unsubscribe?.();
     if (scheduler.state !== 'stopped') {
-      await settle(scheduler.removeAllJobs().catch(() => undefined), 2_000);
-      await settle(scheduler.shutdown({ wait: false }).catch(() => undefined), 5_000);
+      await settle(
+        scheduler.removeAllJobs().catch(() => undefined),
+        2_000,
+      );
+      await settle(
+        scheduler.shutdown({ wait: false }).catch(() => undefined),
+        5_000,
+      );
     }
   }
 
@@ -252,7 +273,12 @@ export class Harness {
     const timeout = new Promise<typeof hang>((resolve) => (timer = setTimeout(() => resolve(hang), ms)));
     try {
       const result = await Promise.race([
-        Promise.resolve().then(fn).then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error })),
+        Promise.resolve()
+          .then(fn)
+          .then(
+            (value) => ({ ok: true as const, value }),
+            (error: unknown) => ({ ok: false as const, error }),
+          ),
         timeout,
       ]);
       if (result === hang) throw new Error(`${what} did not settle within ${ms} ms (a hang)`);
@@ -290,17 +316,22 @@ export class Harness {
       delay + CANARY_BOUND_MS,
     );
     const added = await this.attempt(`adding the canary to '${store}'`, () =>
-      this.scheduler.addJob({ id, handler: 'canary', store, misfireGraceTime: null, trigger: { type: 'date', runDate: new Date(runAt) } }));
+      this.scheduler.addJob({ id, handler: 'canary', store, misfireGraceTime: null, trigger: { type: 'date', runDate: new Date(runAt) } }),
+    );
     if (!added.ok) {
       outcome.cancel();
       throw new Error(`the canary could not be added to store '${store}': ${describeThrown(added.error)}`);
     }
     const event = await outcome.promise;
     if (event === null) {
-      throw new Error(`the canary in store '${store}' (due ${delay} ms after it was added) did not run within ${CANARY_BOUND_MS} ms of its time`);
+      throw new Error(
+        `the canary in store '${store}' (due ${delay} ms after it was added) did not run within ${CANARY_BOUND_MS} ms of its time`,
+      );
     }
     if (event.type !== 'job_executed') {
-      throw new Error(`the canary in store '${store}' ended with ${event.type}${'error' in event ? `: ${describeThrown(event.error)}` : ''}`);
+      throw new Error(
+        `the canary in store '${store}' ended with ${event.type}${'error' in event ? `: ${describeThrown(event.error)}` : ''}`,
+      );
     }
     const late = (event as unknown as { startedAt: Date }).startedAt.getTime() - runAt;
     if (late > CANARY_BOUND_MS) throw new Error(`the canary in store '${store}' ran ${late} ms late`);
@@ -332,16 +363,19 @@ export class Harness {
   /** Every run has ended: within SETTLE_BOUND_MS no execution record may be left 'running'. */
   async noRunningRecords(): Promise<void> {
     const deadline = Date.now() + SETTLE_BOUND_MS;
-    let running: JobExecution[] = [];
+    let running: JobExecution[];
     for (;;) {
       running = await this.expect("getExecutions({ status: 'running' })", () =>
-        this.scheduler.getExecutions({ status: 'running', limit: 1000 }));
+        this.scheduler.getExecutions({ status: 'running', limit: 1000 }),
+      );
       if (running.length === 0) return;
       if (Date.now() > deadline) break;
       await sleep(10);
     }
     const sample = running.slice(0, 3).map((r) => `${r.jobId.slice(0, 40)}@${r.scheduledRunTime.toISOString?.() ?? r.scheduledRunTime}`);
-    throw new Error(`${running.length} execution record(s) still 'running' ${SETTLE_BOUND_MS} ms after their runs were over: ${sample.join(', ')}`);
+    throw new Error(
+      `${running.length} execution record(s) still 'running' ${SETTLE_BOUND_MS} ms after their runs were over: ${sample.join(', ')}`,
+    );
   }
 
   async getJob(id: string): Promise<Job | null> {
@@ -401,7 +435,8 @@ export function sameData(a: unknown, b: unknown): boolean {
 /** A short, safe rendering of a value for failure messages. */
 export function show(value: unknown): string {
   try {
-    if (typeof value === 'string') return value.length > 60 ? `${JSON.stringify(value.slice(0, 40))}…(${value.length} chars)` : JSON.stringify(value);
+    if (typeof value === 'string')
+      return value.length > 60 ? `${JSON.stringify(value.slice(0, 40))}…(${value.length} chars)` : JSON.stringify(value);
     if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : `Date(${value.toISOString()})`;
     const text = fc.stringify(value);
     return text.length > 200 ? `${text.slice(0, 200)}…` : text;

@@ -14,8 +14,18 @@ import { checkProperty, databaseFactory, describeThrown, Harness, runsFor, sleep
 
 /** The jobs table's columns (lib/stores/typeorm/rows/job-row.ts JOB_COLUMNS; internal, so copied here). */
 const JOB_COLUMNS = [
-  'id', 'name', 'handler', 'args', 'trigger', 'executor', 'coalesce', 'max_instances', 'misfire_grace_time', 'timeout',
-  'rerun_on_loss', 'next_run_time',
+  'id',
+  'name',
+  'handler',
+  'args',
+  'trigger',
+  'executor',
+  'coalesce',
+  'max_instances',
+  'misfire_grace_time',
+  'timeout',
+  'rerun_on_loss',
+  'next_run_time',
 ] as const;
 type Column = (typeof JOB_COLUMNS)[number];
 
@@ -34,7 +44,12 @@ interface Corruption {
   label: string;
 }
 
-const c = (column: Column, value: unknown, rule: Rule, label = JSON.stringify(value)): Corruption => ({ column, value, rule, label: `${column}=${label}` });
+const c = (column: Column, value: unknown, rule: Rule, label = JSON.stringify(value)): Corruption => ({
+  column,
+  value,
+  rule,
+  label: `${column}=${label}`,
+});
 
 const CORRUPTIONS: readonly Corruption[] = [
   c('args', '[1,', 'report'),
@@ -66,7 +81,12 @@ const CORRUPTIONS: readonly Corruption[] = [
   c('trigger', '{"type":"cron","month":2,"day":30}', 'like-input'),
   c('trigger', '{"type":"cron","second":"*","timezone":"Mars/Olympus"}', 'report'),
   c('trigger', '{"type":"date","runDate":"2020-01-01T00:00:00Z"}', 'like-input'),
-  c('trigger', `${'{"type":"and","triggers":['.repeat(3000)}{"type":"interval","seconds":1}${']}'.repeat(3000)}`, 'like-input', "'and' nested 3000 deep"),
+  c(
+    'trigger',
+    `${'{"type":"and","triggers":['.repeat(3000)}{"type":"interval","seconds":1}${']}'.repeat(3000)}`,
+    'like-input',
+    "'and' nested 3000 deep",
+  ),
   c('next_run_time', 1e18, 'report'),
   c('next_run_time', -1e18, 'report'),
   c('next_run_time', 8.64e15 + 1, 'report'),
@@ -100,7 +120,10 @@ let sequence = 0;
 
 /** 1-3 rows, each with 1-2 corruptions, due now unless next_run_time is one of them. */
 const badRows: fc.Arbitrary<BadRow[]> = fc
-  .array(fc.uniqueArray(fc.constantFrom(...CORRUPTIONS), { minLength: 1, maxLength: 2, selector: (x) => x.column }), { minLength: 1, maxLength: 3 })
+  .array(fc.uniqueArray(fc.constantFrom(...CORRUPTIONS), { minLength: 1, maxLength: 2, selector: (x) => x.column }), {
+    minLength: 1,
+    maxLength: 3,
+  })
   .map((rows) => {
     const value = rows.map((corruptions) => ({ id: '', corruptions }));
     return Object.assign(value, {
@@ -165,60 +188,76 @@ for (const name of DATABASES) {
       await h?.stop();
     }, 30_000);
 
-    it('a bad row is reported once with jobstore_error, and jobs in the same store and in a memory store still run on time', async () => {
-      await checkProperty(
-        badRows,
-        (rows) => h.runCase(async (hh) => {
-          for (const row of rows) row.id = `row-${process.pid}-${++sequence}`;
-          const mark = hh.events.length;
-          const insertedAt = Date.now();
-          for (const row of rows) {
-            try {
-              await insertRow(factory, row);
-            } catch (error) {
-              // The database refused the value itself: nothing the scheduler could have read.
-              fc.pre(false);
-              throw error;
-            }
-          }
-          // The canaries run while the bad rows are due, then the loop makes a few more passes.
-          await hh.canaries();
-          await sleep(Math.max(0, insertedAt + OBSERVE_MS - Date.now()));
-          // Then every row is read through the public API too (the loop never reads a paused or
-          // far-future row): a bad row must still be reported once, however often it is read.
-          const jobs = await hh.expect('getJobs() with bad rows in the store', () => hh.scheduler.getJobs());
-          for (const job of jobs) {
-            if (!(job.nextRunTime === null || (job.nextRunTime instanceof Date && Number.isFinite(job.nextRunTime.getTime())))) {
-              throw new Error(`getJobs() lists job ${job.id} with nextRunTime ${String(job.nextRunTime)}`);
-            }
-          }
-          for (const row of rows) await hh.call(`getJob('${row.id}')`, () => hh.scheduler.getJob(row.id));
-          await hh.expect('getJobs() again', () => hh.scheduler.getJobs());
-          const reports = hh.since(mark).filter((e): e is JobStoreErrorEvent => e.type === 'jobstore_error');
-          const ids = new Set(rows.map((r) => r.id));
-          const stray = reports.filter((e) => e.jobId === undefined || !ids.has(e.jobId));
-          if (stray.length > 0) {
-            throw new Error(
-              `${stray.length} jobstore_error event(s) not about one bad row (a failure of the whole store?): ` +
-                `${stray.slice(0, 2).map((e) => `jobId=${String(e.jobId)} ${describeThrown(e.error)}`).join(' | ')}`,
-            );
-          }
-          for (const row of rows) {
-            const about = reports.filter((e) => e.jobId === row.id);
-            const label = row.corruptions.map((x) => x.label.slice(0, 80)).join(', ');
-            if (about.length > 1) {
-              throw new Error(`the row { ${label} } was reported ${about.length} times (once per pass or per read?): ${describeThrown(about[0]!.error)}`);
-            }
-            if (about.length === 0 && mustReport(row)) {
-              const job = await hh.attempt('getJob', () => hh.scheduler.getJob(row.id));
-              const seen = job.ok ? (job.value ? `getJob reads it as a job, nextRunTime ${String(job.value.nextRunTime)}` : 'getJob is null') : `getJob threw ${describeThrown(job.error)}`;
-              throw new Error(`the row { ${label} } cannot be a job, yet no jobstore_error named it after the loop's passes, getJobs() and getJob() (${seen})`);
-            }
-          }
-        }),
-        runsFor(name, false),
-        timeLimitFor(name),
-      );
-    }, Number(process.env.PROPERTY_SWEEP) ? 600_000 : 120_000);
+    it(
+      'a bad row is reported once with jobstore_error, and jobs in the same store and in a memory store still run on time',
+      async () => {
+        await checkProperty(
+          badRows,
+          (rows) =>
+            h.runCase(async (hh) => {
+              for (const row of rows) row.id = `row-${process.pid}-${++sequence}`;
+              const mark = hh.events.length;
+              const insertedAt = Date.now();
+              for (const row of rows) {
+                try {
+                  await insertRow(factory, row);
+                } catch (error) {
+                  // The database refused the value itself: nothing the scheduler could have read.
+                  fc.pre(false);
+                  throw error;
+                }
+              }
+              // The canaries run while the bad rows are due, then the loop makes a few more passes.
+              await hh.canaries();
+              await sleep(Math.max(0, insertedAt + OBSERVE_MS - Date.now()));
+              // Then every row is read through the public API too (the loop never reads a paused or
+              // far-future row): a bad row must still be reported once, however often it is read.
+              const jobs = await hh.expect('getJobs() with bad rows in the store', () => hh.scheduler.getJobs());
+              for (const job of jobs) {
+                if (!(job.nextRunTime === null || (job.nextRunTime instanceof Date && Number.isFinite(job.nextRunTime.getTime())))) {
+                  throw new Error(`getJobs() lists job ${job.id} with nextRunTime ${String(job.nextRunTime)}`);
+                }
+              }
+              for (const row of rows) await hh.call(`getJob('${row.id}')`, () => hh.scheduler.getJob(row.id));
+              await hh.expect('getJobs() again', () => hh.scheduler.getJobs());
+              const reports = hh.since(mark).filter((e): e is JobStoreErrorEvent => e.type === 'jobstore_error');
+              const ids = new Set(rows.map((r) => r.id));
+              const stray = reports.filter((e) => e.jobId === undefined || !ids.has(e.jobId));
+              if (stray.length > 0) {
+                throw new Error(
+                  `${stray.length} jobstore_error event(s) not about one bad row (a failure of the whole store?): ` +
+                    `${stray
+                      .slice(0, 2)
+                      .map((e) => `jobId=${String(e.jobId)} ${describeThrown(e.error)}`)
+                      .join(' | ')}`,
+                );
+              }
+              for (const row of rows) {
+                const about = reports.filter((e) => e.jobId === row.id);
+                const label = row.corruptions.map((x) => x.label.slice(0, 80)).join(', ');
+                if (about.length > 1) {
+                  throw new Error(
+                    `the row { ${label} } was reported ${about.length} times (once per pass or per read?): ${describeThrown(about[0]!.error)}`,
+                  );
+                }
+                if (about.length === 0 && mustReport(row)) {
+                  const job = await hh.attempt('getJob', () => hh.scheduler.getJob(row.id));
+                  const seen = job.ok
+                    ? job.value
+                      ? `getJob reads it as a job, nextRunTime ${String(job.value.nextRunTime)}`
+                      : 'getJob is null'
+                    : `getJob threw ${describeThrown(job.error)}`;
+                  throw new Error(
+                    `the row { ${label} } cannot be a job, yet no jobstore_error named it after the loop's passes, getJobs() and getJob() (${seen})`,
+                  );
+                }
+              }
+            }),
+          runsFor(name, false),
+          timeLimitFor(name),
+        );
+      },
+      Number(process.env.PROPERTY_SWEEP) ? 600_000 : 120_000,
+    );
   });
 }

@@ -32,7 +32,13 @@ scheduler.registry.register('work', async (ms) => {
 const say = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
 scheduler.events$.subscribe((e) => {
   if (e.type === 'job_lost' || e.type === 'jobstore_error') {
-    say({ type: e.type, jobId: e.jobId, scheduledRunTime: e.scheduledRunTime?.getTime(), lostInstanceId: e.lostInstanceId, error: e.error?.message });
+    say({
+      type: e.type,
+      jobId: e.jobId,
+      scheduledRunTime: e.scheduledRunTime?.getTime(),
+      lostInstanceId: e.lostInstanceId,
+      error: e.error?.message,
+    });
   }
 });
 await scheduler.start();

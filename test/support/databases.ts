@@ -79,7 +79,10 @@ export class TestDatabase {
 
   async dispose(): Promise<void> {
     const errors: unknown[] = [];
-    for (const cleanup of this.cleanups.reverse()) await Promise.resolve().then(cleanup).catch((e: unknown) => errors.push(e));
+    for (const cleanup of this.cleanups.reverse())
+      await Promise.resolve()
+        .then(cleanup)
+        .catch((e: unknown) => errors.push(e));
     for (const dataSource of this.dataSources) {
       if (dataSource.isInitialized) await dataSource.destroy().catch((e: unknown) => errors.push(e));
     }

@@ -3,11 +3,32 @@ import * as api from '../../lib/index.js';
 
 /** The runtime names ../shared/API.md promises from the package root. */
 const promised = [
-  'SchedulerModule', 'SchedulerService', 'ScheduledJob', 'JobHandler', 'createTrigger',
-  'DateTrigger', 'IntervalTrigger', 'CronTrigger', 'AndTrigger', 'OrTrigger', 'Job', 'ofType',
-  'MemoryJobStore', 'TypeOrmJobStore', 'SCHEDULER_ENTITIES', 'SchedulerMigrations', 'AsyncExecutor',
-  'SchedulerError', 'ConflictingIdError', 'JobLookupError', 'InvalidTriggerError', 'HandlerNotFoundError',
-  'SerializationError', 'SchedulerNotRunningError', 'SchedulerAlreadyRunningError', 'StoreLookupError',
+  'SchedulerModule',
+  'SchedulerService',
+  'ScheduledJob',
+  'JobHandler',
+  'createTrigger',
+  'DateTrigger',
+  'IntervalTrigger',
+  'CronTrigger',
+  'AndTrigger',
+  'OrTrigger',
+  'Job',
+  'ofType',
+  'MemoryJobStore',
+  'TypeOrmJobStore',
+  'SCHEDULER_ENTITIES',
+  'SchedulerMigrations',
+  'AsyncExecutor',
+  'SchedulerError',
+  'ConflictingIdError',
+  'JobLookupError',
+  'InvalidTriggerError',
+  'HandlerNotFoundError',
+  'SerializationError',
+  'SchedulerNotRunningError',
+  'SchedulerAlreadyRunningError',
+  'StoreLookupError',
   'ExecutorLookupError',
 ] as const;
 
@@ -25,7 +46,9 @@ describe('package root', () => {
 
   it('lists the scheduler entities and migrations for the default prefix', () => {
     expect(api.SCHEDULER_ENTITIES.map((e) => e.options.tableName).sort()).toEqual([
-      'scheduler_executions', 'scheduler_instances', 'scheduler_jobs',
+      'scheduler_executions',
+      'scheduler_instances',
+      'scheduler_jobs',
     ]);
     expect(api.SchedulerMigrations.length).toBeGreaterThan(0);
   });

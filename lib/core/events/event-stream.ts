@@ -10,7 +10,7 @@ type Report = (error: unknown) => void;
  */
 export class GuardedObservable<T> extends Observable<T> {
   constructor(
-    subscribe: ((this: Observable<T>, subscriber: import('rxjs').Subscriber<T>) => (() => void) | Subscription | void) | undefined,
+    subscribe: ((this: Observable<T>, subscriber: Subscriber<T>) => (() => void) | Subscription | void) | undefined,
     private readonly report: Report,
   ) {
     super(subscribe);
@@ -75,11 +75,12 @@ export class EventInterest {
       if (released) return;
       released = true;
       if (types === null) this.everything--;
-      else for (const type of types) {
-        const left = this.byType.get(type)! - 1;
-        if (left > 0) this.byType.set(type, left);
-        else this.byType.delete(type);
-      }
+      else
+        for (const type of types) {
+          const left = this.byType.get(type)! - 1;
+          if (left > 0) this.byType.set(type, left);
+          else this.byType.delete(type);
+        }
     };
   }
 }

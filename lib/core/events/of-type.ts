@@ -7,9 +7,7 @@ import type { SchedulerEvent, SchedulerEventMap, SchedulerEventType } from './sc
  * scheduler also knows that only these types are wanted, and does not build the others for it.
  * @publicApi
  */
-export function ofType<T extends SchedulerEventType>(
-  ...types: T[]
-): OperatorFunction<SchedulerEvent, SchedulerEventMap[T]> {
+export function ofType<T extends SchedulerEventType>(...types: T[]): OperatorFunction<SchedulerEvent, SchedulerEventMap[T]> {
   const wanted = new Set<SchedulerEventType>(types);
   const narrow = filter((event: SchedulerEvent): event is SchedulerEventMap[T] => wanted.has(event.type));
   return (source) => (source instanceof SchedulerEventStream ? source.only(types) : narrow(source));

@@ -1,6 +1,9 @@
 import type { DateInput, TriggerSpec } from '../../triggers/trigger.js';
 
 /** A function a job may run; called as handler(...args, ctx). */
+// `any[]`, as API.md fixes it: a handler declares its own parameter types, and `unknown[]` would
+// refuse `(report: Report, ctx: JobContext) => …`.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type JobHandlerFunction = (...args: any[]) => unknown;
 
 /** Options every job has; unset ones come from the scheduler's jobDefaults. @publicApi */

@@ -156,7 +156,10 @@ function serialisable(handler: JobSpec['handler'], args: unknown[], trigger: Tri
     throw new SerializationError('trigger', `its toJSON() threw: ${describeThrown(error)}`);
   }
   if (isTrigger(json)) {
-    throw new SerializationError('trigger', `trigger ${trigger.toString()} has no JSON form; its toJSON() must return a built-in trigger spec`);
+    throw new SerializationError(
+      'trigger',
+      `trigger ${trigger.toString()} has no JSON form; its toJSON() must return a built-in trigger spec`,
+    );
   }
   assertJsonSafe(json, 'trigger');
   assertJsonSize('trigger', JSON.stringify(json));
@@ -169,8 +172,12 @@ function serialisable(handler: JobSpec['handler'], args: unknown[], trigger: Tri
  */
 function sameScheduleAs(declared: TriggerSpec | undefined, current: TriggerSpec): (stored: TriggerSpec) => boolean {
   const currentJson = triggerJson(current);
-  const floating = typeof declared === 'object' && declared !== null && !isTrigger(declared)
-    && declared.type === 'interval' && declared.startDate === undefined;
+  const floating =
+    typeof declared === 'object' &&
+    declared !== null &&
+    !isTrigger(declared) &&
+    declared.type === 'interval' &&
+    declared.startDate === undefined;
   return (stored) => {
     if (triggerJson(stored) === currentJson) return true;
     if (!floating) return false;

@@ -1,17 +1,43 @@
 import { InvalidJobOptionError, InvalidTriggerError } from '../errors.js';
-import { MAX_INT32, MAX_TIMER_MS, checkBoolean, checkName, checkWhole, readOptions, type OptionErrorFactory } from '../../utils/option-checks.js';
+import {
+  MAX_INT32,
+  MAX_TIMER_MS,
+  checkBoolean,
+  checkName,
+  checkWhole,
+  readOptions,
+  type OptionErrorFactory,
+} from '../../utils/option-checks.js';
 import { parseDate } from '../../triggers/parse-date.js';
 import type { DateInput } from '../../triggers/trigger.js';
 
 const OPTION_KEYS = [
-  'id', 'name', 'store', 'executor', 'coalesce', 'maxInstances', 'misfireGraceTime',
-  'nextRunTime', 'replaceExisting', 'timeout', 'rerunOnLoss',
+  'id',
+  'name',
+  'store',
+  'executor',
+  'coalesce',
+  'maxInstances',
+  'misfireGraceTime',
+  'nextRunTime',
+  'replaceExisting',
+  'timeout',
+  'rerunOnLoss',
 ] as const;
 export const ADD_JOB_KEYS: ReadonlySet<string> = new Set([...OPTION_KEYS, 'handler', 'trigger', 'args']);
 export const SCHEDULED_JOB_KEYS: ReadonlySet<string> = new Set([...OPTION_KEYS, 'trigger']);
 export const MODIFY_JOB_KEYS: ReadonlySet<string> = new Set([
-  'id', 'name', 'executor', 'coalesce', 'maxInstances', 'misfireGraceTime', 'nextRunTime', 'timeout',
-  'rerunOnLoss', 'args', 'handler',
+  'id',
+  'name',
+  'executor',
+  'coalesce',
+  'maxInstances',
+  'misfireGraceTime',
+  'nextRunTime',
+  'timeout',
+  'rerunOnLoss',
+  'args',
+  'handler',
 ]);
 export const JOB_DEFAULT_KEYS: ReadonlySet<string> = new Set(['coalesce', 'maxInstances', 'misfireGraceTime']);
 
@@ -71,7 +97,11 @@ function copyArgs(args: unknown): unknown[] {
 export function assertJsonSize(field: string, json: string): void {
   const bytes = Buffer.byteLength(json);
   if (bytes > JOB_LIMITS.jsonBytes) {
-    throw new InvalidJobOptionError(field, `(${bytes} bytes of JSON)`, `allowed: at most ${JOB_LIMITS.jsonBytes} bytes of JSON, what every store can keep`);
+    throw new InvalidJobOptionError(
+      field,
+      `(${bytes} bytes of JSON)`,
+      `allowed: at most ${JOB_LIMITS.jsonBytes} bytes of JSON, what every store can keep`,
+    );
   }
 }
 

@@ -81,7 +81,12 @@ export class Job {
   /** Added before the scheduler started; its nextRunTime is computed at start. */
   readonly pending: boolean;
 
-  constructor(spec: JobSpec, store: string, pending: boolean, private readonly ops: JobOperations) {
+  constructor(
+    spec: JobSpec,
+    store: string,
+    pending: boolean,
+    private readonly ops: JobOperations,
+  ) {
     this.id = spec.id;
     this.name = spec.name;
     this.handler = spec.handler;

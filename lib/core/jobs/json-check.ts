@@ -27,13 +27,13 @@ function check(value: unknown, path: string, seen: Set<object>, depth: number): 
       if (!Number.isFinite(value)) fail(path, `${value} becomes null in JSON`);
       return;
     case 'undefined':
-      fail(path, 'undefined is not JSON (use null)');
+      return fail(path, 'undefined is not JSON (use null)');
     case 'bigint':
-      fail(path, 'a BigInt is not JSON (pass it as a string)');
+      return fail(path, 'a BigInt is not JSON (pass it as a string)');
     case 'symbol':
-      fail(path, 'a symbol is not JSON');
+      return fail(path, 'a symbol is not JSON');
     case 'function':
-      fail(path, 'a function is not JSON (register it with @JobHandler and pass its name)');
+      return fail(path, 'a function is not JSON (register it with @JobHandler and pass its name)');
   }
   if (value === null) return;
   if (depth >= MAX_JSON_DEPTH) fail(path, `it nests more than ${MAX_JSON_DEPTH} levels deep`);

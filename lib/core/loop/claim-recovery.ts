@@ -58,12 +58,18 @@ export class ClaimRecovery {
         const now = new Date();
         for (const run of runs) {
           this.outcomes.add(alias, run.executionId, {
-            status: 'error', startedAt: null, finishedAt: now, durationMs: null, traceback: null,
+            status: 'error',
+            startedAt: null,
+            finishedAt: now,
+            durationMs: null,
+            traceback: null,
             error: 'ClaimLostError: the claim that recorded this run failed before the scheduler could start it',
           });
         }
       }
-      this.logger.warn(`Job store '${alias}': ${orphans.length} run(s) of a claim whose answer was lost were ${store.releaseRuns ? 'handed back' : 'recorded as errors'}`);
+      this.logger.warn(
+        `Job store '${alias}': ${orphans.length} run(s) of a claim whose answer was lost were ${store.releaseRuns ? 'handed back' : 'recorded as errors'}`,
+      );
     }
     this.storesInDoubt.delete(alias);
   }

@@ -75,7 +75,10 @@ export class SchedulingLoop {
     this.stores = deps.stores;
     this.dispatcher = deps.dispatcher;
     const staged = deps.dispatcher.staged;
-    this.slots = new SlotBudget((alias) => deps.executors.get(alias), (alias) => staged.countFor(alias));
+    this.slots = new SlotBudget(
+      (alias) => deps.executors.get(alias),
+      (alias) => staged.countFor(alias),
+    );
     this.recovery = new ClaimRecovery(deps.instanceId, deps.outcomes, deps.dispatcher.live, deps.logger);
   }
 
@@ -261,7 +264,12 @@ export class SchedulingLoop {
     }
     if (!this.badNextRunTime.has(alias)) {
       this.badNextRunTime.add(alias);
-      this.deps.storeError(alias, new SchedulerError(`The store's next run time is not a valid date: ${describeValue(next)}; polling every ${this.deps.pollInterval} ms instead`));
+      this.deps.storeError(
+        alias,
+        new SchedulerError(
+          `The store's next run time is not a valid date: ${describeValue(next)}; polling every ${this.deps.pollInterval} ms instead`,
+        ),
+      );
     }
     return Date.now() + this.deps.pollInterval;
   }

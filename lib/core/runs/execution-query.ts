@@ -15,7 +15,10 @@ const queryError: OptionErrorFactory = (field, value, allowed) => new InvalidQue
  * getExecutions' query, checked before any store sees it (a limit of 1e21 would reach SQL as
  * '1e+21'), with its defaults filled in. `undefined` is "not given".
  */
-export function readExecutionQuery(input: ExecutionQuery | undefined, maxLimit = MAX_EXECUTIONS_PAGE): Required<Pick<ExecutionQuery, 'limit' | 'offset'>> & ExecutionQuery {
+export function readExecutionQuery(
+  input: ExecutionQuery | undefined,
+  maxLimit = MAX_EXECUTIONS_PAGE,
+): Required<Pick<ExecutionQuery, 'limit' | 'offset'>> & ExecutionQuery {
   const query = readOptions(input, QUERY_KEYS, 'getExecutions', queryError, 'query') as ExecutionQuery;
   if (query.jobId !== undefined) checkName(queryError, 'jobId', query.jobId, JOB_LIMITS.id);
   if (query.status !== undefined && !(typeof query.status === 'string' && STATUSES.has(query.status))) {

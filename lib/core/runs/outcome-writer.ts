@@ -234,7 +234,10 @@ function minimal(item: Item): Item {
       startedAt: outcome.startedAt,
       finishedAt: outcome.finishedAt,
       durationMs,
-      error: outcome.error === null ? null : `${outcome.error.slice(0, MAX_REFUSAL_CHARS).replace(/[^\x20-\x7e]/g, '?')} [the store refused the full text]`,
+      error:
+        outcome.error === null
+          ? null
+          : `${outcome.error.slice(0, MAX_REFUSAL_CHARS).replace(/[^\x20-\x7e]/g, '?')} [the store refused the full text]`,
       traceback: null,
     },
   };

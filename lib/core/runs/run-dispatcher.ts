@@ -108,9 +108,18 @@ export class RunDispatcher {
     }
     for (const { runTime, error } of plan.failed) {
       const now = new Date();
-      bus.emit(bus.event<JobErrorEvent>('job_error', {
-        jobId: job.id, store, scheduledRunTime: runTime, startedAt: now, finishedAt: now, durationMs: 0, error, traceback: error.stack ?? String(error),
-      }));
+      bus.emit(
+        bus.event<JobErrorEvent>('job_error', {
+          jobId: job.id,
+          store,
+          scheduledRunTime: runTime,
+          startedAt: now,
+          finishedAt: now,
+          durationMs: 0,
+          error,
+          traceback: error.stack ?? String(error),
+        }),
+      );
     }
     // A persistent store keeps a finished rerunOnLoss job until its runs end (see claim-planner).
     const removeAfterRuns = plan.remove && job.rerunOnLoss && runs.length > 0 && this.deps.stores.get(store)?.persistent === true;
@@ -217,8 +226,12 @@ export class RunDispatcher {
   private emitSubmitted(submission: Submission): void {
     // Built directly, not through event()'s spread: one is made for every run of a burst.
     const event: JobSubmittedEvent = {
-      type: 'job_submitted', timestamp: new Date(), instanceId: this.deps.instanceId,
-      jobId: submission.jobId, store: submission.store, scheduledRunTimes: submission.runTimes(),
+      type: 'job_submitted',
+      timestamp: new Date(),
+      instanceId: this.deps.instanceId,
+      jobId: submission.jobId,
+      store: submission.store,
+      scheduledRunTimes: submission.runTimes(),
     };
     this.bus.emit(event);
   }

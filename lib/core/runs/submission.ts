@@ -85,7 +85,6 @@ export class Submission implements ExecutorTask, RecordsRun {
     host.track(this);
   }
 
-
   /** The scheduled times of its runs. */
   runTimes(): Date[] {
     return this.runs.map((r) => r.runTime);
@@ -216,7 +215,7 @@ export class Submission implements ExecutorTask, RecordsRun {
         this.committed = this.runs.length;
         this.giveUp(this.runs.slice(i), 'the scheduler shut down before the run started');
         this.over = true;
-    this.host.ended(this);
+        this.host.ended(this);
         return;
       }
       const pending = this.runOne(this.runs[i]);
@@ -232,13 +231,22 @@ export class Submission implements ExecutorTask, RecordsRun {
     if (this.onDone) this.host.deferred.call(this.onDone);
   }
 
-
   private giveUp(runs: ClaimedRun[], reason: string): void {
     const now = new Date();
     for (const run of runs) {
-      this.host.finish(this.store, run.executionId, {
-        status: 'missed', startedAt: null, finishedAt: now, durationMs: null, error: reason, traceback: null,
-      }, this.closedBy(run));
+      this.host.finish(
+        this.store,
+        run.executionId,
+        {
+          status: 'missed',
+          startedAt: null,
+          finishedAt: now,
+          durationMs: null,
+          error: reason,
+          traceback: null,
+        },
+        this.closedBy(run),
+      );
       this.host.emit(this.event<JobMissedEvent>('job_missed', { scheduledRunTime: run.runTime }));
     }
   }
@@ -300,29 +308,51 @@ export class Submission implements ExecutorTask, RecordsRun {
     const startedAt = new Date(startedAtMs);
     const finishedAt = new Date();
     const durationMs = finishedAt.getTime() - startedAtMs;
-    const traceback = failure ? failure.stack ?? `${failure.name}: ${failure.message}` : null;
-    this.host.finish(this.store, run.executionId, {
-      status: failure ? 'error' : 'executed',
-      startedAt,
-      finishedAt,
-      durationMs,
-      error: failure ? storableText(`${failure.name}: ${failure.message}`, MAX_ERROR_CHARS) : null,
-      traceback: traceback === null ? null : storableText(traceback, MAX_TRACEBACK_CHARS),
-    }, this.closedBy(run));
+    const traceback = failure ? (failure.stack ?? `${failure.name}: ${failure.message}`) : null;
+    this.host.finish(
+      this.store,
+      run.executionId,
+      {
+        status: failure ? 'error' : 'executed',
+        startedAt,
+        finishedAt,
+        durationMs,
+        error: failure ? storableText(`${failure.name}: ${failure.message}`, MAX_ERROR_CHARS) : null,
+        traceback: traceback === null ? null : storableText(traceback, MAX_TRACEBACK_CHARS),
+      },
+      this.closedBy(run),
+    );
     if (!this.host.wants(failure ? 'job_error' : 'job_executed')) return;
     // Built field by field, not spread from parts: thousands are made after every burst.
     const { instanceId } = this.host;
     const timestamp = new Date(finishedAt.getTime());
     if (failure) {
       const event: JobErrorEvent = {
-        type: 'job_error', timestamp, instanceId, jobId: this.jobId, store: this.store,
-        scheduledRunTime: run.runTime, startedAt, finishedAt, durationMs, error: failure, traceback: traceback!,
+        type: 'job_error',
+        timestamp,
+        instanceId,
+        jobId: this.jobId,
+        store: this.store,
+        scheduledRunTime: run.runTime,
+        startedAt,
+        finishedAt,
+        durationMs,
+        error: failure,
+        traceback: traceback!,
       };
       this.host.emit(event);
     } else {
       const event: JobExecutedEvent = {
-        type: 'job_executed', timestamp, instanceId, jobId: this.jobId, store: this.store,
-        scheduledRunTime: run.runTime, startedAt, finishedAt, durationMs, returnValue,
+        type: 'job_executed',
+        timestamp,
+        instanceId,
+        jobId: this.jobId,
+        store: this.store,
+        scheduledRunTime: run.runTime,
+        startedAt,
+        finishedAt,
+        durationMs,
+        returnValue,
       };
       this.host.emit(event);
     }
@@ -335,7 +365,12 @@ export class Submission implements ExecutorTask, RecordsRun {
 
   private event<E extends SchedulerEvent>(type: E['type'], fields: Omit<E, keyof SchedulerEvent | 'jobId'>): E {
     return {
-      type, timestamp: new Date(), instanceId: this.host.instanceId, jobId: this.job.id, store: this.store, ...fields,
+      type,
+      timestamp: new Date(),
+      instanceId: this.host.instanceId,
+      jobId: this.job.id,
+      store: this.store,
+      ...fields,
     } as unknown as E;
   }
 }
@@ -369,7 +404,11 @@ class RunContext implements JobContext, AbortableRun {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
 }
 
 export { toError };

@@ -51,7 +51,11 @@ export class StoreConnection {
     } else {
       session = new QueryRunnerSession(new SqlDialect(kind, true), this.dataSource);
     }
-    return { session, jobSql: new JobSql(session.dialect, this.tableNames), executionSql: new ExecutionSql(session.dialect, this.tableNames) };
+    return {
+      session,
+      jobSql: new JobSql(session.dialect, this.tableNames),
+      executionSql: new ExecutionSql(session.dialect, this.tableNames),
+    };
   }
 }
 

@@ -39,12 +39,23 @@ export interface TypeOrmJobStoreOptions {
   instanceTimeout?: number;
 }
 
-const STORE_KEYS: ReadonlySet<string> = new Set(['dataSource', 'tablePrefix', 'executionRetention', 'heartbeatInterval', 'instanceTimeout']);
-const optionError: OptionErrorFactory = (field, value, allowed) => new InvalidSchedulerOptionError(`TypeOrmJobStore.${field}`, value, allowed);
+const STORE_KEYS: ReadonlySet<string> = new Set([
+  'dataSource',
+  'tablePrefix',
+  'executionRetention',
+  'heartbeatInterval',
+  'instanceTimeout',
+]);
+const optionError: OptionErrorFactory = (field, value, allowed) =>
+  new InvalidSchedulerOptionError(`TypeOrmJobStore.${field}`, value, allowed);
 
 function isDataSource(value: unknown): value is DataSource {
-  return typeof value === 'object' && value !== null && typeof (value as DataSource).query === 'function'
-    && typeof (value as DataSource).options === 'object';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as DataSource).query === 'function' &&
+    typeof (value as DataSource).options === 'object'
+  );
 }
 
 /**
@@ -74,23 +85,31 @@ export class TypeOrmJobStore implements JobStore {
     const options = readOptions(input, STORE_KEYS, 'TypeOrmJobStore', optionError) as Partial<TypeOrmJobStoreOptions>;
     const dataSource = options.dataSource;
     if (!isDataSource(dataSource)) {
-      throw optionError('dataSource', dataSource, "allowed: the application's TypeORM DataSource (inject it with @InjectDataSource() or getDataSourceToken())");
+      throw optionError(
+        'dataSource',
+        dataSource,
+        "allowed: the application's TypeORM DataSource (inject it with @InjectDataSource() or getDataSourceToken())",
+      );
     }
     this.dataSource = dataSource;
     this.tableNames = schedulerTableNames(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
-    this.executionRetention = options.executionRetention === undefined
-      ? undefined
-      : checkWhole(optionError, 'executionRetention', options.executionRetention, 0, Number.MAX_SAFE_INTEGER, 'ms');
+    this.executionRetention =
+      options.executionRetention === undefined
+        ? undefined
+        : checkWhole(optionError, 'executionRetention', options.executionRetention, 0, Number.MAX_SAFE_INTEGER, 'ms');
     // Timers' delays: Node fires a longer one after 1 ms.
-    this.heartbeatInterval = options.heartbeatInterval === undefined
-      ? 5_000
-      : checkWhole(optionError, 'heartbeatInterval', options.heartbeatInterval, 1, MAX_TIMER_MS, 'ms');
-    this.instanceTimeout = options.instanceTimeout === undefined
-      ? 30_000
-      : checkWhole(optionError, 'instanceTimeout', options.instanceTimeout, 1, MAX_TIMER_MS, 'ms');
+    this.heartbeatInterval =
+      options.heartbeatInterval === undefined
+        ? 5_000
+        : checkWhole(optionError, 'heartbeatInterval', options.heartbeatInterval, 1, MAX_TIMER_MS, 'ms');
+    this.instanceTimeout =
+      options.instanceTimeout === undefined
+        ? 30_000
+        : checkWhole(optionError, 'instanceTimeout', options.instanceTimeout, 1, MAX_TIMER_MS, 'ms');
     if (this.instanceTimeout <= this.heartbeatInterval) {
       throw optionError(
-        'instanceTimeout', this.instanceTimeout,
+        'instanceTimeout',
+        this.instanceTimeout,
         `allowed: longer than heartbeatInterval (${this.heartbeatInterval} ms), or live instances would be taken for dead`,
       );
     }
@@ -121,10 +140,17 @@ export class TypeOrmJobStore implements JobStore {
     await checkSchema(session, this.tableNames);
     this.startRetention();
     if (this.shared) {
-      this.monitor = new InstanceMonitor(session, new InstanceSql(session.dialect, this.tableNames), jobSql, ctx, {
-        heartbeatInterval: this.heartbeatInterval,
-        instanceTimeout: this.instanceTimeout,
-      }, (error) => this.context.report(error));
+      this.monitor = new InstanceMonitor(
+        session,
+        new InstanceSql(session.dialect, this.tableNames),
+        jobSql,
+        ctx,
+        {
+          heartbeatInterval: this.heartbeatInterval,
+          instanceTimeout: this.instanceTimeout,
+        },
+        (error) => this.context.report(error),
+      );
       await this.monitor.start();
     }
     if (session.dialect.kind === 'postgres') {

@@ -1,5 +1,12 @@
 import {
-  ALL_YEAR_TYPES, DAY_MS, civilFromDays, daysFromCivil, daysInMonth, isoWeek, isoWeeksInYear, weekdayOfDays,
+  ALL_YEAR_TYPES,
+  DAY_MS,
+  civilFromDays,
+  daysFromCivil,
+  daysInMonth,
+  isoWeek,
+  isoWeeksInYear,
+  weekdayOfDays,
   yearTypeTable,
 } from './calendar.js';
 import { type CronSchedule, type DayRule, YEAR_MAX, YEAR_MIN } from './cron-schedule.js';

@@ -104,7 +104,11 @@ export interface DayRule {
 
 export function dayRule(parts: Partial<Omit<DayRule, 'byFirstWeekday'>>): DayRule {
   const key = [
-    parts.restricted ?? true, parts.days ?? 0, parts.lastDay ?? false, parts.weekdays ?? 0, parts.lastWeekdays ?? 0,
+    parts.restricted ?? true,
+    parts.days ?? 0,
+    parts.lastDay ?? false,
+    parts.weekdays ?? 0,
+    parts.lastWeekdays ?? 0,
     (parts.nthWeekdays ?? []).map(([n, w]) => `${n}#${w}`).join(';'),
   ].join('|');
   const known = internedRules.get(key);

@@ -33,7 +33,11 @@ export class CronTrigger implements Trigger {
     if (spec.expression !== undefined) {
       const mixed = Object.keys(fields)[0];
       if (mixed !== undefined) {
-        throw new InvalidTriggerError(mixed, spec[mixed as keyof typeof fields], "allowed: either 'expression' or the cron fields, not both");
+        throw new InvalidTriggerError(
+          mixed,
+          spec[mixed as keyof typeof fields],
+          "allowed: either 'expression' or the cron fields, not both",
+        );
       }
       if (typeof spec.expression !== 'string') {
         throw new InvalidTriggerError('expression', spec.expression, 'allowed: a crontab string such as "30 6 * * 1-5"');
@@ -64,9 +68,7 @@ export class CronTrigger implements Trigger {
     // Fire times are whole seconds: "at or after now" rounds now up, "after previous" starts
     // at the next whole second (previous may carry jitter).
     let from =
-      previousFireTime === null
-        ? Math.ceil(now.getTime() / 1000) * 1000
-        : Math.floor(previousFireTime.getTime() / 1000) * 1000 + 1000;
+      previousFireTime === null ? Math.ceil(now.getTime() / 1000) * 1000 : Math.floor(previousFireTime.getTime() / 1000) * 1000 + 1000;
     if (this.startDate) from = Math.max(from, Math.ceil(this.startDate.getTime() / 1000) * 1000);
     const end = this.endDate ? this.endDate.getTime() : null;
     if (end !== null && from > end) return null;

@@ -29,8 +29,7 @@ export function compileCrontab(expression: string): CronSchedule {
 function compileUncached(expression: string): CronSchedule {
   const fields = parseCrontab(expression.trim());
   if (typeof fields === 'string') throw new InvalidTriggerError('expression', expression, `${ALLOWED}; ${fields}`);
-  const nums = (values: readonly (number | string)[]): number[] =>
-    values.filter((v): v is number => typeof v === 'number');
+  const nums = (values: readonly (number | string)[]): number[] => values.filter((v): v is number => typeof v === 'number');
 
   const dom = fields.dayOfMonth;
   const dow = fields.dayOfWeek;

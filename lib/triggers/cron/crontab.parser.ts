@@ -4,9 +4,7 @@ import { CronExpressionParser, type CronFieldCollection } from 'cron-parser';
 const NAMES = ['second', 'minute', 'hour', 'day of month', 'month', 'day of week'] as const;
 const KEYS = ['second', 'minute', 'hour', 'dayOfMonth', 'month', 'dayOfWeek'] as const;
 const DAY_OF_WEEK = 5;
-const ALIASES = [
-  '@yearly', '@annually', '@monthly', '@weekly', '@daily', '@hourly', '@minutely', '@secondly', '@weekdays', '@weekends',
-];
+const ALIASES = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@hourly', '@minutely', '@secondly', '@weekdays', '@weekends'];
 
 /**
  * cron-parser's fields of a crontab string, or why it is not one, in words that name the field

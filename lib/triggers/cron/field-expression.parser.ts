@@ -76,8 +76,7 @@ function parsePart(part: string, grammar: FieldGrammar): FieldExpression | null 
   }
   const first = value(firstText, grammar, false);
   // 'a/step' runs from a to the field's maximum, as in APScheduler.
-  const last =
-    lastText !== undefined ? value(lastText, grammar, true) : stepText !== undefined ? grammar.max : first;
+  const last = lastText !== undefined ? value(lastText, grammar, true) : stepText !== undefined ? grammar.max : first;
   if (first === null || last === null || first > last) return null;
   return { kind: 'range', first, last, step };
 }

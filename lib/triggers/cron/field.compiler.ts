@@ -1,7 +1,5 @@
 import type { CronField } from '../trigger.js';
-import {
-  ANY_DAY, type CronSchedule, dayRule, type DayRule, type ValueSet, valueSetOfRanges, YEAR_MAX, YEAR_MIN,
-} from './cron-schedule.js';
+import { ANY_DAY, type CronSchedule, dayRule, type DayRule, type ValueSet, valueSetOfRanges, YEAR_MAX, YEAR_MIN } from './cron-schedule.js';
 import { type FieldExpression, type FieldGrammar, parseField, WEEKDAY_NAMES } from './field-expression.parser.js';
 
 /** APScheduler's fields, most significant first (the order the defaulting rule walks). */
@@ -11,7 +9,14 @@ export type CronFields = Partial<Record<CronFieldName, CronField>>;
 
 /** Values of fields after the least significant given one (APScheduler's DEFAULT_VALUES). */
 const DEFAULTS: Record<CronFieldName, CronField> = {
-  year: '*', month: 1, day: 1, week: '*', dayOfWeek: '*', hour: 0, minute: 0, second: 0,
+  year: '*',
+  month: 1,
+  day: 1,
+  week: '*',
+  dayOfWeek: '*',
+  hour: 0,
+  minute: 0,
+  second: 0,
 };
 
 const LIST = "'*', '*/n', 'a', 'a-b', 'a-b/n', 'a/n', or a comma-separated list of these";
@@ -21,12 +26,18 @@ const GRAMMARS: Record<CronFieldName, FieldGrammar> = {
   year: { min: YEAR_MIN, max: YEAR_MAX, allowed: `allowed: ${YEAR_MIN}-${YEAR_MAX} as ${LIST}` },
   month: { min: 1, max: 12, names: MONTHS, allowed: `allowed: 1-12 or jan-dec as ${LIST}` },
   day: {
-    min: 1, max: 31, names: {}, daySpecials: true,
+    min: 1,
+    max: 31,
+    names: {},
+    daySpecials: true,
     allowed: `allowed: 1-31 as ${LIST}; also 'last', 'last mon'..'last sun', '1st mon'..'5th sun'`,
   },
   week: { min: 1, max: 53, allowed: `allowed: ISO weeks 1-53 as ${LIST}` },
   dayOfWeek: {
-    min: 0, max: 7, names: WEEKDAY_NAMES, rangeEndNames: { sun: 7 },
+    min: 0,
+    max: 7,
+    names: WEEKDAY_NAMES,
+    rangeEndNames: { sun: 7 },
     allowed: `allowed: 0-7 (0 and 7 are Sunday, 1 is Monday) or mon-sun as ${LIST}`,
   },
   hour: { min: 0, max: 23, allowed: `allowed: 0-23 as ${LIST}` },

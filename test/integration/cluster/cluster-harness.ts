@@ -92,8 +92,10 @@ export async function controller(db: TestDatabase, prefix: string, settings: Wor
     timezone: 'UTC',
     stores: {
       default: new TypeOrmJobStore({
-        dataSource, tablePrefix: prefix,
-        heartbeatInterval: settings.heartbeatInterval ?? 500, instanceTimeout: settings.instanceTimeout ?? 2000,
+        dataSource,
+        tablePrefix: prefix,
+        heartbeatInterval: settings.heartbeatInterval ?? 500,
+        instanceTimeout: settings.instanceTimeout ?? 2000,
       }),
     },
     logger: { log: () => {}, warn: () => {}, error: () => {} },
@@ -104,7 +106,12 @@ export async function controller(db: TestDatabase, prefix: string, settings: Wor
   scheduler.events$.subscribe((e) => {
     if (e.type === 'job_lost') {
       const lost = e as unknown as { jobId: string; scheduledRunTime: Date; lostInstanceId: string };
-      events.push({ type: e.type, jobId: lost.jobId, scheduledRunTime: lost.scheduledRunTime.getTime(), lostInstanceId: lost.lostInstanceId });
+      events.push({
+        type: e.type,
+        jobId: lost.jobId,
+        scheduledRunTime: lost.scheduledRunTime.getTime(),
+        lostInstanceId: lost.lostInstanceId,
+      });
     }
   });
   await scheduler.start({ paused: true });
@@ -122,7 +129,11 @@ export async function controller(db: TestDatabase, prefix: string, settings: Wor
           ` ${quote('started_at')} AS st FROM ${quote(table)}`,
       );
       return rows.map((r) => ({
-        jobId: String(r.j), time: Number(r.t), status: String(r.s), instanceId: String(r.i), startedAt: r.st === null ? null : Number(r.st),
+        jobId: String(r.j),
+        time: Number(r.t),
+        status: String(r.s),
+        instanceId: String(r.i),
+        startedAt: r.st === null ? null : Number(r.st),
       }));
     },
     async stop(): Promise<void> {

@@ -33,17 +33,31 @@ for (const name of servers) {
       const end = start + 19_000;
       for (let i = 0; i < 20; i++) {
         await control.scheduler.addJob({
-          id: `every-${i}`, handler: 'work', args: [20], misfireGraceTime: null, coalesce: false,
+          id: `every-${i}`,
+          handler: 'work',
+          args: [20],
+          misfireGraceTime: null,
+          coalesce: false,
           trigger: { type: 'interval', seconds: 1, startDate: new Date(start), endDate: new Date(end) },
         });
       }
       const burst = start + 5000;
       for (let i = 0; i < 500; i++) {
-        await control.scheduler.addJob({ id: `once-${i}`, handler: 'work', args: [5], misfireGraceTime: null, trigger: { type: 'date', runDate: new Date(burst) } });
+        await control.scheduler.addJob({
+          id: `once-${i}`,
+          handler: 'work',
+          args: [5],
+          misfireGraceTime: null,
+          trigger: { type: 'date', runDate: new Date(burst) },
+        });
       }
 
       await sleep(end - Date.now() + 500);
-      await until(async () => (await control.executions()).every((e) => e.status !== 'running') && (await control.executions()).length >= 900, 15_000, 'all runs to finish');
+      await until(
+        async () => (await control.executions()).every((e) => e.status !== 'running') && (await control.executions()).length >= 900,
+        15_000,
+        'all runs to finish',
+      );
       const rows = await control.executions();
 
       const perFire = counts(rows, (r) => `${r.jobId}@${r.time}`);
@@ -51,7 +65,10 @@ for (const name of servers) {
       const periodic = rows.filter((r) => r.jobId.startsWith('every-'));
       expect(periodic).toHaveLength(20 * 20);
       for (let i = 0; i < 20; i++) {
-        const times = periodic.filter((r) => r.jobId === `every-${i}`).map((r) => r.time).sort((a, b) => a - b);
+        const times = periodic
+          .filter((r) => r.jobId === `every-${i}`)
+          .map((r) => r.time)
+          .sort((a, b) => a - b);
         expect(times).toEqual(Array.from({ length: 20 }, (_, k) => start + k * 1000));
       }
       const burstRows = rows.filter((r) => r.jobId.startsWith('once-'));
@@ -77,7 +94,11 @@ for (const name of servers) {
       const end = start + 11_000;
       for (let i = 0; i < 12; i++) {
         await control.scheduler.addJob({
-          id: `slow-${i}`, handler: 'work', args: [500], misfireGraceTime: null, coalesce: false,
+          id: `slow-${i}`,
+          handler: 'work',
+          args: [500],
+          misfireGraceTime: null,
+          coalesce: false,
           // Until the dead process is detected its stale run still counts toward maxInstances; the
           // headroom keeps that window from skipping fire times, which is not what this test is about.
           maxInstances: 3,
@@ -89,11 +110,15 @@ for (const name of servers) {
       await sleep(start + 3100 - Date.now());
       let running: Awaited<ReturnType<typeof control.executions>> = [];
       let victim: Worker | undefined;
-      await until(async () => {
-        running = (await control.executions()).filter((e) => e.status === 'running');
-        victim = workers.find((w) => running.some((r) => r.instanceId === w.id));
-        return victim !== undefined;
-      }, 3000, 'a worker in the middle of a run');
+      await until(
+        async () => {
+          running = (await control.executions()).filter((e) => e.status === 'running');
+          victim = workers.find((w) => running.some((r) => r.instanceId === w.id));
+          return victim !== undefined;
+        },
+        3000,
+        'a worker in the middle of a run',
+      );
       const dead = victim as Worker | undefined;
       if (!dead) throw new Error('no victim');
       const killedAt = Date.now();
@@ -124,7 +149,10 @@ for (const name of servers) {
       expect(after.filter((r) => !(r.status === 'executed' && r.instanceId !== dead.id))).toEqual([]);
       // Each lost run was reported once, as a job_lost event, by whichever process noticed it.
       const lostEvents = [...workers.flatMap((w) => w.lines), ...control.events].filter((l) => l.type === 'job_lost');
-      const reported = lostEvents.filter((l) => l.lostInstanceId === dead.id).map((l) => `${l.jobId}@${l.scheduledRunTime}`).sort();
+      const reported = lostEvents
+        .filter((l) => l.lostInstanceId === dead.id)
+        .map((l) => `${l.jobId}@${l.scheduledRunTime}`)
+        .sort();
       expect(reported).toEqual(killedRuns.map((r) => `${r.jobId}@${r.time}`).sort());
     }, 90_000);
 
@@ -134,12 +162,19 @@ for (const name of servers) {
         db.dropTablesAfterAll(prefix);
         const control = await controller(db, prefix);
         controllers.push(control);
-        workers.push(startWorker(db, prefix, 'pg-n1', { pollInterval: 10_000 }), startWorker(db, prefix, 'pg-n2', { pollInterval: 10_000 }));
+        workers.push(
+          startWorker(db, prefix, 'pg-n1', { pollInterval: 10_000 }),
+          startWorker(db, prefix, 'pg-n2', { pollInterval: 10_000 }),
+        );
         await Promise.all(workers.map((w) => w.ready()));
         await sleep(500);
         const at = Date.now() + 1500;
         await control.scheduler.addJob({ id: 'notified', handler: 'work', args: [1], trigger: { type: 'date', runDate: new Date(at) } });
-        await until(async () => (await control.executions()).some((e) => e.jobId === 'notified' && e.status === 'executed'), 8_000, 'the job to run');
+        await until(
+          async () => (await control.executions()).some((e) => e.jobId === 'notified' && e.status === 'executed'),
+          8_000,
+          'the job to run',
+        );
         const [row] = (await control.executions()).filter((e) => e.jobId === 'notified');
         expect(row.time).toBe(at);
         expect(row.startedAt! - at).toBeLessThan(100);

@@ -4,8 +4,15 @@ import { Controller, Injectable, Logger, Module, Scope, type INestApplicationCon
 import { Test } from '@nestjs/testing';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import {
-  InvalidTriggerError, JobHandler, ScheduledJob, SchedulerModule, SchedulerService, ofType,
-  type JobContext, type SchedulerModuleOptions, type SchedulerOptionsFactory,
+  InvalidTriggerError,
+  JobHandler,
+  ScheduledJob,
+  SchedulerModule,
+  SchedulerService,
+  ofType,
+  type JobContext,
+  type SchedulerModuleOptions,
+  type SchedulerOptionsFactory,
 } from '../../../lib/index.js';
 
 const calls: string[] = [];
@@ -120,7 +127,9 @@ describe('SchedulerModule in a Nest application', () => {
   it('warns about a request-scoped provider instead of skipping it silently', async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
     app = await boot(SchedulerModule.forRoot(), [PerRequestService]);
-    expect(warn.mock.calls.some(([m]) => String(m).includes('PerRequestService.handle') && String(m).includes('request-scoped'))).toBe(true);
+    expect(warn.mock.calls.some(([m]) => String(m).includes('PerRequestService.handle') && String(m).includes('request-scoped'))).toBe(
+      true,
+    );
     expect(app.get(SchedulerService).registry.has('per-request')).toBe(false);
   });
 

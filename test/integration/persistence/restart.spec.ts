@@ -5,8 +5,20 @@ import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import {
-  HandlerNotFoundError, JobHandler, MemoryJobStore, ScheduledJob, SchedulerModule, SchedulerService, SerializationError,
-  TypeOrmJobStore, schedulerEntityList, type JobContext, type JobErrorEvent, type JobExecutedEvent, type JobMissedEvent, type SchedulerEvent,
+  HandlerNotFoundError,
+  JobHandler,
+  MemoryJobStore,
+  ScheduledJob,
+  SchedulerModule,
+  SchedulerService,
+  SerializationError,
+  TypeOrmJobStore,
+  schedulerEntityList,
+  type JobContext,
+  type JobErrorEvent,
+  type JobExecutedEvent,
+  type JobMissedEvent,
+  type SchedulerEvent,
 } from '../../../lib/index.js';
 import { DATABASES, describeDatabase, uniquePrefix, type TestDatabase } from '../../support/databases.js';
 
@@ -115,8 +127,7 @@ for (const name of DATABASES) {
       expect(await scheduler.getJob('in-memory')).toBeNull();
       expect((await scheduler.getJob('coalesced'))!.trigger).toEqual(triggerBefore);
 
-      const inWindow = (rows: { scheduledRunTime: Date }[]) =>
-        times(rows).filter((t) => t >= downtimeFires[0] && t <= downtimeFires[2]);
+      const inWindow = (rows: { scheduledRunTime: Date }[]) => times(rows).filter((t) => t >= downtimeFires[0] && t <= downtimeFires[2]);
       const coalesced = await scheduler.getExecutions({ jobId: 'coalesced' });
       expect(inWindow(coalesced)).toEqual([downtimeFires[2]]);
       const caughtUp = await scheduler.getExecutions({ jobId: 'caught-up', status: 'executed' });
@@ -183,7 +194,13 @@ for (const name of DATABASES) {
         await expect(scheduler.addJob({ handler: 'echo', args: args as unknown[] })).rejects.toThrow(message);
       }
       await expect(scheduler.addJob({ handler: () => 1 })).rejects.toThrow(/handler.*function cannot be stored/);
-      const custom = { getNextFireTime: () => null, toJSON() { return this; }, toString: () => 'custom' };
+      const custom = {
+        getNextFireTime: () => null,
+        toJSON() {
+          return this;
+        },
+        toString: () => 'custom',
+      };
       await expect(scheduler.addJob({ handler: 'echo', trigger: custom })).rejects.toThrow(/trigger.*no JSON form/);
       // A function handler is fine in the memory store.
       await scheduler.addJob({ handler: () => 1, store: 'mem', trigger: { type: 'interval', hours: 1 } });

@@ -15,7 +15,10 @@ export const NARROW_TEXT_CHARS = 1000;
  * of truncating it, as MySQL in strict mode does ("Data too long for column").
  */
 export const unwritableText: Refusal = ({ outcome }) => {
-  for (const [field, text] of [['error', outcome.error], ['traceback', outcome.traceback]] as const) {
+  for (const [field, text] of [
+    ['error', outcome.error],
+    ['traceback', outcome.traceback],
+  ] as const) {
     if (text === null) continue;
     if (text.includes('\u0000')) return `${field} contains U+0000 (invalid byte sequence for encoding "UTF8": 0x00)`;
     if (text.length > NARROW_TEXT_CHARS) return `${field} is ${text.length} characters (Data too long for column '${field}')`;

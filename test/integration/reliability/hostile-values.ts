@@ -15,20 +15,24 @@ export function disarmHostileValues(): void {
   hostility.armed = false;
 }
 
-const explode = (what: string) => function (this: unknown) {
-  if (hostility.armed) throw new Error(`${what} exploded`);
-  return `(${what}, disarmed)`;
-};
+const explode = (what: string) =>
+  function (this: unknown) {
+    if (hostility.armed) throw new Error(`${what} exploded`);
+    return `(${what}, disarmed)`;
+  };
 
 /** Every way of reading it as an error throws: its message, stack, name, toString and primitive value. */
 function hostileObject(): object {
-  return Object.defineProperties({}, {
-    message: { get: explode('message getter'), enumerable: true },
-    stack: { get: explode('stack getter'), enumerable: true },
-    name: { get: explode('name getter'), enumerable: true },
-    toString: { value: explode('toString') },
-    [Symbol.toPrimitive]: { value: explode('toPrimitive') },
-  });
+  return Object.defineProperties(
+    {},
+    {
+      message: { get: explode('message getter'), enumerable: true },
+      stack: { get: explode('stack getter'), enumerable: true },
+      name: { get: explode('name getter'), enumerable: true },
+      toString: { value: explode('toString') },
+      [Symbol.toPrimitive]: { value: explode('toPrimitive') },
+    },
+  );
 }
 
 /** A genuine Error (instanceof passes) whose message, stack and name getters throw. */
@@ -54,8 +58,19 @@ export function revokedProxy(): object {
   revoke();
   const target = {};
   const handler: ProxyHandler<object> = {};
-  for (const trap of ['defineProperty', 'deleteProperty', 'get', 'getOwnPropertyDescriptor', 'getPrototypeOf',
-    'has', 'isExtensible', 'ownKeys', 'preventExtensions', 'set', 'setPrototypeOf'] as const) {
+  for (const trap of [
+    'defineProperty',
+    'deleteProperty',
+    'get',
+    'getOwnPropertyDescriptor',
+    'getPrototypeOf',
+    'has',
+    'isExtensible',
+    'ownKeys',
+    'preventExtensions',
+    'set',
+    'setPrototypeOf',
+  ] as const) {
     (handler as Record<string, unknown>)[trap] = (_target: object, ...args: unknown[]) =>
       (Reflect[trap] as (...a: unknown[]) => unknown)(hostility.armed ? revoked : target, ...args);
   }

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import {
-  AsyncExecutor, Scheduler,
-  type AddJobSpec, type Executor, type JobErrorEvent, type JobExecution, type JobStore, type SchedulerEvent, type SchedulerEventMap,
+  AsyncExecutor,
+  Scheduler,
+  type AddJobSpec,
+  type Executor,
+  type JobErrorEvent,
+  type JobExecution,
+  type JobStore,
+  type SchedulerEvent,
+  type SchedulerEventMap,
   type SchedulerEventType,
 } from '../../../lib/index.js';
 import { FaultyStore } from './faulty-store.js';
@@ -160,7 +167,8 @@ export class Rig {
 
   async add(...jobs: AddJobSpec[]): Promise<void> {
     for (const job of jobs) await this.scheduler.addJob(job);
-    if (Date.now() > this.T - 150) throw new Error(`adding the burst took until T${Date.now() - this.T} ms: the test cannot tell late from on time`);
+    if (Date.now() > this.T - 150)
+      throw new Error(`adding the burst took until T${Date.now() - this.T} ms: the test cannot tell late from on time`);
   }
 
   of<T extends SchedulerEventType>(type: T): SchedulerEventMap[T][] {

@@ -19,8 +19,7 @@ const maybeRefused = (timeline: readonly string[]) => timeline.map((s) => s.repl
  */
 export function describeRunLife(kit: StoreKit): void {
   const healthy = (step: string, n = 4) => Array.from({ length: n }, (_, i) => `${step}-ok-${i + 1}`);
-  const test = (name: string, body: (rig: Rig) => Promise<void>, options: RigOptions = {}) =>
-    it(name, () => withRig(kit, options, body));
+  const test = (name: string, body: (rig: Rig) => Promise<void>, options: RigOptions = {}) => it(name, () => withRig(kit, options, body));
 
   afterAll(() => stopAllRigs());
 
@@ -39,27 +38,45 @@ export function describeRunLife(kit: StoreKit): void {
       expect(await rig.running()).toEqual([]);
     });
 
-    test('claimDueJobs failing after its transaction committed (the answer lost): those records do not stay running, maxInstances is freed', async (rig) => {
-      const jobs = healthy('lost', 5);
-      rig.store.loseClaimAnswer(1);
-      await rig.add(...jobs.map((id) => rig.job(id)));
-      await rig.settle(jobs);
+    test(
+      'claimDueJobs failing after its transaction committed (the answer lost): those records do not stay running, maxInstances is freed',
+      async (rig) => {
+        const jobs = healthy('lost', 5);
+        rig.store.loseClaimAnswer(1);
+        await rig.add(...jobs.map((id) => rig.job(id)));
+        await rig.settle(jobs);
 
-      expect(rig.store.injected.lostAnswers).toBe(1);
-      expect(rig.of('jobstore_error').length).toBeGreaterThan(0);
-      // The first fire's records were written 'running' by a claim this process never heard back
-      // from: they must be finished or handed back, not left to block the job's next fires.
-      const timelines = await rig.timelines(jobs);
-      expect(Object.fromEntries(jobs.map((id) => [id, {
-        first: timelines[id]!.find((s) => s.startsWith('+0:')) ?? 'handed back',
-        last: timelines[id]!.find((s) => s.startsWith(`+${rig.last}:`)),
-      }]))).toEqual(Object.fromEntries(jobs.map((id) => [id, {
-        // Finished (error, lost...) or handed back and claimed again; never still running.
-        first: expect.not.stringMatching(/running/),
-        last: `+${rig.last}:executed`,
-      }])));
-      expect(await rig.running()).toEqual([]);
-    }, { fires: 3 });
+        expect(rig.store.injected.lostAnswers).toBe(1);
+        expect(rig.of('jobstore_error').length).toBeGreaterThan(0);
+        // The first fire's records were written 'running' by a claim this process never heard back
+        // from: they must be finished or handed back, not left to block the job's next fires.
+        const timelines = await rig.timelines(jobs);
+        expect(
+          Object.fromEntries(
+            jobs.map((id) => [
+              id,
+              {
+                first: timelines[id]!.find((s) => s.startsWith('+0:')) ?? 'handed back',
+                last: timelines[id]!.find((s) => s.startsWith(`+${rig.last}:`)),
+              },
+            ]),
+          ),
+        ).toEqual(
+          Object.fromEntries(
+            jobs.map((id) => [
+              id,
+              {
+                // Finished (error, lost...) or handed back and claimed again; never still running.
+                first: expect.not.stringMatching(/running/),
+                last: `+${rig.last}:executed`,
+              },
+            ]),
+          ),
+        );
+        expect(await rig.running()).toEqual([]);
+      },
+      { fires: 3 },
+    );
 
     test("a plan that throws for one job of the batch fails that job's claim alone", async (rig) => {
       const jobs = healthy('plan');
@@ -87,7 +104,9 @@ export function describeRunLife(kit: StoreKit): void {
       rig.registry.poison('prepare.always');
       rig.registry.corrupt('prepare.corrupt');
       await rig.add(
-        rig.job('prepare-once', 'prepare.once'), rig.job('prepare-always', 'prepare.always'), rig.job('prepare-corrupt', 'prepare.corrupt'),
+        rig.job('prepare-once', 'prepare.once'),
+        rig.job('prepare-always', 'prepare.always'),
+        rig.job('prepare-corrupt', 'prepare.corrupt'),
         ...jobs.map((id) => rig.job(id)),
       );
       // The first fire's handler was resolved (ahead of T or at T); for the next, the registry works again.
@@ -115,58 +134,78 @@ export function describeRunLife(kit: StoreKit): void {
     for (const claimAhead of [undefined, 0]) {
       const how = claimAhead === 0 ? 'claimed at the fire time (claimAhead 0)' : 'claimed ahead and staged';
       const executor = new FaultyExecutor();
-      test(`executor.submit throws for one job, ${how}: that run is an error, the others run, its next fire runs`, async (rig) => {
-        const jobs = healthy('start');
-        executor.refuse('start-bad', 1);
-        await rig.add(rig.job('start-bad'), ...jobs.map((id) => rig.job(id)));
-        await rig.settle(['start-bad', ...jobs]);
+      test(
+        `executor.submit throws for one job, ${how}: that run is an error, the others run, its next fire runs`,
+        async (rig) => {
+          const jobs = healthy('start');
+          executor.refuse('start-bad', 1);
+          await rig.add(rig.job('start-bad'), ...jobs.map((id) => rig.job(id)));
+          await rig.settle(['start-bad', ...jobs]);
 
-        expect(executor.refused).toBe(1);
-        expect(await rig.timelines(jobs)).toEqual(each(jobs, rig.allExecuted));
-        expect(await rig.lateRuns(jobs)).toEqual([]);
-        expect((await rig.timelines(['start-bad']))['start-bad']).toEqual(rig.failedOnce);
-        expect((await rig.record('start-bad', 0))?.error).toContain('worker pool exhausted');
-        expect(rig.errorEvent('start-bad', 0)).toBeDefined();
-        expect(await rig.running()).toEqual([]);
-      }, { executor, claimAhead });
+          expect(executor.refused).toBe(1);
+          expect(await rig.timelines(jobs)).toEqual(each(jobs, rig.allExecuted));
+          expect(await rig.lateRuns(jobs)).toEqual([]);
+          expect((await rig.timelines(['start-bad']))['start-bad']).toEqual(rig.failedOnce);
+          expect((await rig.record('start-bad', 0))?.error).toContain('worker pool exhausted');
+          expect(rig.errorEvent('start-bad', 0)).toBeDefined();
+          expect(await rig.running()).toEqual([]);
+        },
+        { executor, claimAhead },
+      );
     }
 
     const batch = new FaultyBatchExecutor();
-    test('executor.submitMany throws once for a whole burst: each run is finished (run or error), every next fire runs', async (rig) => {
-      const jobs = healthy('burst', 5);
-      batch.failBursts(1);
-      await rig.add(...jobs.map((id) => rig.job(id)));
-      await rig.settle(jobs);
+    test(
+      'executor.submitMany throws once for a whole burst: each run is finished (run or error), every next fire runs',
+      async (rig) => {
+        const jobs = healthy('burst', 5);
+        batch.failBursts(1);
+        await rig.add(...jobs.map((id) => rig.job(id)));
+        await rig.settle(jobs);
 
-      expect(batch.refusedBursts).toBe(1);
-      const firsts = await Promise.all(jobs.map((id) => rig.record(id, 0)));
-      // The scheduler may run them another way or record them as errors with the cause; not leave them.
-      const verdict = (r: (typeof firsts)[number]) =>
-        r?.status === 'executed' ? 'executed' : r?.status === 'error' && r.error?.includes('worker pool exhausted') ? 'error with the cause' : r?.status ?? 'no record';
-      expect(firsts.map(verdict)).toEqual(firsts.map((r) => (r?.status === 'executed' ? 'executed' : 'error with the cause')));
-      const later = await rig.timelines(jobs);
-      expect(Object.fromEntries(jobs.map((id) => [id, later[id]!.slice(1)]))).toEqual(each(jobs, rig.allExecuted.slice(1)));
-      expect(await rig.running()).toEqual([]);
-    }, { executor: batch });
+        expect(batch.refusedBursts).toBe(1);
+        const firsts = await Promise.all(jobs.map((id) => rig.record(id, 0)));
+        // The scheduler may run them another way or record them as errors with the cause; not leave them.
+        const verdict = (r: (typeof firsts)[number]) =>
+          r?.status === 'executed'
+            ? 'executed'
+            : r?.status === 'error' && r.error?.includes('worker pool exhausted')
+              ? 'error with the cause'
+              : (r?.status ?? 'no record');
+        expect(firsts.map(verdict)).toEqual(firsts.map((r) => (r?.status === 'executed' ? 'executed' : 'error with the cause')));
+        const later = await rig.timelines(jobs);
+        expect(Object.fromEntries(jobs.map((id) => [id, later[id]!.slice(1)]))).toEqual(each(jobs, rig.allExecuted.slice(1)));
+        expect(await rig.running()).toEqual([]);
+      },
+      { executor: batch },
+    );
 
     const partial = new FaultyBatchExecutor();
-    test('executor.submitMany starts part of a burst, then throws at one job: the rest are finished with the cause, none runs twice', async (rig) => {
-      const jobs = healthy('partial', 5);
-      partial.failBurstAt('partial-ok-3');
-      await rig.add(...jobs.map((id) => rig.job(id)));
-      await rig.settle(jobs);
+    test(
+      'executor.submitMany starts part of a burst, then throws at one job: the rest are finished with the cause, none runs twice',
+      async (rig) => {
+        const jobs = healthy('partial', 5);
+        partial.failBurstAt('partial-ok-3');
+        await rig.add(...jobs.map((id) => rig.job(id)));
+        await rig.settle(jobs);
 
-      expect(partial.refusedBursts).toBe(1);
-      const firsts = await Promise.all(jobs.map((id) => rig.record(id, 0)));
-      const verdict = (r: (typeof firsts)[number]) =>
-        r?.status === 'executed' ? 'executed' : r?.status === 'error' && r.error?.includes('worker pool exhausted') ? 'error with the cause' : r?.status ?? 'no record';
-      // Those the executor started ran (once: withRig checks); the others are errors, not 'running'.
-      expect(firsts.map(verdict)).toEqual(firsts.map((r) => (r?.status === 'executed' ? 'executed' : 'error with the cause')));
-      expect(firsts.filter((r) => r?.status === 'executed').length).toBeGreaterThan(0);
-      const later = await rig.timelines(jobs);
-      expect(Object.fromEntries(jobs.map((id) => [id, later[id]!.slice(1)]))).toEqual(each(jobs, rig.allExecuted.slice(1)));
-      expect(await rig.running()).toEqual([]);
-    }, { executor: partial });
+        expect(partial.refusedBursts).toBe(1);
+        const firsts = await Promise.all(jobs.map((id) => rig.record(id, 0)));
+        const verdict = (r: (typeof firsts)[number]) =>
+          r?.status === 'executed'
+            ? 'executed'
+            : r?.status === 'error' && r.error?.includes('worker pool exhausted')
+              ? 'error with the cause'
+              : (r?.status ?? 'no record');
+        // Those the executor started ran (once: withRig checks); the others are errors, not 'running'.
+        expect(firsts.map(verdict)).toEqual(firsts.map((r) => (r?.status === 'executed' ? 'executed' : 'error with the cause')));
+        expect(firsts.filter((r) => r?.status === 'executed').length).toBeGreaterThan(0);
+        const later = await rig.timelines(jobs);
+        expect(Object.fromEntries(jobs.map((id) => [id, later[id]!.slice(1)]))).toEqual(each(jobs, rig.allExecuted.slice(1)));
+        expect(await rig.running()).toEqual([]);
+      },
+      { executor: partial },
+    );
   });
 
   describe('settle', () => {
@@ -186,11 +225,17 @@ export function describeRunLife(kit: StoreKit): void {
           if (ctx.scheduledRunTime.getTime() !== first) return 'fine';
           const value = cases.find((c) => c.mode === mode && c.value.key === key)!.value.make();
           if (mode === 'throw') throw value;
-          if (mode === 'reject') return (async () => { throw value; })();
+          if (mode === 'reject')
+            return (async () => {
+              throw value;
+            })();
           return value;
         });
         const backlog = path === 'backlog' ? { coalesce: false, nextRunTime: new Date(first) } : {};
-        const options = (c: (typeof cases)[number]) => ({ ...backlog, ...('timeout' in c.value ? { timeout: c.value.timeout as number } : {}) });
+        const options = (c: (typeof cases)[number]) => ({
+          ...backlog,
+          ...('timeout' in c.value ? { timeout: c.value.timeout as number } : {}),
+        });
         if (path === 'backlog') rig.scheduler.pause();
         await rig.add(
           ...cases.map((c) => rig.job(c.id, 'misbehave', [c.mode, c.value.key], options(c))),
@@ -222,13 +267,16 @@ export function describeRunLife(kit: StoreKit): void {
           const label = `${c.id} (${c.value.description})`;
           report[label] = {
             timeline: timelines[c.id],
-            message: typeof record?.error === 'string' && record.error.length > 0 ? 'a message' : `error = ${JSON.stringify(record?.error)}`,
+            message:
+              typeof record?.error === 'string' && record.error.length > 0 ? 'a message' : `error = ${JSON.stringify(record?.error)}`,
             event: eventVerdict,
           };
           expected[label] = { timeline: expectedTimeline, message: 'a message', event: 'job_error with a readable Error' };
         }
         expect(report).toEqual(expected);
-        expect(await rig.timelines(jobs)).toEqual(each(jobs, path === 'burst' ? rig.allExecuted : [`${firstAt}:executed`, ...rig.allExecuted]));
+        expect(await rig.timelines(jobs)).toEqual(
+          each(jobs, path === 'burst' ? rig.allExecuted : [`${firstAt}:executed`, ...rig.allExecuted]),
+        );
         if (path === 'burst') expect(await rig.lateRuns(jobs)).toEqual([]);
         expect(await rig.running()).toEqual([]);
       });
@@ -236,106 +284,128 @@ export function describeRunLife(kit: StoreKit): void {
   });
 
   describe('outcome write', () => {
-    test('finishExecutions failing once: reported, retried until written, and maxInstances is freed', async (rig) => {
-      const jobs = healthy('write', 5);
-      rig.store.failFinishes(1);
-      await rig.add(...jobs.map((id) => rig.job(id)));
-      await rig.settle(jobs, 3000);
+    test(
+      'finishExecutions failing once: reported, retried until written, and maxInstances is freed',
+      async (rig) => {
+        const jobs = healthy('write', 5);
+        rig.store.failFinishes(1);
+        await rig.add(...jobs.map((id) => rig.job(id)));
+        await rig.settle(jobs, 3000);
 
-      expect(rig.store.injected.finishes).toBe(1);
-      expect(rig.of('jobstore_error').map((e) => e.error.message)).toContain('writing outcomes failed: connection terminated unexpectedly');
-      const timelines = await rig.timelines(jobs);
-      // While the first outcomes wait for the retry their records still count, so the second fire
-      // may be max_instances; once written, the third runs.
-      expect(Object.fromEntries(jobs.map((id) => [id, maybeRefused(timelines[id]!)]))).toEqual(each(jobs, rig.allExecuted));
-      expect(await rig.running()).toEqual([]);
-    }, { fires: 3 });
+        expect(rig.store.injected.finishes).toBe(1);
+        expect(rig.of('jobstore_error').map((e) => e.error.message)).toContain(
+          'writing outcomes failed: connection terminated unexpectedly',
+        );
+        const timelines = await rig.timelines(jobs);
+        // While the first outcomes wait for the retry their records still count, so the second fire
+        // may be max_instances; once written, the third runs.
+        expect(Object.fromEntries(jobs.map((id) => [id, maybeRefused(timelines[id]!)]))).toEqual(each(jobs, rig.allExecuted));
+        expect(await rig.running()).toEqual([]);
+      },
+      { fires: 3 },
+    );
 
-    test(`an outcome the store refuses for good (U+0000, text over its ${NARROW_TEXT_CHARS}-character column): the others are written at once, it is written in a safe form, maxInstances is freed`, async (rig) => {
-      const jobs = healthy('refused');
-      rig.store.refuseOutcomes(unwritableText);
-      rig.registry.register('unwritable', (ctx: JobContext) => {
-        if (ctx.scheduledRunTime.getTime() === rig.T) throw new Error(`poison-marker\u0000${'x'.repeat(70_000)}`);
-        return 'fine';
-      });
-      await rig.add(rig.job('refused-bad', 'unwritable'), ...jobs.map((id) => rig.job(id)));
+    test(
+      `an outcome the store refuses for good (U+0000, text over its ${NARROW_TEXT_CHARS}-character column): the others are written at once, it is written in a safe form, maxInstances is freed`,
+      async (rig) => {
+        const jobs = healthy('refused');
+        rig.store.refuseOutcomes(unwritableText);
+        rig.registry.register('unwritable', (ctx: JobContext) => {
+          if (ctx.scheduledRunTime.getTime() === rig.T) throw new Error(`poison-marker\u0000${'x'.repeat(70_000)}`);
+          return 'fine';
+        });
+        await rig.add(rig.job('refused-bad', 'unwritable'), ...jobs.map((id) => rig.job(id)));
 
-      // Before the burst's next fire is claimed, the healthy outcomes of the first are in the store.
-      await sleepUntil(rig.T + 300);
-      // Checked after the rest, so that a failure shows the whole picture.
-      const early = (await Promise.all(jobs.map((id) => rig.record(id, 0)))).map((r) => r?.status ?? 'no record');
-      await rig.settle(['refused-bad', ...jobs], 3500);
+        // Before the burst's next fire is claimed, the healthy outcomes of the first are in the store.
+        await sleepUntil(rig.T + 300);
+        // Checked after the rest, so that a failure shows the whole picture.
+        const early = (await Promise.all(jobs.map((id) => rig.record(id, 0)))).map((r) => r?.status ?? 'no record');
+        await rig.settle(['refused-bad', ...jobs], 3500);
 
-      expect(rig.store.injected.refusals).toBeGreaterThan(0);
-      expect(await rig.timelines(jobs)).toEqual(each(jobs, rig.allExecuted));
-      const bad = await rig.record('refused-bad', 0);
-      expect({
-        status: bad?.status,
-        hasCause: bad?.error?.includes('poison-marker') ?? false,
-        writable: bad ? unwritableText({ executionId: bad.id, outcome: { ...bad, status: 'error' } }) : 'no record',
-      }).toEqual({ status: 'error', hasCause: true, writable: null });
-      expect(maybeRefused((await rig.timelines(['refused-bad']))['refused-bad']!)).toEqual(rig.failedOnce);
-      expect({ 'first outcomes written by T+300': early }).toEqual({ 'first outcomes written by T+300': jobs.map(() => 'executed') });
-      expect(await rig.running()).toEqual([]);
-    }, { fires: 3 });
+        expect(rig.store.injected.refusals).toBeGreaterThan(0);
+        expect(await rig.timelines(jobs)).toEqual(each(jobs, rig.allExecuted));
+        const bad = await rig.record('refused-bad', 0);
+        expect({
+          status: bad?.status,
+          hasCause: bad?.error?.includes('poison-marker') ?? false,
+          writable: bad ? unwritableText({ executionId: bad.id, outcome: { ...bad, status: 'error' } }) : 'no record',
+        }).toEqual({ status: 'error', hasCause: true, writable: null });
+        expect(maybeRefused((await rig.timelines(['refused-bad']))['refused-bad']!)).toEqual(rig.failedOnce);
+        expect({ 'first outcomes written by T+300': early }).toEqual({ 'first outcomes written by T+300': jobs.map(() => 'executed') });
+        expect(await rig.running()).toEqual([]);
+      },
+      { fires: 3 },
+    );
 
-    test("one job's outcome refused for a while (its row locked elsewhere): the others are not held up, it is written once the lock goes", async (rig) => {
-      const jobs = healthy('locked');
-      await rig.add(rig.job('locked-bad'), ...jobs.map((id) => rig.job(id)));
-      await sleepUntil(rig.T - 50);
-      rig.store.lockOutcomesOf('locked-bad', 650);
+    test(
+      "one job's outcome refused for a while (its row locked elsewhere): the others are not held up, it is written once the lock goes",
+      async (rig) => {
+        const jobs = healthy('locked');
+        await rig.add(rig.job('locked-bad'), ...jobs.map((id) => rig.job(id)));
+        await sleepUntil(rig.T - 50);
+        rig.store.lockOutcomesOf('locked-bad', 650);
 
-      await sleepUntil(rig.T + 300);
-      // Checked after the rest, so that a failure shows the whole picture.
-      const early = (await Promise.all(jobs.map((id) => rig.record(id, 0)))).map((r) => r?.status ?? 'no record');
-      await rig.settle(['locked-bad', ...jobs], 3500);
+        await sleepUntil(rig.T + 300);
+        // Checked after the rest, so that a failure shows the whole picture.
+        const early = (await Promise.all(jobs.map((id) => rig.record(id, 0)))).map((r) => r?.status ?? 'no record');
+        await rig.settle(['locked-bad', ...jobs], 3500);
 
-      expect(rig.store.injected.locked).toBeGreaterThan(0);
-      expect(await rig.timelines(jobs)).toEqual(each(jobs, rig.allExecuted));
-      const timeline = (await rig.timelines(['locked-bad']))['locked-bad']!;
-      // Its later fires may be max_instances until the record is written; the first one ran.
-      expect(timeline[0]).toBe('+0:executed');
-      expect(timeline.every((s) => /:(executed|max_instances)$/.test(s))).toBe(true);
-      expect({ 'first outcomes written by T+300': early }).toEqual({ 'first outcomes written by T+300': jobs.map(() => 'executed') });
-      expect(await rig.running()).toEqual([]);
-    }, { fires: 3 });
+        expect(rig.store.injected.locked).toBeGreaterThan(0);
+        expect(await rig.timelines(jobs)).toEqual(each(jobs, rig.allExecuted));
+        const timeline = (await rig.timelines(['locked-bad']))['locked-bad']!;
+        // Its later fires may be max_instances until the record is written; the first one ran.
+        expect(timeline[0]).toBe('+0:executed');
+        expect(timeline.every((s) => /:(executed|max_instances)$/.test(s))).toBe(true);
+        expect({ 'first outcomes written by T+300': early }).toEqual({ 'first outcomes written by T+300': jobs.map(() => 'executed') });
+        expect(await rig.running()).toEqual([]);
+      },
+      { fires: 3 },
+    );
 
-    test("the database's own limits (U+0000, 200 KB, astral and lone-surrogate text in an error): every outcome is written, none held up", async (rig) => {
-      const jobs = healthy('values', 3);
-      // Made by the handler: the args of a job are limited to 64 KB of JSON.
-      const messages: Record<string, () => string> = {
-        'values-nul': () => 'nul-marker\u0000after the NUL',
-        'values-long': () => `long-marker ${'y'.repeat(200_000)}`,
-        'values-astral': () => 'astral-marker \u{1F600} and a lone surrogate \uD800 here',
-      };
-      rig.registry.register('throws-text', (id: string, ctx: JobContext) => {
-        if (ctx.scheduledRunTime.getTime() === rig.T) throw new Error(messages[id]!());
-        return 'fine';
-      });
-      const poisoned = Object.keys(messages);
-      await rig.add(...poisoned.map((id) => rig.job(id, 'throws-text', [id])), ...jobs.map((id) => rig.job(id)));
+    test(
+      "the database's own limits (U+0000, 200 KB, astral and lone-surrogate text in an error): every outcome is written, none held up",
+      async (rig) => {
+        const jobs = healthy('values', 3);
+        // Made by the handler: the args of a job are limited to 64 KB of JSON.
+        const messages: Record<string, () => string> = {
+          'values-nul': () => 'nul-marker\u0000after the NUL',
+          'values-long': () => `long-marker ${'y'.repeat(200_000)}`,
+          'values-astral': () => 'astral-marker \u{1F600} and a lone surrogate \uD800 here',
+        };
+        rig.registry.register('throws-text', (id: string, ctx: JobContext) => {
+          if (ctx.scheduledRunTime.getTime() === rig.T) throw new Error(messages[id]!());
+          return 'fine';
+        });
+        const poisoned = Object.keys(messages);
+        await rig.add(...poisoned.map((id) => rig.job(id, 'throws-text', [id])), ...jobs.map((id) => rig.job(id)));
 
-      await sleepUntil(rig.T + 300);
-      // Checked after the rest, so that a failure shows the whole picture.
-      const early = (await Promise.all(jobs.map((id) => rig.record(id, 0)))).map((r) => r?.status ?? 'no record');
-      await rig.settle([...poisoned, ...jobs], 3500);
+        await sleepUntil(rig.T + 300);
+        // Checked after the rest, so that a failure shows the whole picture.
+        const early = (await Promise.all(jobs.map((id) => rig.record(id, 0)))).map((r) => r?.status ?? 'no record');
+        await rig.settle([...poisoned, ...jobs], 3500);
 
-      expect(await rig.timelines(jobs)).toEqual(each(jobs, rig.allExecuted));
-      const firsts = await Promise.all(poisoned.map((id) => rig.record(id, 0)));
-      const marker = (id: string) => `${id.replace('values-', '')}-marker`;
-      expect(firsts.map((r, i) => `${poisoned[i]}: ${r?.status} ${r?.error?.includes(marker(poisoned[i]!)) ? 'with its cause' : 'without its cause'}`))
-        .toEqual(poisoned.map((id) => `${id}: error with its cause`));
-      const timelines = await rig.timelines(poisoned);
-      expect(Object.fromEntries(poisoned.map((id) => [id, maybeRefused(timelines[id]!)]))).toEqual(each(poisoned, rig.failedOnce));
-      expect({ 'first outcomes written by T+300': early }).toEqual({ 'first outcomes written by T+300': jobs.map(() => 'executed') });
-      expect(await rig.running()).toEqual([]);
-    }, { fires: 3 });
+        expect(await rig.timelines(jobs)).toEqual(each(jobs, rig.allExecuted));
+        const firsts = await Promise.all(poisoned.map((id) => rig.record(id, 0)));
+        const marker = (id: string) => `${id.replace('values-', '')}-marker`;
+        expect(
+          firsts.map(
+            (r, i) => `${poisoned[i]}: ${r?.status} ${r?.error?.includes(marker(poisoned[i]!)) ? 'with its cause' : 'without its cause'}`,
+          ),
+        ).toEqual(poisoned.map((id) => `${id}: error with its cause`));
+        const timelines = await rig.timelines(poisoned);
+        expect(Object.fromEntries(poisoned.map((id) => [id, maybeRefused(timelines[id]!)]))).toEqual(each(poisoned, rig.failedOnce));
+        expect({ 'first outcomes written by T+300': early }).toEqual({ 'first outcomes written by T+300': jobs.map(() => 'executed') });
+        expect(await rig.running()).toEqual([]);
+      },
+      { fires: 3 },
+    );
   });
 
   describe('event', () => {
-    const failing = (rig: Rig) => rig.registry.register('fails', () => {
-      throw new Error('handler failed as planned');
-    });
+    const failing = (rig: Rig) =>
+      rig.registry.register('fails', () => {
+        throw new Error('handler failed as planned');
+      });
 
     test('events$ subscribers that throw (Errors, null, a revoked Proxy) crash nothing, and every job keeps firing', async (rig) => {
       const jobs = healthy('subscriber');
@@ -346,7 +416,7 @@ export function describeRunLife(kit: StoreKit): void {
           throw new Error('subscriber exploded');
         }),
         rig.scheduler.executed$.subscribe(() => {
-          throw null; // eslint-disable-line no-throw-literal
+          throw null;
         }),
         rig.scheduler.error$.subscribe({
           next: () => {
@@ -376,18 +446,35 @@ export function describeRunLife(kit: StoreKit): void {
       const proxy = revokedProxy();
       const { events$, executed$, error$ } = rig.scheduler;
       const subscriptions = [
-        events$.pipe(map(() => {
-          throw new Error('x');
-        })).subscribe(),
-        events$.pipe(ofType('job_executed'), map(() => {
-          throw new Error('ofType then map exploded');
-        })).subscribe(),
-        executed$.pipe(mergeMap(async () => {
-          throw new Error('async operator rejected');
-        })).subscribe(),
-        error$.pipe(filter(() => {
-          throw proxy;
-        })).subscribe(),
+        events$
+          .pipe(
+            map(() => {
+              throw new Error('x');
+            }),
+          )
+          .subscribe(),
+        events$
+          .pipe(
+            ofType('job_executed'),
+            map(() => {
+              throw new Error('ofType then map exploded');
+            }),
+          )
+          .subscribe(),
+        executed$
+          .pipe(
+            mergeMap(async () => {
+              throw new Error('async operator rejected');
+            }),
+          )
+          .subscribe(),
+        error$
+          .pipe(
+            filter(() => {
+              throw proxy;
+            }),
+          )
+          .subscribe(),
       ];
       try {
         await rig.add(rig.job('operator-bad', 'fails'), ...jobs.map((id) => rig.job(id)));
@@ -404,36 +491,44 @@ export function describeRunLife(kit: StoreKit): void {
 
     // SchedulerLogger is public: a user's logger may throw (its transport down). The scheduler logs
     // where it cannot throw to a caller, so a throwing logger must not stop anything either.
-    test('a logger that throws while a claim fails once: reported, retried, every job keeps firing', async (rig) => {
-      const jobs = healthy('logger-store');
-      rig.store.failClaims((now) => now.getTime() >= rig.T, 1);
-      await rig.add(...jobs.map((id) => rig.job(id, 'ok', [], { coalesce: false })));
-      await rig.settle(jobs);
+    test(
+      'a logger that throws while a claim fails once: reported, retried, every job keeps firing',
+      async (rig) => {
+        const jobs = healthy('logger-store');
+        rig.store.failClaims((now) => now.getTime() >= rig.T, 1);
+        await rig.add(...jobs.map((id) => rig.job(id, 'ok', [], { coalesce: false })));
+        await rig.settle(jobs);
 
-      expect(rig.store.injected.claims).toBe(1);
-      expect(rig.logs.length).toBeGreaterThan(0);
-      expect(await rig.timelines(jobs)).toEqual(each(jobs, rig.allExecuted));
-      expect(await rig.running()).toEqual([]);
-    }, { loggerThrows: true });
-
-    test('a logger that throws while an events$ subscriber throws: nothing crashes, every job keeps firing', async (rig) => {
-      const jobs = healthy('logger-event');
-      failing(rig);
-      const subscription = rig.scheduler.events$.subscribe(() => {
-        throw new Error('subscriber exploded');
-      });
-      try {
-        await rig.add(rig.job('logger-event-bad', 'fails'), ...jobs.map((id) => rig.job(id)));
-        await rig.settle(['logger-event-bad', ...jobs]);
-
+        expect(rig.store.injected.claims).toBe(1);
         expect(rig.logs.length).toBeGreaterThan(0);
         expect(await rig.timelines(jobs)).toEqual(each(jobs, rig.allExecuted));
-        expect((await rig.timelines(['logger-event-bad']))['logger-event-bad']).toEqual(rig.offsets.map((o) => `+${o}:error`));
         expect(await rig.running()).toEqual([]);
-      } finally {
-        subscription.unsubscribe();
-      }
-    }, { loggerThrows: true });
+      },
+      { loggerThrows: true },
+    );
+
+    test(
+      'a logger that throws while an events$ subscriber throws: nothing crashes, every job keeps firing',
+      async (rig) => {
+        const jobs = healthy('logger-event');
+        failing(rig);
+        const subscription = rig.scheduler.events$.subscribe(() => {
+          throw new Error('subscriber exploded');
+        });
+        try {
+          await rig.add(rig.job('logger-event-bad', 'fails'), ...jobs.map((id) => rig.job(id)));
+          await rig.settle(['logger-event-bad', ...jobs]);
+
+          expect(rig.logs.length).toBeGreaterThan(0);
+          expect(await rig.timelines(jobs)).toEqual(each(jobs, rig.allExecuted));
+          expect((await rig.timelines(['logger-event-bad']))['logger-event-bad']).toEqual(rig.offsets.map((o) => `+${o}:error`));
+          expect(await rig.running()).toEqual([]);
+        } finally {
+          subscription.unsubscribe();
+        }
+      },
+      { loggerThrows: true },
+    );
   });
 
   describe('hand-back', () => {

@@ -307,9 +307,7 @@ export function runJobStoreContract(name: string, makeStore: () => JobStore | Pr
 
       it('counts running submissions, not runs: a backlog claimed at once is one submission', async () => {
         await store.addJob(makeJob('backlog', { nextRunTime: at(-1000) }));
-        const [claim] = await store.claimDueJobs(T0, 10, () =>
-          emptyPlan({ runTimes: [at(-1000), at(0)], nextRunTime: at(1000) }),
-        );
+        const [claim] = await store.claimDueJobs(T0, 10, () => emptyPlan({ runTimes: [at(-1000), at(0)], nextRunTime: at(1000) }));
         const spy = spyPlan();
         await store.claimDueJobs(at(1000), 10, spy.plan);
         expect(spy.calls.map((c) => c.running)).toEqual([1]);
@@ -372,7 +370,9 @@ export function runJobStoreContract(name: string, makeStore: () => JobStore | Pr
       it('leaves a job the plan declines (null) untouched and goes on to the next ones', async () => {
         await store.addJob(makeJob('declined', { nextRunTime: at(0) }));
         await store.addJob(makeJob('taken', { nextRunTime: at(0) }));
-        const claims = await store.claimDueJobs(T0, 10, (job, running, now) => (job.id === 'declined' ? null : everySecond(job, running, now)));
+        const claims = await store.claimDueJobs(T0, 10, (job, running, now) =>
+          job.id === 'declined' ? null : everySecond(job, running, now),
+        );
         expect(claims.map((c) => c.job.id)).toEqual(['taken']);
         expect((await store.lookupJob('declined'))?.nextRunTime).toEqual(at(0));
         expect(await statuses('declined')).toEqual([]);
@@ -445,12 +445,24 @@ export function runJobStoreContract(name: string, makeStore: () => JobStore | Pr
         const claims = await store.claimDueJobs(T0, 10, everySecond);
         const items = claims.map((c, i) => ({
           executionId: c.runs[0]!.executionId,
-          outcome: outcome(i === 1 ? 'error' : 'executed', at(10 + i), i === 1 ? { error: 'Error: two', traceback: 'Error: two\n at x' } : {}),
+          outcome: outcome(
+            i === 1 ? 'error' : 'executed',
+            at(10 + i),
+            i === 1 ? { error: 'Error: two', traceback: 'Error: two\n at x' } : {},
+          ),
         }));
         await store.finishExecutions(items);
         const rows = await store.getExecutions({});
-        expect(rows.map((r) => [r.jobId, r.status]).sort()).toEqual([['b1', 'executed'], ['b2', 'error'], ['b3', 'executed']]);
-        expect(rows.find((r) => r.jobId === 'b2')).toMatchObject({ error: 'Error: two', traceback: 'Error: two\n at x', startedAt: at(11) });
+        expect(rows.map((r) => [r.jobId, r.status]).sort()).toEqual([
+          ['b1', 'executed'],
+          ['b2', 'error'],
+          ['b3', 'executed'],
+        ]);
+        expect(rows.find((r) => r.jobId === 'b2')).toMatchObject({
+          error: 'Error: two',
+          traceback: 'Error: two\n at x',
+          startedAt: at(11),
+        });
         // Nothing is running any more: the next claim sees 0 running submissions.
         const seen: number[] = [];
         await store.claimDueJobs(at(1000), 10, (job, running, now) => {
@@ -495,7 +507,12 @@ export function runJobStoreContract(name: string, makeStore: () => JobStore | Pr
         expect(refused!.finishedAt).toBeInstanceOf(Date);
         // Refused, it is no running submission: the claimed run ending frees the job for the next.
         await store.finishExecution(claim!.runs[0]!.executionId, {
-          status: 'executed', startedAt: at(0), finishedAt: at(1), durationMs: 1, error: null, traceback: null,
+          status: 'executed',
+          startedAt: at(0),
+          finishedAt: at(1),
+          durationMs: 1,
+          error: null,
+          traceback: null,
         });
         const id = await store.startExtraRun('busy', at(6));
         expect(id).toEqual(expect.any(String));
@@ -519,7 +536,7 @@ export function runJobStoreContract(name: string, makeStore: () => JobStore | Pr
       it('lists history newest first, filtered by job, status and since', async () => {
         await store.addJob(makeJob('h1', { nextRunTime: at(0) }));
         await store.addJob(makeJob('h2', { nextRunTime: at(0) }));
-        const backlog = (job: JobSpec) =>
+        const backlog = (_job: JobSpec) =>
           emptyPlan({
             missed: [at(-2000)],
             runTimes: [at(-1000), at(0)],
@@ -592,4 +609,3 @@ export function runJobStoreContract(name: string, makeStore: () => JobStore | Pr
     });
   });
 }
-

@@ -18,16 +18,7 @@ import { SqlDialect } from '../../../lib/stores/typeorm/sql/sql-dialect.js';
 import { hasSkipLocked } from '../../../lib/stores/typeorm/store-connection.js';
 import { UnreadableJobs } from '../../../lib/stores/typeorm/rows/unreadable-jobs.js';
 import { DATABASES, describeDatabase, uniquePrefix, type TestDatabase } from '../../support/databases.js';
-import {
-  at,
-  emptyPlan,
-  everySecond,
-  makeJob,
-  recordingContext,
-  runJobStoreContract,
-  spyPlan,
-  T0,
-} from './job-store.contract.js';
+import { at, emptyPlan, everySecond, makeJob, recordingContext, runJobStoreContract, spyPlan, T0 } from './job-store.contract.js';
 
 /** Empties a prefix's tables: each contract test starts from an empty store. */
 async function clearTables(dataSource: DataSource, prefix: string): Promise<void> {
@@ -80,11 +71,7 @@ describe('TypeORM entities and migrations (no database)', () => {
   });
 
   it('uses the scheduler_ prefix by default', () => {
-    expect(SCHEDULER_ENTITIES.map((e) => e.options.tableName)).toEqual([
-      'scheduler_jobs',
-      'scheduler_executions',
-      'scheduler_instances',
-    ]);
+    expect(SCHEDULER_ENTITIES.map((e) => e.options.tableName)).toEqual(['scheduler_jobs', 'scheduler_executions', 'scheduler_instances']);
     expect(SchedulerMigrations).toHaveLength(1);
     expect(new SchedulerMigrations[0]!().name).toBe('SchedulerCreateTables1767225600000');
     expect(new (createSchedulerMigrations('app_')[0]!)().name).toBe('SchedulerCreateTables_app__1767225600000');

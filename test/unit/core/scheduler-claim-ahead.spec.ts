@@ -46,7 +46,11 @@ describe('Scheduler claimAhead', () => {
     expect(started).toEqual([FIRE]);
     await advance(2000);
     expect(started).toEqual([FIRE, FIRE + 1000, FIRE + 2000]);
-    expect(await statusesAt(scheduler, 'tick')).toEqual([[3000, 'executed'], [2000, 'executed'], [1000, 'executed']]);
+    expect(await statusesAt(scheduler, 'tick')).toEqual([
+      [3000, 'executed'],
+      [2000, 'executed'],
+      [1000, 'executed'],
+    ]);
     await scheduler.shutdown();
   });
 
@@ -55,7 +59,12 @@ describe('Scheduler claimAhead', () => {
     const started: number[] = [];
     await scheduler.start();
     for (let i = 0; i < 1000; i++) {
-      await scheduler.addJob({ id: `j${i}`, handler: (n: number) => void (started[n] = Date.now()), args: [i], trigger: { type: 'interval', seconds: 1 } });
+      await scheduler.addJob({
+        id: `j${i}`,
+        handler: (n: number) => void (started[n] = Date.now()),
+        args: [i],
+        trigger: { type: 'interval', seconds: 1 },
+      });
     }
     await advance(999);
     expect((await scheduler.getExecutions({ status: 'running', limit: 2000 })).length).toBe(1000);
@@ -163,7 +172,9 @@ describe('Scheduler claimAhead', () => {
       scheduler.resume();
       await advance(1);
       expect(calls).toEqual([['old'], ['old']]);
-      expect(of('job_missed').map((e) => (e as unknown as { scheduledRunTime: Date }).scheduledRunTime.getTime() - T0.getTime())).toContain(3000);
+      expect(of('job_missed').map((e) => (e as unknown as { scheduledRunTime: Date }).scheduledRunTime.getTime() - T0.getTime())).toContain(
+        3000,
+      );
       await scheduler.shutdown();
     });
   });
@@ -188,7 +199,9 @@ describe('Scheduler claimAhead', () => {
     await second.scheduler.start();
     await advance(1);
     expect(calls).toEqual([FIRE + 150]);
-    expect((await store.getExecutions({})).map((e) => [e.scheduledRunTime.getTime() - T0.getTime(), e.status])).toEqual([[1000, 'executed']]);
+    expect((await store.getExecutions({})).map((e) => [e.scheduledRunTime.getTime() - T0.getTime(), e.status])).toEqual([
+      [1000, 'executed'],
+    ]);
     await second.scheduler.shutdown();
   });
 
@@ -254,7 +267,8 @@ describe('Scheduler claimAhead', () => {
     const started: number[] = [];
     await scheduler.start();
     await scheduler.addJob({
-      id: 'slow', maxInstances: 1,
+      id: 'slow',
+      maxInstances: 1,
       handler: async () => {
         started.push(Date.now());
         // Ends 50 ms before the next fire time: inside the claim-ahead window of that fire.

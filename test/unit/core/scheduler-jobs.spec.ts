@@ -1,7 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import {
-  ConflictingIdError, ExecutorLookupError, HandlerNotFoundError, InvalidJobOptionError, InvalidTriggerError,
-  JobLookupError, SchedulerAlreadyRunningError, SchedulerNotRunningError, StoreLookupError,
+  ConflictingIdError,
+  ExecutorLookupError,
+  HandlerNotFoundError,
+  InvalidJobOptionError,
+  InvalidTriggerError,
+  JobLookupError,
+  SchedulerAlreadyRunningError,
+  SchedulerNotRunningError,
+  StoreLookupError,
 } from '../../../lib/core/errors.js';
 import type { JobErrorEvent } from '../../../lib/core/events/scheduler-events.js';
 import { MemoryJobStore } from '../../../lib/stores/memory.job-store.js';
@@ -68,7 +75,9 @@ describe('Scheduler jobs and lifecycle', () => {
     await expect(scheduler.addJob({ handler: 'known', store: 'nope' })).rejects.toThrow(StoreLookupError);
     await expect(scheduler.addJob({ handler: 'known', executor: 'nope' })).rejects.toThrow(ExecutorLookupError);
     await expect(scheduler.addJob({ handler: 'known', trigger: { type: 'interval', seconds: -1 } })).rejects.toThrow(InvalidTriggerError);
-    await expect(scheduler.addJob({ handler: 'known', maxInstances: 0 })).rejects.toThrow(/maxInstances.*0.*whole number from 1 to 2147483647/);
+    await expect(scheduler.addJob({ handler: 'known', maxInstances: 0 })).rejects.toThrow(
+      /maxInstances.*0.*whole number from 1 to 2147483647/,
+    );
     await expect(scheduler.addJob({ handler: 'known', misfireGraceTime: -5 })).rejects.toThrow(InvalidJobOptionError);
     await expect(scheduler.addJob({ handler: 'known', misfireGracetime: 5 } as never)).rejects.toThrow(/misfireGracetime/);
     await expect(scheduler.addJob({ handler: 42 } as never)).rejects.toThrow(/handler/);
@@ -127,7 +136,12 @@ describe('Scheduler jobs and lifecycle', () => {
   it('removes a job on resume when its trigger has no further fire time', async () => {
     const { scheduler } = makeScheduler();
     await scheduler.start();
-    await scheduler.addJob({ id: 'once', handler: () => {}, trigger: { type: 'date', runDate: new Date(T0.getTime() + 60_000) }, nextRunTime: null });
+    await scheduler.addJob({
+      id: 'once',
+      handler: () => {},
+      trigger: { type: 'date', runDate: new Date(T0.getTime() + 60_000) },
+      nextRunTime: null,
+    });
     await advance(1000);
     const resumed = await scheduler.resumeJob('once');
     expect(resumed).not.toBeNull();
@@ -139,7 +153,15 @@ describe('Scheduler jobs and lifecycle', () => {
     const release = deferred();
     let starts = 0;
     await scheduler.start();
-    await scheduler.addJob({ id: 'slow', maxInstances: 1, handler: () => { starts++; return release.promise; }, trigger: every(60) });
+    await scheduler.addJob({
+      id: 'slow',
+      maxInstances: 1,
+      handler: () => {
+        starts++;
+        return release.promise;
+      },
+      trigger: every(60),
+    });
     await scheduler.runJobNow('slow');
     await advance(10);
     await scheduler.runJobNow('slow');

@@ -48,15 +48,30 @@ describe('Scheduler loop', () => {
     const { scheduler, of } = makeScheduler();
     const ran: string[] = [];
     await scheduler.start();
-    await scheduler.addJob({ id: 'late-ok', handler: () => void ran.push('ok'), trigger: { type: 'date', runDate: new Date(T0.getTime() - 500) } });
-    await scheduler.addJob({ id: 'too-late', handler: () => void ran.push('late'), trigger: { type: 'date', runDate: new Date(T0.getTime() - 5000) } });
+    await scheduler.addJob({
+      id: 'late-ok',
+      handler: () => void ran.push('ok'),
+      trigger: { type: 'date', runDate: new Date(T0.getTime() - 500) },
+    });
+    await scheduler.addJob({
+      id: 'too-late',
+      handler: () => void ran.push('late'),
+      trigger: { type: 'date', runDate: new Date(T0.getTime() - 5000) },
+    });
     await advance(10);
     expect(ran).toEqual(['ok']);
     expect(of('job_missed').map((e) => e.jobId)).toEqual(['too-late']);
-    expect(of('job_removed').map((e) => e.jobId).sort()).toEqual(['late-ok', 'too-late']);
+    expect(
+      of('job_removed')
+        .map((e) => e.jobId)
+        .sort(),
+    ).toEqual(['late-ok', 'too-late']);
     expect(await scheduler.getJobs()).toEqual([]);
     const history = await scheduler.getExecutions();
-    expect(history.map((h) => [h.jobId, h.status]).sort()).toEqual([['late-ok', 'executed'], ['too-late', 'missed']]);
+    expect(history.map((h) => [h.jobId, h.status]).sort()).toEqual([
+      ['late-ok', 'executed'],
+      ['too-late', 'missed'],
+    ]);
     await scheduler.shutdown();
   });
 
@@ -64,9 +79,15 @@ describe('Scheduler loop', () => {
     const { scheduler, of } = makeScheduler();
     const runs: Record<string, number[]> = { co: [], all: [] };
     await scheduler.start({ paused: true });
-    for (const [id, coalesce] of [['co', true], ['all', false]] as const) {
+    for (const [id, coalesce] of [
+      ['co', true],
+      ['all', false],
+    ] as const) {
       await scheduler.addJob({
-        id, coalesce, misfireGraceTime: null, maxInstances: 1,
+        id,
+        coalesce,
+        misfireGraceTime: null,
+        maxInstances: 1,
         handler: (ctx: JobContext) => void runs[id].push(ctx.scheduledRunTime.getTime() - T0.getTime()),
         trigger: { type: 'interval', seconds: 1 },
       });
@@ -87,7 +108,8 @@ describe('Scheduler loop', () => {
     let started = 0;
     await scheduler.start();
     await scheduler.addJob({
-      id: 'slow', maxInstances: 1,
+      id: 'slow',
+      maxInstances: 1,
       handler: async () => {
         started++;
         await release.promise;
@@ -129,9 +151,25 @@ describe('Scheduler loop', () => {
   it('records errors thrown synchronously or rejected, with the stack, and goes on', async () => {
     const { scheduler, of } = makeScheduler();
     await scheduler.start();
-    await scheduler.addJob({ id: 'sync', handler: () => { throw new TypeError('sync boom'); }, trigger: { type: 'interval', seconds: 1 } });
-    await scheduler.addJob({ id: 'async', handler: async () => Promise.reject(new Error('async boom')), trigger: { type: 'interval', seconds: 1 } });
-    await scheduler.addJob({ id: 'string', handler: () => { throw 'plain string'; }, trigger: { type: 'interval', seconds: 1 } });
+    await scheduler.addJob({
+      id: 'sync',
+      handler: () => {
+        throw new TypeError('sync boom');
+      },
+      trigger: { type: 'interval', seconds: 1 },
+    });
+    await scheduler.addJob({
+      id: 'async',
+      handler: async () => Promise.reject(new Error('async boom')),
+      trigger: { type: 'interval', seconds: 1 },
+    });
+    await scheduler.addJob({
+      id: 'string',
+      handler: () => {
+        throw 'plain string';
+      },
+      trigger: { type: 'interval', seconds: 1 },
+    });
     await advance(2_100);
     const errors = of('job_error') as JobErrorEvent[];
     expect(errors).toHaveLength(6);
@@ -151,7 +189,9 @@ describe('Scheduler loop', () => {
     const signals: AbortSignal[] = [];
     await scheduler.start();
     await scheduler.addJob({
-      id: 'hang', timeout: 200, maxInstances: 1,
+      id: 'hang',
+      timeout: 200,
+      maxInstances: 1,
       handler: (ctx: JobContext) => {
         signals.push(ctx.signal);
         return new Promise(() => {});
@@ -172,8 +212,17 @@ describe('Scheduler loop', () => {
     const { scheduler, of } = makeScheduler({ executors: { default: new AsyncExecutor({ maxConcurrency: 1 }) } });
     const release = deferred();
     await scheduler.start();
-    await scheduler.addJob({ id: 'blocker', handler: () => release.promise, trigger: { type: 'date', runDate: new Date(T0.getTime() + 100) } });
-    await scheduler.addJob({ id: 'waiter', misfireGraceTime: 1000, handler: () => {}, trigger: { type: 'date', runDate: new Date(T0.getTime() + 200) } });
+    await scheduler.addJob({
+      id: 'blocker',
+      handler: () => release.promise,
+      trigger: { type: 'date', runDate: new Date(T0.getTime() + 100) },
+    });
+    await scheduler.addJob({
+      id: 'waiter',
+      misfireGraceTime: 1000,
+      handler: () => {},
+      trigger: { type: 'date', runDate: new Date(T0.getTime() + 200) },
+    });
     await advance(2_000);
     release.resolve();
     await advance(10);
@@ -209,7 +258,13 @@ describe('Scheduler loop', () => {
     scheduler.executed$.subscribe((e) => executed.push(e.jobId));
     await scheduler.start();
     await scheduler.addJob({ id: 'ok', handler: () => {}, trigger: { type: 'interval', seconds: 1 } });
-    await scheduler.addJob({ id: 'bad', handler: () => { throw new Error('no'); }, trigger: { type: 'interval', seconds: 1 } });
+    await scheduler.addJob({
+      id: 'bad',
+      handler: () => {
+        throw new Error('no');
+      },
+      trigger: { type: 'interval', seconds: 1 },
+    });
     await advance(1_100);
     expect(executed).toEqual(['ok']);
     expect(errors).toEqual(['bad']);
@@ -226,7 +281,12 @@ describe('Scheduler loop', () => {
     const { scheduler, of } = makeScheduler();
     let runs = 0;
     await scheduler.start();
-    await scheduler.addJob({ handler: () => void runs++, trigger: { type: 'interval', seconds: 1 }, misfireGraceTime: 500, coalesce: false });
+    await scheduler.addJob({
+      handler: () => void runs++,
+      trigger: { type: 'interval', seconds: 1 },
+      misfireGraceTime: 500,
+      coalesce: false,
+    });
     await advance(1_100);
     expect(runs).toBe(1);
     scheduler.pause();
@@ -262,7 +322,12 @@ describe('Scheduler loop', () => {
     expect(executed).toMatchObject({ type: 'job_executed', jobId: 'value', store: 'default', instanceId: 'test' });
     expect(executed.timestamp.getTime()).toBe(executed.finishedAt.getTime());
     const submitted = events.find((e) => e.type === 'job_submitted') as JobSubmittedEvent;
-    expect(submitted).toMatchObject({ jobId: 'value', store: 'default', instanceId: 'test', scheduledRunTimes: [new Date(T0.getTime() + 1000)] });
+    expect(submitted).toMatchObject({
+      jobId: 'value',
+      store: 'default',
+      instanceId: 'test',
+      scheduledRunTimes: [new Date(T0.getTime() + 1000)],
+    });
     expect(submitted.timestamp).toBeInstanceOf(Date);
     await scheduler.shutdown();
   });

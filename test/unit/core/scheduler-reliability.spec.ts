@@ -1,8 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { map } from 'rxjs';
 import {
-  AsyncExecutor, HandlerRegistry, InvalidJobOptionError, InvalidTriggerError, InvalidQueryError, InvalidSchedulerOptionError, MemoryJobStore,
-  Scheduler, type Executor, type ExecutorTask, type JobContext, type JobErrorEvent, type Outcome, type StoreContext,
+  AsyncExecutor,
+  HandlerRegistry,
+  InvalidJobOptionError,
+  InvalidTriggerError,
+  InvalidQueryError,
+  InvalidSchedulerOptionError,
+  MemoryJobStore,
+  Scheduler,
+  type Executor,
+  type ExecutorTask,
+  type JobContext,
+  type JobErrorEvent,
+  type Outcome,
+  type StoreContext,
 } from '../../../lib/index.js';
 import { T0, advance, deferred, makeScheduler, silentLogger, useFakeClock } from './scheduler-fixture.js';
 
@@ -37,14 +49,45 @@ describe('Scheduler: one bad value, row or handler stops nothing else', () => {
     const { scheduler } = makeScheduler({ jobDefaults: { coalesce: false, maxInstances: undefined, misfireGraceTime: 5000 } });
     await scheduler.start();
     const added = await scheduler.addJob({
-      id: 'j', handler: () => {}, trigger: every(1), coalesce: undefined, maxInstances: 3, timeout: 500, rerunOnLoss: true, name: undefined,
+      id: 'j',
+      handler: () => {},
+      trigger: every(1),
+      coalesce: undefined,
+      maxInstances: 3,
+      timeout: 500,
+      rerunOnLoss: true,
+      name: undefined,
     });
-    expect(added).toMatchObject({ coalesce: false, maxInstances: 3, misfireGraceTime: 5000, timeout: 500, rerunOnLoss: true, name: 'handler' });
+    expect(added).toMatchObject({
+      coalesce: false,
+      maxInstances: 3,
+      misfireGraceTime: 5000,
+      timeout: 500,
+      rerunOnLoss: true,
+      name: 'handler',
+    });
     const modified = await scheduler.modifyJob('j', {
-      maxInstances: undefined, coalesce: undefined, rerunOnLoss: undefined, misfireGraceTime: undefined, timeout: undefined,
-      name: undefined, executor: undefined, args: undefined, handler: undefined, nextRunTime: undefined,
+      maxInstances: undefined,
+      coalesce: undefined,
+      rerunOnLoss: undefined,
+      misfireGraceTime: undefined,
+      timeout: undefined,
+      name: undefined,
+      executor: undefined,
+      args: undefined,
+      handler: undefined,
+      nextRunTime: undefined,
     });
-    expect(modified).toMatchObject({ coalesce: false, maxInstances: 3, misfireGraceTime: 5000, timeout: 500, rerunOnLoss: true, name: 'handler', executor: 'default', args: [] });
+    expect(modified).toMatchObject({
+      coalesce: false,
+      maxInstances: 3,
+      misfireGraceTime: 5000,
+      timeout: 500,
+      rerunOnLoss: true,
+      name: 'handler',
+      executor: 'default',
+      args: [],
+    });
     expect(modified.nextRunTime).toEqual(added.nextRunTime);
     // An explicit null still clears what may be null.
     expect((await scheduler.modifyJob('j', { misfireGraceTime: null })).misfireGraceTime).toBeNull();
@@ -93,16 +136,40 @@ describe('Scheduler: one bad value, row or handler stops nothing else', () => {
   it('records whatever a handler throws as an error, and the job fires again (defect 5)', async () => {
     const { proxy: revoked, revoke } = Proxy.revocable({}, {});
     revoke();
-    const throwingGetters = Object.defineProperty(new Error('x'), 'message', { get: () => { throw new Error('getter'); } });
+    const throwingGetters = Object.defineProperty(new Error('x'), 'message', {
+      get: () => {
+        throw new Error('getter');
+      },
+    });
     const thrown: Record<string, () => unknown> = {
-      nullish: () => { throw null; },
+      nullish: () => {
+        throw null;
+      },
       undef: () => Promise.reject(undefined),
-      nullProto: () => { throw Object.create(null); },
-      revoked: () => { throw revoked; },
-      getters: () => { throw throwingGetters; },
-      thenGetter: () => ({ get then() { throw new Error('then getter'); } }),
-      thenCall: () => ({ then() { throw new Error('then call'); } }),
-      cyclic: () => { const o: Record<string, unknown> = {}; o.self = o; throw o; },
+      nullProto: () => {
+        throw Object.create(null);
+      },
+      revoked: () => {
+        throw revoked;
+      },
+      getters: () => {
+        throw throwingGetters;
+      },
+      thenGetter: () => ({
+        get then() {
+          throw new Error('then getter');
+        },
+      }),
+      thenCall: () => ({
+        then() {
+          throw new Error('then call');
+        },
+      }),
+      cyclic: () => {
+        const o: Record<string, unknown> = {};
+        o.self = o;
+        throw o;
+      },
     };
     const { scheduler, of } = makeScheduler();
     await scheduler.start();
@@ -124,9 +191,13 @@ describe('Scheduler: one bad value, row or handler stops nothing else', () => {
   it('an operator that throws in a stream piped from events$ is logged, not an uncaught exception (defect 6)', async () => {
     const logged: string[] = [];
     const { scheduler } = makeScheduler({ logger: { ...silentLogger, error: (m) => void logged.push(m) } });
-    scheduler.events$.pipe(map(() => {
-      throw new Error('operator failed');
-    })).subscribe();
+    scheduler.events$
+      .pipe(
+        map(() => {
+          throw new Error('operator failed');
+        }),
+      )
+      .subscribe();
     let runs = 0;
     await scheduler.start();
     await scheduler.addJob({ handler: () => void runs++, trigger: every(1) });
@@ -140,15 +211,32 @@ describe('Scheduler: one bad value, row or handler stops nothing else', () => {
   it('refuses a trigger that can never fire at addJob and rescheduleJob, saying why (defect 11)', async () => {
     const { scheduler } = makeScheduler();
     await scheduler.start();
-    await expect(scheduler.addJob({ handler: () => {}, trigger: { type: 'cron', month: 2, day: 30 } })).rejects.toThrow(/February has no day 30/);
+    await expect(scheduler.addJob({ handler: () => {}, trigger: { type: 'cron', month: 2, day: 30 } })).rejects.toThrow(
+      /February has no day 30/,
+    );
     await expect(scheduler.addJob({ handler: () => {}, trigger: { type: 'cron', year: 2020 } })).rejects.toThrow(InvalidTriggerError);
-    await expect(scheduler.addJob({ handler: () => {}, trigger: { type: 'interval', seconds: 5, endDate: '2020-01-01T00:00:00Z' } })).rejects.toThrow(/endDate/);
-    await expect(scheduler.addJob({ handler: () => {}, trigger: { type: 'and', triggers: [{ type: 'cron', hour: 1 }, { type: 'cron', hour: 2 }] } })).rejects.toThrow(InvalidTriggerError);
+    await expect(
+      scheduler.addJob({ handler: () => {}, trigger: { type: 'interval', seconds: 5, endDate: '2020-01-01T00:00:00Z' } }),
+    ).rejects.toThrow(/endDate/);
+    await expect(
+      scheduler.addJob({
+        handler: () => {},
+        trigger: {
+          type: 'and',
+          triggers: [
+            { type: 'cron', hour: 1 },
+            { type: 'cron', hour: 2 },
+          ],
+        },
+      }),
+    ).rejects.toThrow(InvalidTriggerError);
     await scheduler.addJob({ id: 'ok', handler: () => {}, trigger: every(1) });
     await expect(scheduler.rescheduleJob('ok', { type: 'cron', month: 2, day: 30 })).rejects.toThrow(/February has no day 30/);
     expect((await scheduler.getJob('ok'))!.trigger).toMatchObject({ type: 'interval', seconds: 1 });
     // A date in the past is not "never": it fires within grace or is recorded missed.
-    await expect(scheduler.addJob({ handler: () => {}, trigger: { type: 'date', runDate: new Date(T0.getTime() - 10_000) } })).resolves.toBeTruthy();
+    await expect(
+      scheduler.addJob({ handler: () => {}, trigger: { type: 'date', runDate: new Date(T0.getTime() - 10_000) } }),
+    ).resolves.toBeTruthy();
     await scheduler.shutdown();
   });
 
@@ -165,7 +253,17 @@ describe('Scheduler: one bad value, row or handler stops nothing else', () => {
   it('checks getExecutions queries (defect 10)', async () => {
     const { scheduler } = makeScheduler();
     await scheduler.start();
-    for (const bad of [{ limit: -1 }, { limit: '5' }, { limit: 1e21 }, { offset: -3 }, { offset: 0.5 }, { since: '2024-01-01' }, { since: new Date(Number.NaN) }, { status: 'done' }, { jobid: 'x' }]) {
+    for (const bad of [
+      { limit: -1 },
+      { limit: '5' },
+      { limit: 1e21 },
+      { offset: -3 },
+      { offset: 0.5 },
+      { since: '2024-01-01' },
+      { since: new Date(Number.NaN) },
+      { status: 'done' },
+      { jobid: 'x' },
+    ]) {
       await expect(scheduler.getExecutions(bad as never)).rejects.toThrow(InvalidQueryError);
     }
     await expect(scheduler.getExecutions({ limit: 0 })).resolves.toEqual([]);
@@ -194,10 +292,13 @@ describe('Scheduler: one bad value, row or handler stops nothing else', () => {
     }
     const warnings: string[] = [];
     const { scheduler } = makeScheduler({
-      stores: { default: new StuckStore() }, shutdownTimeout: 100, logger: { ...silentLogger, warn: (m) => void warnings.push(m) },
+      stores: { default: new StuckStore() },
+      shutdownTimeout: 100,
+      logger: { ...silentLogger, warn: (m) => void warnings.push(m) },
     });
     await scheduler.start();
-    for (let i = 0; i < 5; i++) await scheduler.addJob({ id: `j${i}`, handler: () => {}, trigger: { type: 'date', runDate: new Date(T0.getTime() + 100) } });
+    for (let i = 0; i < 5; i++)
+      await scheduler.addJob({ id: `j${i}`, handler: () => {}, trigger: { type: 'date', runDate: new Date(T0.getTime() + 100) } });
     await advance(200);
     const stopping = scheduler.shutdown();
     await advance(1_000);
@@ -217,12 +318,17 @@ describe('Scheduler: one bad value, row or handler stops nothing else', () => {
     const ran: number[] = [];
     await scheduler.start();
     await scheduler.addJob({
-      id: 'tick', coalesce: false, misfireGraceTime: null,
+      id: 'tick',
+      coalesce: false,
+      misfireGraceTime: null,
       handler: (ctx: JobContext) => void ran.push(ctx.scheduledRunTime.getTime() - T0.getTime()),
       trigger: { type: 'interval', milliseconds: 100 },
     });
     // Another job blocks the event loop for 600 ms: the clock moves, no timer runs.
-    await scheduler.addJob({ handler: () => void jest.setSystemTime(Date.now() + 600), trigger: { type: 'date', runDate: new Date(T0.getTime() + 250) } });
+    await scheduler.addJob({
+      handler: () => void jest.setSystemTime(Date.now() + 600),
+      trigger: { type: 'date', runDate: new Date(T0.getTime() + 250) },
+    });
     await advance(1_500);
     expect(of('job_max_instances')).toEqual([]);
     const until = Math.max(...ran);
@@ -263,7 +369,10 @@ describe('Scheduler: one bad value, row or handler stops nothing else', () => {
   it('a start that fails releases the stores it had started', async () => {
     const order: string[] = [];
     class Recording extends MemoryJobStore {
-      constructor(private readonly label: string, private readonly fails = false) {
+      constructor(
+        private readonly label: string,
+        private readonly fails = false,
+      ) {
         super();
       }
       override async start(ctx: StoreContext) {
@@ -317,14 +426,22 @@ describe('Scheduler: a failure between claim and outcome never leaves a record r
     class FaultyExecutor implements Executor {
       private readonly inner = new AsyncExecutor();
       failing = true;
-      get running() { return this.inner.running; }
-      get queued() { return this.inner.queued; }
-      start() { this.inner.start(); }
+      get running() {
+        return this.inner.running;
+      }
+      get queued() {
+        return this.inner.queued;
+      }
+      start() {
+        this.inner.start();
+      }
       submit(task: ExecutorTask) {
         if (this.failing) throw new Error('executor exploded');
         this.inner.submit(task);
       }
-      shutdown() { return this.inner.shutdown(); }
+      shutdown() {
+        return this.inner.shutdown();
+      }
     }
     const faulty = new FaultyExecutor();
     const { scheduler, of } = makeScheduler({ executors: { default: new AsyncExecutor(), faulty } });
@@ -336,7 +453,10 @@ describe('Scheduler: a failure between claim and outcome never leaves a record r
     await advance(2_100);
     expect(good).toBe(2);
     expect(bad).toBe(0);
-    expect((of('job_error') as JobErrorEvent[]).map((e) => [e.jobId, e.error.message])).toEqual([['bad', 'executor exploded'], ['bad', 'executor exploded']]);
+    expect((of('job_error') as JobErrorEvent[]).map((e) => [e.jobId, e.error.message])).toEqual([
+      ['bad', 'executor exploded'],
+      ['bad', 'executor exploded'],
+    ]);
     expect(await stuckRunning(scheduler)).toEqual([]);
     faulty.failing = false;
     await advance(1_000);
@@ -348,6 +468,7 @@ describe('Scheduler: a failure between claim and outcome never leaves a record r
     // Like a latin1 column: it cannot hold the skull.
     class PickyStore extends MemoryJobStore {
       override async finishExecutions(items: readonly { executionId: string; outcome: Outcome }[]) {
+        // eslint-disable-next-line no-control-regex -- a column that takes Latin-1 only, NUL included
         if (items.some((i) => /[^\x00-\xff]/.test(`${i.outcome.error}${i.outcome.traceback}`))) throw new Error('Incorrect string value');
         return super.finishExecutions(items);
       }
@@ -356,12 +477,23 @@ describe('Scheduler: a failure between claim and outcome never leaves a record r
     const { scheduler, of } = makeScheduler({ stores: { default: store } });
     await scheduler.start();
     for (const id of ['a', 'b', 'c']) await scheduler.addJob({ id, handler: () => {}, trigger: every(1) });
-    await scheduler.addJob({ id: 'p', handler: () => { throw new Error('POISON ☠'); }, trigger: every(1) });
+    await scheduler.addJob({
+      id: 'p',
+      handler: () => {
+        throw new Error('POISON ☠');
+      },
+      trigger: every(1),
+    });
     await advance(1_010);
     // At once, without waiting out a back-off (the first is 500 ms).
     await advance(50);
     const records = await scheduler.getExecutions();
-    expect(records.map((r) => [r.jobId, r.status]).sort()).toEqual([['a', 'executed'], ['b', 'executed'], ['c', 'executed'], ['p', 'error']]);
+    expect(records.map((r) => [r.jobId, r.status]).sort()).toEqual([
+      ['a', 'executed'],
+      ['b', 'executed'],
+      ['c', 'executed'],
+      ['p', 'error'],
+    ]);
     const poisoned = records.find((r) => r.jobId === 'p')!;
     expect(poisoned.error).toBe('Error: POISON ? [the store refused the full text]');
     expect(poisoned.traceback).toBeNull();
@@ -394,7 +526,13 @@ describe('Outcome writes after a dropped connection', () => {
     const store = new DroppedConnection();
     const { scheduler, of } = makeScheduler({ stores: { default: store } });
     await scheduler.start();
-    await scheduler.addJob({ id: 'fails', handler: () => { throw new Error('upstream 503'); }, trigger: every(1) });
+    await scheduler.addJob({
+      id: 'fails',
+      handler: () => {
+        throw new Error('upstream 503');
+      },
+      trigger: every(1),
+    });
     await scheduler.addJob({ id: 'ok', handler: () => {}, trigger: every(1) });
     await advance(900);
     store.failures = 2;
@@ -438,7 +576,11 @@ describe('Executor limits and claims (defect 19)', () => {
     let ran = 0;
     await scheduler.start();
     for (let i = 0; i < 5000; i++) {
-      await scheduler.addJob({ misfireGraceTime: null, handler: () => void ran++, trigger: { type: 'date', runDate: new Date(T0.getTime() + 500) } });
+      await scheduler.addJob({
+        misfireGraceTime: null,
+        handler: () => void ran++,
+        trigger: { type: 'date', runDate: new Date(T0.getTime() + 500) },
+      });
     }
     await advance(600);
     // A pass claims 100, they end at once, and the next pass follows without waiting pollInterval (1 s).

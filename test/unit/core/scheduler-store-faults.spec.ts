@@ -34,7 +34,9 @@ describe('Scheduler when its store fails', () => {
     const ran: number[] = [];
     await scheduler.start();
     await scheduler.addJob({
-      id: 'tick', coalesce: false, misfireGraceTime: 1500,
+      id: 'tick',
+      coalesce: false,
+      misfireGraceTime: 1500,
       handler: (ctx: { scheduledRunTime: Date }) => void ran.push(ctx.scheduledRunTime.getTime() - T0.getTime()),
       trigger: { type: 'interval', seconds: 1 },
     });
@@ -67,7 +69,9 @@ describe('Scheduler when its store fails', () => {
     let runs = 0;
     await scheduler.start();
     await scheduler.addJob({
-      id: 'slow', maxInstances: 1, misfireGraceTime: null,
+      id: 'slow',
+      maxInstances: 1,
+      misfireGraceTime: null,
       handler: async () => {
         runs++;
         if (runs === 1) store.down = true; // the database goes away while the first run is busy

@@ -47,7 +47,16 @@ describe('triggers that can never fire: getNextFireTime is null after a small, b
     ['a last Friday that is the 1st', { type: 'cron', day: 'last fri', dayOfWeek: 'mon' }],
     ['cron endDate past', { type: 'cron', hour: 1, endDate: '2020-01-01T00:00:00Z' }],
     ['interval endDate past', { type: 'interval', hours: 1, startDate: '2019-01-01T00:00:00Z', endDate: '2020-01-01T00:00:00Z' }],
-    ['and of a never-firing part', { type: 'and', triggers: [{ type: 'cron', month: 2, day: 30 }, { type: 'cron', hour: 2 }] }],
+    [
+      'and of a never-firing part',
+      {
+        type: 'and',
+        triggers: [
+          { type: 'cron', month: 2, day: 30 },
+          { type: 'cron', hour: 2 },
+        ],
+      },
+    ],
   ])('%s', (_name, spec) => {
     averageMs(spec, 1); // warm up
     // Before the matcher learnt which years can never match, these took 3-400 ms (ISO week 1 on
@@ -56,7 +65,13 @@ describe('triggers that can never fire: getNextFireTime is null after a small, b
   });
 
   it('an and whose parts never coincide gives up after a bounded search', () => {
-    const spec: TriggerSpec = { type: 'and', triggers: [{ type: 'cron', hour: 1 }, { type: 'cron', hour: 2 }] };
+    const spec: TriggerSpec = {
+      type: 'and',
+      triggers: [
+        { type: 'cron', hour: 1 },
+        { type: 'cron', hour: 2 },
+      ],
+    };
     expect(make(spec).getNextFireTime(null, NOW)).toBeNull();
     expect(averageMs(spec, 3)).toBeLessThan(1000);
   });
@@ -91,7 +106,13 @@ describe('assertTriggerFires', () => {
       { type: 'interval', hours: 1, startDate: '2019-01-01T00:00:00Z', endDate: '2025-06-01T12:00:00Z' },
       { type: 'date', runDate: '2030-01-01T00:00:00Z' },
       { type: 'date', runDate: '2020-01-01T00:00:00Z' },
-      { type: 'and', triggers: [{ type: 'cron', minute: '*/10' }, { type: 'cron', minute: '*/15' }] },
+      {
+        type: 'and',
+        triggers: [
+          { type: 'cron', minute: '*/10' },
+          { type: 'cron', minute: '*/15' },
+        ],
+      },
       { type: 'or', triggers: [{ type: 'cron', year: 2020 }, '0 6 * * *'] },
     ] as TriggerSpec[]) {
       expect(() => assertTriggerFires(make(spec), NOW)).not.toThrow();
@@ -116,19 +137,43 @@ describe('assertTriggerFires', () => {
       /; it has no fire time between 2025-06-01T12:00:00\.000Z and its endDate 2025-06-02T02:00:00\.000Z$/,
     ],
     [
-      { type: 'and', triggers: [{ type: 'cron', hour: 1 }, { type: 'cron', hour: 2 }] },
+      {
+        type: 'and',
+        triggers: [
+          { type: 'cron', hour: 1 },
+          { type: 'cron', hour: 2 },
+        ],
+      },
       /; its triggers never fire at the same time/,
     ],
     [
-      { type: 'and', triggers: [{ type: 'cron', hour: 2 }, { type: 'cron', month: 2, day: 30 }] },
+      {
+        type: 'and',
+        triggers: [
+          { type: 'cron', hour: 2 },
+          { type: 'cron', month: 2, day: 30 },
+        ],
+      },
       /; its trigger cron\[month='2', day='30', timezone='UTC'\]: it never fires: February has no day 30$/,
     ],
     [
-      { type: 'and', triggers: [{ type: 'cron', hour: 2 }, { type: 'date', runDate: '2020-01-01T00:00:00Z' }] },
+      {
+        type: 'and',
+        triggers: [
+          { type: 'cron', hour: 2 },
+          { type: 'date', runDate: '2020-01-01T00:00:00Z' },
+        ],
+      },
       /; its trigger date\[2020-01-01T00:00:00\.000Z UTC\] is in the past, so they never fire together again$/,
     ],
     [
-      { type: 'or', triggers: [{ type: 'cron', year: 2020 }, { type: 'cron', hour: 1, endDate: '2021-01-01' }] },
+      {
+        type: 'or',
+        triggers: [
+          { type: 'cron', year: 2020 },
+          { type: 'cron', hour: 1, endDate: '2021-01-01' },
+        ],
+      },
       /; none of its triggers fires: cron\[year='2020', timezone='UTC'\]: its years are all in the past \(the last is 2020\); cron\[hour='1', timezone='UTC'\]: its endDate 2021-01-01T00:00:00\.000Z is in the past$/,
     ],
   ])('%j', (spec, reason) => {

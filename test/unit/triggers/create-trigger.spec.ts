@@ -67,7 +67,16 @@ describe('toJSON round-trips through JSON', () => {
     ['cron fields', { type: 'cron', day: '3rd fri', hour: '6,18', startDate: '2025-07-01', endDate: 1_900_000_000_000 }],
     ['cron fields, numbers', { type: 'cron', year: '2025-2030', month: 6, dayOfWeek: 7, week: '*/2', second: 30 }],
     ['and', { type: 'and', triggers: ['0 */2 * * *', { type: 'interval', hours: 3, startDate: '2025-06-01T00:00:00Z' }] }],
-    ['or', { type: 'or', triggers: [{ type: 'cron', hour: 6 }, { type: 'date', runDate: '2025-06-03T10:00:00Z' }] }],
+    [
+      'or',
+      {
+        type: 'or',
+        triggers: [
+          { type: 'cron', hour: 6 },
+          { type: 'date', runDate: '2025-06-03T10:00:00Z' },
+        ],
+      },
+    ],
   ];
 
   it.each(specs)('%s', (_name, spec) => {
@@ -80,7 +89,8 @@ describe('toJSON round-trips through JSON', () => {
     expect(fireTimes(original, NOW, 1)).toHaveLength(1);
     // Only plain JSON values: strings, numbers, arrays and objects.
     const plain = (v: unknown): boolean =>
-      typeof v === 'string' || typeof v === 'number' ||
+      typeof v === 'string' ||
+      typeof v === 'number' ||
       (Array.isArray(v) && v.every(plain)) ||
       (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype && Object.values(v).every(plain));
     expect(plain(json)).toBe(true);

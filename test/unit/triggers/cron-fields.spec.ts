@@ -13,27 +13,52 @@ const days = (spec: Omit<CronTriggerSpec, 'type'>, count: number, now = NOW): st
 describe('CronTrigger field form: defaulting (APScheduler)', () => {
   it('fills more significant fields with * and less significant ones with their minimum', () => {
     expect(withDefaults({ hour: 6, minute: 30 })).toEqual({
-      year: '*', month: '*', day: '*', week: '*', dayOfWeek: '*', hour: 6, minute: 30, second: 0,
+      year: '*',
+      month: '*',
+      day: '*',
+      week: '*',
+      dayOfWeek: '*',
+      hour: 6,
+      minute: 30,
+      second: 0,
     });
     expect(withDefaults({ minute: '*/5' })).toMatchObject({ hour: '*', minute: '*/5', second: 0 });
     expect(withDefaults({ month: 6 })).toEqual({
-      year: '*', month: 6, day: 1, week: '*', dayOfWeek: '*', hour: 0, minute: 0, second: 0,
+      year: '*',
+      month: 6,
+      day: 1,
+      week: '*',
+      dayOfWeek: '*',
+      hour: 0,
+      minute: 0,
+      second: 0,
     });
     expect(withDefaults({ dayOfWeek: 'mon' })).toMatchObject({ day: '*', week: '*', hour: 0, minute: 0, second: 0 });
     expect(withDefaults({})).toEqual({
-      year: '*', month: '*', day: '*', week: '*', dayOfWeek: '*', hour: '*', minute: '*', second: '*',
+      year: '*',
+      month: '*',
+      day: '*',
+      week: '*',
+      dayOfWeek: '*',
+      hour: '*',
+      minute: '*',
+      second: '*',
     });
   });
 
   it('{hour: 6, minute: 30} fires daily at 06:30:00', () => {
     expect(fireTimes(cron({ hour: 6, minute: 30 }), NOW, 3)).toEqual([
-      '2025-06-02T06:30:00.000Z', '2025-06-03T06:30:00.000Z', '2025-06-04T06:30:00.000Z',
+      '2025-06-02T06:30:00.000Z',
+      '2025-06-03T06:30:00.000Z',
+      '2025-06-04T06:30:00.000Z',
     ]);
   });
 
   it('{minute: "*/5"} fires at second 0 every 5 minutes', () => {
     expect(fireTimes(cron({ minute: '*/5' }), '2025-06-01T12:01:30Z', 3)).toEqual([
-      '2025-06-01T12:05:00.000Z', '2025-06-01T12:10:00.000Z', '2025-06-01T12:15:00.000Z',
+      '2025-06-01T12:05:00.000Z',
+      '2025-06-01T12:10:00.000Z',
+      '2025-06-01T12:15:00.000Z',
     ]);
   });
 
@@ -45,14 +70,23 @@ describe('CronTrigger field form: defaulting (APScheduler)', () => {
 describe('CronTrigger field form: grammar', () => {
   it('*/a, a-b/c, a/c, lists', () => {
     expect(fireTimes(cron({ second: '*/20' }), NOW, 3)).toEqual([
-      '2025-06-01T12:00:00.000Z', '2025-06-01T12:00:20.000Z', '2025-06-01T12:00:40.000Z',
+      '2025-06-01T12:00:00.000Z',
+      '2025-06-01T12:00:20.000Z',
+      '2025-06-01T12:00:40.000Z',
     ]);
     expect(fireTimes(cron({ hour: '9-17/4', minute: 0 }), '2025-06-01T00:00:00Z', 4).map((s) => s.slice(11, 16))).toEqual([
-      '09:00', '13:00', '17:00', '09:00',
+      '09:00',
+      '13:00',
+      '17:00',
+      '09:00',
     ]);
     expect(fireTimes(cron({ minute: '50/5' }), NOW, 3).map((s) => s.slice(11, 16))).toEqual(['12:50', '12:55', '13:50']);
     expect(fireTimes(cron({ hour: '1,3,5-6', minute: 0 }), '2025-06-01T00:00:00Z', 5).map((s) => s.slice(11, 13))).toEqual([
-      '01', '03', '05', '06', '01',
+      '01',
+      '03',
+      '05',
+      '06',
+      '01',
     ]);
   });
 
@@ -68,7 +102,12 @@ describe('CronTrigger field form: grammar', () => {
     expect(days({ dayOfWeek: 'sun', hour: 12 }, 3)).toEqual(sundays);
     expect(days({ dayOfWeek: 1, hour: 12 }, 2)).toEqual(['2025-06-02', '2025-06-09']);
     expect(days({ dayOfWeek: 'mon-fri', hour: 12 }, 6)).toEqual([
-      '2025-06-02', '2025-06-03', '2025-06-04', '2025-06-05', '2025-06-06', '2025-06-09',
+      '2025-06-02',
+      '2025-06-03',
+      '2025-06-04',
+      '2025-06-05',
+      '2025-06-06',
+      '2025-06-09',
     ]);
     expect(days({ dayOfWeek: 'sat-sun', hour: 13 }, 3)).toEqual(['2025-06-01', '2025-06-07', '2025-06-08']);
     expect(days({ dayOfWeek: '5-7', hour: 13 }, 4)).toEqual(['2025-06-01', '2025-06-06', '2025-06-07', '2025-06-08']);
@@ -122,9 +161,7 @@ describe('CronTrigger: now, previous, startDate, endDate, jitter', () => {
     expect(t.getNextFireTime(null, new Date('2025-06-01T12:00:00.001Z'))?.toISOString()).toBe('2025-06-01T12:00:01.000Z');
     expect(t.getNextFireTime(null, new Date('2025-06-01T12:00:01.000Z'))?.toISOString()).toBe('2025-06-01T12:00:01.000Z');
     const daily = cron({ hour: 6, minute: 30 });
-    expect(daily.getNextFireTime(new Date('2025-06-02T06:30:00.700Z'), new Date(NOW))?.toISOString()).toBe(
-      '2025-06-03T06:30:00.000Z',
-    );
+    expect(daily.getNextFireTime(new Date('2025-06-02T06:30:00.700Z'), new Date(NOW))?.toISOString()).toBe('2025-06-03T06:30:00.000Z');
     // previous before now: the next after previous, not after now
     expect(daily.getNextFireTime(new Date('2025-05-01T06:30:00Z'), new Date(NOW))?.toISOString()).toBe('2025-05-02T06:30:00.000Z');
   });

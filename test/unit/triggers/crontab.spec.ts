@@ -12,20 +12,29 @@ const days = (expression: string, count: number, now = NOW): string[] =>
 describe('CronTrigger crontab form', () => {
   it('5 fields: minute hour day month weekday', () => {
     expect(fireTimes(crontab('30 6 * * 1-5'), '2025-06-06T07:00:00Z', 3)).toEqual([
-      '2025-06-09T06:30:00.000Z', '2025-06-10T06:30:00.000Z', '2025-06-11T06:30:00.000Z',
+      '2025-06-09T06:30:00.000Z',
+      '2025-06-10T06:30:00.000Z',
+      '2025-06-11T06:30:00.000Z',
     ]);
   });
 
   it('6 fields: seconds first', () => {
     expect(fireTimes(crontab('*/15 * * * * *'), '2025-06-01T12:00:01Z', 3)).toEqual([
-      '2025-06-01T12:00:15.000Z', '2025-06-01T12:00:30.000Z', '2025-06-01T12:00:45.000Z',
+      '2025-06-01T12:00:15.000Z',
+      '2025-06-01T12:00:30.000Z',
+      '2025-06-01T12:00:45.000Z',
     ]);
     expect(fireTimes(crontab('0 30 6 * * 1-5'), '2025-06-06T07:00:00Z', 1)).toEqual(['2025-06-09T06:30:00.000Z']);
   });
 
   it('ranges, steps, lists and names', () => {
     expect(fireTimes(crontab('0,20-30/5 9-10 * * *'), '2025-06-01T00:00:00Z', 6).map((s) => s.slice(11, 16))).toEqual([
-      '09:00', '09:20', '09:25', '09:30', '10:00', '10:20',
+      '09:00',
+      '09:20',
+      '09:25',
+      '09:30',
+      '10:00',
+      '10:20',
     ]);
     expect(days('0 0 1 jan,JUL *', 2)).toEqual(['2025-07-01', '2026-01-01']);
     expect(days('0 0 * * SAT,sun', 3)).toEqual(['2025-06-07', '2025-06-08', '2025-06-14']);
@@ -46,7 +55,13 @@ describe('CronTrigger crontab form', () => {
 
   it('day-of-month OR day-of-week when both are restricted (cron rule)', () => {
     expect(days('0 0 13 * 5', 7)).toEqual([
-      '2025-06-06', '2025-06-13', '2025-06-20', '2025-06-27', '2025-07-04', '2025-07-11', '2025-07-13',
+      '2025-06-06',
+      '2025-06-13',
+      '2025-06-20',
+      '2025-06-27',
+      '2025-07-04',
+      '2025-07-11',
+      '2025-07-13',
     ]);
     // '?' or '*' leaves a field unrestricted: only the other one counts
     expect(days('0 0 0 13 * ?', 2)).toEqual(['2025-06-13', '2025-07-13']);
@@ -68,8 +83,23 @@ describe('CronTrigger crontab form', () => {
   });
 
   it.each([
-    '', '   ', '* * * *', '* * * * * * *', '61 * * * *', '* 24 * * *', '* * 32 * *', '* * * 13 *', '* * * * 8',
-    'foo', 'H * * * *', '0 0 30 2 *', '0 0 * * 1#6', '0 0 * * L', '@reboot', '*/0 * * * *', '0 0 1W * *',
+    '',
+    '   ',
+    '* * * *',
+    '* * * * * * *',
+    '61 * * * *',
+    '* 24 * * *',
+    '* * 32 * *',
+    '* * * 13 *',
+    '* * * * 8',
+    'foo',
+    'H * * * *',
+    '0 0 30 2 *',
+    '0 0 * * 1#6',
+    '0 0 * * L',
+    '@reboot',
+    '*/0 * * * *',
+    '0 0 1W * *',
   ])('rejects %p with field expression', (expression) => {
     const make = (): CronTrigger => crontab(expression);
     expect(make).toThrow(InvalidTriggerError);

@@ -36,9 +36,7 @@ describe('DateTrigger', () => {
     expect(new DateTrigger({ runDate: '2025-07-15T09:30:00+02:00', timezone: 'America/New_York' }).runDate.toISOString()).toBe(
       '2025-07-15T07:30:00.000Z',
     );
-    expect(new DateTrigger({ runDate: '2025-07-15', timezone: 'Asia/Tokyo' }).runDate.toISOString()).toBe(
-      '2025-07-14T15:00:00.000Z',
-    );
+    expect(new DateTrigger({ runDate: '2025-07-15', timezone: 'Asia/Tokyo' }).runDate.toISOString()).toBe('2025-07-14T15:00:00.000Z');
     expect(new DateTrigger({ runDate: 1_700_000_000_000, timezone: 'UTC' }).runDate.getTime()).toBe(1_700_000_000_000);
   });
 

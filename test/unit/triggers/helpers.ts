@@ -16,7 +16,5 @@ export function fireTimes(trigger: Trigger, now: string | Date, count: number): 
 
 /** Same, rendered as wall time with the zone's abbreviation/offset, e.g. '03-09 03:30:00 EDT'. */
 export function wallTimes(trigger: Trigger, now: string, count: number, zone: string): string[] {
-  return fireTimes(trigger, now, count).map((iso) =>
-    DateTime.fromISO(iso, { zone }).toFormat('yyyy-MM-dd HH:mm:ss ZZ'),
-  );
+  return fireTimes(trigger, now, count).map((iso) => DateTime.fromISO(iso, { zone }).toFormat('yyyy-MM-dd HH:mm:ss ZZ'));
 }

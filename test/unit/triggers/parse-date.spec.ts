@@ -14,7 +14,7 @@ function errorOf(spec: TriggerSpec): InvalidTriggerError {
     createTrigger(spec, DEFAULTS);
   } catch (error) {
     if (error instanceof InvalidTriggerError) return error;
-    throw new Error(`threw ${(error as Error)?.name}: ${(error as Error)?.message}, not InvalidTriggerError`);
+    throw new Error(`threw ${(error as Error)?.name}: ${(error as Error)?.message}, not InvalidTriggerError`, { cause: error });
   }
   throw new Error(`accepted ${JSON.stringify(spec)}`);
 }

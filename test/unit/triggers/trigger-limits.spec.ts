@@ -54,10 +54,7 @@ describe('jitter: a finite number of ms in 0..2^31-1', () => {
   });
 
   it('jitter near the end of the Date range never makes an Invalid Date', () => {
-    const t = createTrigger(
-      { type: 'interval', days: 1, startDate: 8.64e15 - 86_400_000 * 2, jitter: MAX_JITTER },
-      DEFAULTS,
-    );
+    const t = createTrigger({ type: 'interval', days: 1, startDate: 8.64e15 - 86_400_000 * 2, jitter: MAX_JITTER }, DEFAULTS);
     for (let i = 0; i < 20; i++) assertValidFireTimes(t, 5);
   });
 });
@@ -109,7 +106,9 @@ describe('fire times at the ends of the Date range', () => {
       const t = createTrigger({ type: 'cron', expression: '0 0 * * *', timezone: zone });
       expect(t.getNextFireTime(null, new Date(8.64e15))).toBeNull();
       expect(t.getNextFireTime(new Date(8.64e15 - 1000), NOW)).toBeNull();
-      expect(t.getNextFireTime(null, new Date(-8.64e15))?.getTime()).toBe(Date.parse('1970-01-01T00:00:00Z') + (zone === 'UTC' ? 0 : 5 * 3_600_000));
+      expect(t.getNextFireTime(null, new Date(-8.64e15))?.getTime()).toBe(
+        Date.parse('1970-01-01T00:00:00Z') + (zone === 'UTC' ? 0 : 5 * 3_600_000),
+      );
     }
   });
 });

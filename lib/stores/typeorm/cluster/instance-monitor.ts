@@ -103,7 +103,10 @@ export class InstanceMonitor {
     const { sql, jobs, ctx } = this;
     const { rows } = yield select;
     const lost: LostRun[] = rows.map((row) => ({
-      id: String(row.id), jobId: String(row.job_id), runTime: new Date(Number(row.scheduled_run_time)), owner: String(row.instance_id),
+      id: String(row.id),
+      jobId: String(row.job_id),
+      runTime: new Date(Number(row.scheduled_run_time)),
+      owner: String(row.instance_id),
     }));
     const reruns: { job: JobSpec; runs: ClaimedRun[] }[] = [];
     const again = new Set<string>();
@@ -117,14 +120,20 @@ export class InstanceMonitor {
       }
       if (!job?.rerunOnLoss) continue;
       const runs = lost.filter((run) => run.jobId === jobId);
-      for (const statement of sql.takeOver(runs.map((r) => r.id), ctx.instanceId, randomUUID())) yield statement;
+      for (const statement of sql.takeOver(
+        runs.map((r) => r.id),
+        ctx.instanceId,
+        randomUUID(),
+      ))
+        yield statement;
       runs.forEach((run) => again.add(run.id));
       reruns.push({ job, runs: runs.map((run) => ({ executionId: run.id, runTime: run.runTime })) });
     }
     const gone = lost.filter((run) => !again.has(run.id));
     for (const owner of new Set(gone.map((run) => run.owner))) {
       const ids = gone.filter((run) => run.owner === owner).map((run) => run.id);
-      const reason = owner === ctx.instanceId ? `lost: instance ${owner} restarted while it ran` : `lost: instance ${owner} stopped heartbeating`;
+      const reason =
+        owner === ctx.instanceId ? `lost: instance ${owner} restarted while it ran` : `lost: instance ${owner} stopped heartbeating`;
       for (const statement of sql.markLost(ids, now, reason)) yield statement;
     }
     if (cutoff !== undefined) yield sql.deleteExpired(cutoff);
@@ -148,7 +157,13 @@ export class InstanceMonitor {
 
 function lostEvent(ctx: StoreContext, run: LostRun): JobLostEvent {
   return {
-    type: 'job_lost', timestamp: new Date(), instanceId: ctx.instanceId, store: ctx.alias,
-    jobId: run.jobId, scheduledRunTime: run.runTime, lostInstanceId: run.owner, executionId: run.id,
+    type: 'job_lost',
+    timestamp: new Date(),
+    instanceId: ctx.instanceId,
+    store: ctx.alias,
+    jobId: run.jobId,
+    scheduledRunTime: run.runTime,
+    lostInstanceId: run.owner,
+    executionId: run.id,
   };
 }

@@ -95,8 +95,8 @@ export function toEpochMs(date: Date | null): number | null {
 }
 
 /** The columns a row can be unreadable by. */
-export type JobColumn = 'id' | 'name' | 'handler' | 'args' | 'trigger' | 'executor' | 'max_instances'
-  | 'misfire_grace_time' | 'timeout' | 'next_run_time';
+export type JobColumn =
+  'id' | 'name' | 'handler' | 'args' | 'trigger' | 'executor' | 'max_instances' | 'misfire_grace_time' | 'timeout' | 'next_run_time';
 
 /** A jobs row that cannot become a JobSpec (edited by hand, written by a newer version). @publicApi */
 export class UnreadableJobRowError extends SchedulerError {
@@ -122,7 +122,8 @@ export function toJobSpec(row: Row): JobSpec {
   if (id === '' || row.id === null || row.id === undefined) throw new UnreadableJobRowError(id, 'id', 'is empty');
   const text = (column: 'name' | 'handler' | 'executor', allowEmpty = false): string => {
     const value = row[column];
-    if (typeof value !== 'string' || (!allowEmpty && value === '')) throw new UnreadableJobRowError(id, column, 'is not a non-empty string');
+    if (typeof value !== 'string' || (!allowEmpty && value === ''))
+      throw new UnreadableJobRowError(id, column, 'is not a non-empty string');
     return value;
   };
   const whole = (column: 'max_instances' | 'misfire_grace_time' | 'timeout', min: number, max: number): number | null => {

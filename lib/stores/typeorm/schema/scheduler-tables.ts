@@ -50,6 +50,10 @@ function assertValidPrefix(prefix: unknown): asserts prefix is string {
   }
   const longest = `UQ_${prefix}executions_job_run_time`;
   if (longest.length > 63) {
-    throw new InvalidSchedulerOptionError('tablePrefix', prefix, `allowed: at most ${63 - longest.length + prefix.length} characters (this one is too long)`);
+    throw new InvalidSchedulerOptionError(
+      'tablePrefix',
+      prefix,
+      `allowed: at most ${63 - longest.length + prefix.length} characters (this one is too long)`,
+    );
   }
 }

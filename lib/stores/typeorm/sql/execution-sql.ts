@@ -83,9 +83,7 @@ export class ExecutionSql {
       const columns = types.map(() => [] as unknown[]);
       for (const row of rows) values(row).forEach((v, i) => columns[i]!.push(v));
       const arrays = types.map((type, i) => `$${i + 1}::${type}[]`).join(', ');
-      return [
-        { sql: `INSERT INTO ${this.executions} (${this.executionColumns}) SELECT * FROM unnest(${arrays})`, params: columns },
-      ];
+      return [{ sql: `INSERT INTO ${this.executions} (${this.executionColumns}) SELECT * FROM unnest(${arrays})`, params: columns }];
     }
     return chunk(rows, ROWS_PER_STATEMENT).map((part) => {
       const p = this.d.params();

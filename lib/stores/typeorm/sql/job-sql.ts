@@ -158,7 +158,10 @@ export class JobSql {
     return runs.map((r) => {
       const p = this.d.params();
       const at = p.add(r.nextRunTime);
-      return { sql: `UPDATE ${this.jobs} SET ${next} = ${at} WHERE ${id} = ${p.add(r.id)} AND ${next} > ${p.add(r.nextRunTime)}`, params: p.values };
+      return {
+        sql: `UPDATE ${this.jobs} SET ${next} = ${at} WHERE ${id} = ${p.add(r.id)} AND ${next} > ${p.add(r.nextRunTime)}`,
+        params: p.values,
+      };
     });
   }
 

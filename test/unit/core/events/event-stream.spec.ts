@@ -71,7 +71,12 @@ describe('SchedulerEventStream', () => {
   it('wants everything when another operator comes first, and still filters', () => {
     const { events$, interest, emit } = stream();
     const seen: string[] = [];
-    events$.pipe(map((e) => e), ofType('job_error')).subscribe((e) => seen.push(e.type));
+    events$
+      .pipe(
+        map((e) => e),
+        ofType('job_error'),
+      )
+      .subscribe((e) => seen.push(e.type));
     expect(interest.wants('job_executed')).toBe(true);
     emit('job_executed');
     emit('job_error');
@@ -93,7 +98,9 @@ describe('SchedulerEventStream', () => {
 
   it('leaves ofType an ordinary filter on any other stream', () => {
     const seen: string[] = [];
-    of(event('job_added'), event('job_error')).pipe(ofType('job_error')).subscribe((e) => seen.push(e.type));
+    of(event('job_added'), event('job_error'))
+      .pipe(ofType('job_error'))
+      .subscribe((e) => seen.push(e.type));
     expect(seen).toEqual(['job_error']);
   });
 });

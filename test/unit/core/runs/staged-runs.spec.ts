@@ -54,7 +54,12 @@ describe('StagedRuns', () => {
     staged.add(100, run('a', 's1'));
     staged.add(200, run('b', 's1'));
     staged.add(100, run('c', 's2'));
-    expect(staged.takeStore('s1').map((s) => s.jobId).sort()).toEqual(['a', 'b']);
+    expect(
+      staged
+        .takeStore('s1')
+        .map((s) => s.jobId)
+        .sort(),
+    ).toEqual(['a', 'b']);
     const due = staged.takeDue(100);
     expect(due.runs.map((s) => s.jobId)).toEqual(['c']);
     staged.forget(due.runs);
