@@ -19,7 +19,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { machine, ownVersion, packageVersion } from './support/environment.js';
-import { rows, scenarioSection, formatNumber, type ScenarioRuns } from './support/report.js';
+import { KEPT_MARKER, rows, scenarioSection, formatNumber, type ScenarioRuns } from './support/report.js';
 import { RESULT_PREFIX, type ChildResult, type ScenarioDefinition } from './support/scenario.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -314,7 +314,6 @@ async function main(): Promise<void> {
  * What follows KEPT_MARKER in the current RESULTS.md: sections written by other commands (the
  * soak), which a regeneration must not drop.
  */
-const KEPT_MARKER = '<!-- Sections below are written by other commands (bench/soak) and kept when this file is regenerated. -->';
 
 function keptSections(mdPath: string): string {
   if (!existsSync(mdPath)) return '';

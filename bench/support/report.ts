@@ -158,3 +158,9 @@ export function scenarioSection(runs: ScenarioRuns): string {
   lines.push('</details>', '');
   return lines.join('\n');
 }
+
+/**
+ * RESULTS.md keeps everything from this line on when `npm run bench` regenerates it: the sections
+ * other commands write (bench/soak, bench/compare-trees.ts) go after it.
+ */
+export const KEPT_MARKER = '<!-- Sections below are written by other commands (bench/soak) and kept when this file is regenerated. -->';
