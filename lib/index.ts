@@ -4,6 +4,7 @@ export { SCHEDULER_MODULE_OPTIONS } from './scheduler.constants.js';
 export * from './decorators/index.js';
 export type {
   AddJobSpec,
+  DeclaredJobOverrides,
   JobChanges,
   JobContext,
   JobDefaults,

@@ -1,5 +1,7 @@
-export const REQUEST_SCOPED_JOB = (className: string, method: string) =>
-  `${className}.${method} is a scheduled job or job handler on a request-scoped provider; a scheduler has no ` +
-  'request to build it for, so it is NOT registered. Make the provider singleton-scoped (the default).';
-export const DUPLICATE_HANDLER = (name: string, className: string, method: string) =>
-  `Handler name '${name}' is used twice (again by ${className}.${method}); give one of them another name.`;
+export const JOB_WITHOUT_TRIGGER = (source: string, id: string) =>
+  `@ScheduledJob on ${source} has no trigger: give one in the decorator or in the module options' jobs['${id}'].trigger`;
+export const ORPHANED_JOBS = (jobs: string[]) =>
+  `${jobs.length} stored job(s) name a handler no provider has (a decorated method renamed or removed?); ` +
+  `each fails at its next fire: ${jobs.join(', ')}. Remove them, or set removeOrphanedJobs: true to have them removed at start.`;
+export const ORPHANED_JOBS_REMOVED = (jobs: string[]) =>
+  `Removed ${jobs.length} stored job(s) whose handler no provider has (removeOrphanedJobs): ${jobs.join(', ')}`;

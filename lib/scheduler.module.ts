@@ -8,6 +8,7 @@ import type {
 import { SchedulerMetadataAccessor } from './scheduler-metadata.accessor.js';
 import { SCHEDULER_MODULE_OPTIONS } from './scheduler.constants.js';
 import { SchedulerExplorer } from './scheduler.explorer.js';
+import { SchedulerOrchestrator } from './scheduler.orchestrator.js';
 import { SchedulerService } from './scheduler.service.js';
 
 /**
@@ -31,7 +32,7 @@ export class SchedulerModule {
       global: true,
       module: SchedulerModule,
       imports: [DiscoveryModule],
-      providers: [...optionProviders, SchedulerMetadataAccessor, SchedulerService, SchedulerExplorer],
+      providers: [...optionProviders, SchedulerMetadataAccessor, SchedulerService, SchedulerOrchestrator, SchedulerExplorer],
       exports: [SchedulerService],
     };
   }
@@ -46,7 +47,9 @@ export class SchedulerModule {
 
   private static createAsyncOptionsProvider(options: SchedulerModuleAsyncOptions): Provider {
     if (options.useFactory) {
-      return { provide: SCHEDULER_MODULE_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] };
+      // The parameters are the injected providers, typed by the caller: Nest passes them untyped.
+      const useFactory = options.useFactory as (...args: unknown[]) => Promise<SchedulerModuleOptions> | SchedulerModuleOptions;
+      return { provide: SCHEDULER_MODULE_OPTIONS, useFactory, inject: options.inject ?? [] };
     }
     return {
       provide: SCHEDULER_MODULE_OPTIONS,

@@ -1,42 +1,58 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
 import { InvalidSchedulerOptionError } from './core/errors.js';
 import { Scheduler } from './core/scheduler.js';
 import type { SchedulerModuleOptions } from './interfaces/scheduler-module-options.interface.js';
 import { SCHEDULER_MODULE_OPTIONS } from './scheduler.constants.js';
 
+/** What a start of the Nest scheduler does besides the core's (see SchedulerOrchestrator). */
+interface StartSteps {
+  /** Work for a start to do while no pass has run yet (it starts paused, then resumes). */
+  beforeFirstPass?: () => Promise<void>;
+  afterStart?: () => Promise<void>;
+}
+
+/** Kept outside the class so that they are not part of SchedulerService's public surface. */
+const startSteps = new WeakMap<SchedulerService, StartSteps>();
+
+/** Sets the steps every start() of `service` takes (the orchestrator does, at bootstrap). */
+export function setStartSteps(service: SchedulerService, steps: StartSteps): void {
+  startSteps.set(service, steps);
+}
+
 /**
- * The injectable scheduler: the core Scheduler with Nest's lifecycle. It starts on application
- * bootstrap, after the explorer has registered every decorated method, and stops before the
- * application's connections close, so running jobs can still write their history.
+ * The injectable scheduler: the core Scheduler with Nest's lifecycle. The orchestrator starts it
+ * on application bootstrap, after the explorer has registered every decorated method; it stops
+ * before the application's connections close, so running jobs can still write their history.
  * @publicApi
  */
 @Injectable()
-export class SchedulerService extends Scheduler implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
-  private readonly autoStart: boolean;
-  private readonly startPaused: boolean;
-
+export class SchedulerService extends Scheduler implements BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(@Inject(SCHEDULER_MODULE_OPTIONS) options: SchedulerModuleOptions) {
-    const { autoStart, startPaused, ...core } = options ?? {};
+    // The module's own options are read by the orchestrator; the rest are the core's.
+    const { autoStart, startPaused, removeOrphanedJobs, jobs: _jobs, ...core } = options ?? {};
     super({ ...core, logger: new Logger('SchedulerModule') });
     for (const [field, value] of [
       ['autoStart', autoStart],
       ['startPaused', startPaused],
+      ['removeOrphanedJobs', removeOrphanedJobs],
     ] as const) {
       if (value !== undefined && typeof value !== 'boolean') throw new InvalidSchedulerOptionError(field, value, 'allowed: true or false');
     }
-    this.autoStart = autoStart ?? true;
-    this.startPaused = startPaused ?? false;
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (this.autoStart && this.state === 'stopped') await this.start({ paused: this.startPaused });
+  override async start(opts: { paused?: boolean } = {}): Promise<void> {
+    const steps = startSteps.get(this) ?? {};
+    if (steps.beforeFirstPass === undefined) {
+      await super.start(opts);
+    } else {
+      await super.start({ paused: true });
+      try {
+        await steps.beforeFirstPass();
+      } finally {
+        if (opts.paused !== true && this.state === 'paused') this.resume();
+      }
+    }
+    await steps.afterStart?.();
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -45,6 +45,12 @@ export interface JobStore {
   readonly shared: boolean;
   /** Jobs outlive the process: args, handler and trigger must be JSON. */
   readonly persistent: boolean;
+  /**
+   * A store that is not persistent may keep args that are not JSON (functions, class instances)
+   * when it says so here; by default a job's args are refused as a persistent store would refuse
+   * them, so what works in development works on a database.
+   */
+  readonly allowsNonJsonArgs?: boolean;
 
   start(ctx: StoreContext): Promise<void>;
   shutdown(): Promise<void>;

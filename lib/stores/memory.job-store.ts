@@ -2,7 +2,7 @@ import { ConflictingIdError, InvalidSchedulerOptionError, JobLookupError, Unplan
 import type { JobStoreErrorEvent } from '../core/events/scheduler-events.js';
 import { toError } from '../utils/thrown-value.js';
 import { readExecutionQuery } from '../core/runs/execution-query.js';
-import { checkWhole, readOptions, type OptionErrorFactory } from '../utils/option-checks.js';
+import { checkBoolean, checkWhole, readOptions, type OptionErrorFactory } from '../utils/option-checks.js';
 import { copyJob, type JobSpec } from '../core/jobs/job.js';
 import { type ExecutionQuery, type JobExecution, type Outcome } from '../core/runs/execution.js';
 import { type Claim, type ClaimedRun } from '../core/loop/claim.js';
@@ -10,7 +10,7 @@ import { ExecutionLog } from './execution-log.js';
 import { JobHeap } from './job-heap.js';
 import type { JobStore, PlanFunction, ReleasedRun, StoreContext } from './job-store.js';
 
-const MEMORY_STORE_KEYS: ReadonlySet<string> = new Set(['maxExecutions']);
+const MEMORY_STORE_KEYS: ReadonlySet<string> = new Set(['maxExecutions', 'allowNonJsonArgs']);
 /** A bound that keeps the history's memory finite. */
 const MAX_EXECUTIONS = 10_000_000;
 const optionError: OptionErrorFactory = (field, value, allowed) =>
@@ -20,6 +20,11 @@ const optionError: OptionErrorFactory = (field, value, allowed) =>
 export interface MemoryJobStoreOptions {
   /** Execution records kept; the oldest finished ones are dropped beyond it. Default: 10,000. */
   maxExecutions?: number;
+  /**
+   * Keep args that are not JSON (functions, class instances, Dates as objects). By default args are
+   * refused as a persistent store refuses them, so a job that works here works on a database. @default false
+   */
+  allowNonJsonArgs?: boolean;
 }
 
 /**
@@ -30,6 +35,7 @@ export interface MemoryJobStoreOptions {
 export class MemoryJobStore implements JobStore {
   readonly shared = false;
   readonly persistent = false;
+  readonly allowsNonJsonArgs: boolean;
   private readonly jobs = new Map<string, JobSpec>();
   private readonly heap = new JobHeap();
   private readonly log: ExecutionLog;
@@ -41,6 +47,8 @@ export class MemoryJobStore implements JobStore {
     const max =
       options.maxExecutions === undefined ? 10_000 : checkWhole(optionError, 'maxExecutions', options.maxExecutions, 0, MAX_EXECUTIONS);
     this.log = new ExecutionLog(max);
+    this.allowsNonJsonArgs =
+      options.allowNonJsonArgs === undefined ? false : checkBoolean(optionError, 'allowNonJsonArgs', options.allowNonJsonArgs);
   }
 
   async start(ctx: StoreContext): Promise<void> {

@@ -129,6 +129,7 @@ export class JobCatalog {
     const store = this.deps.storeOf(alias);
     return {
       persistent: store.persistent,
+      jsonArgs: store.persistent || store.allowsNonJsonArgs !== true,
       defaults: this.deps.jobDefaults,
       timezone: this.deps.timezone,
       hasExecutor: (name: string) => {

@@ -1,10 +1,10 @@
 import type { DateInput, TriggerSpec } from '../../triggers/trigger.js';
 
 /** A function a job may run; called as handler(...args, ctx). */
-// `any[]`, as API.md fixes it: a handler declares its own parameter types, and `unknown[]` would
-// refuse `(report: Report, ctx: JobContext) => …`.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type JobHandlerFunction = (...args: any[]) => unknown;
+// `never[]`, not `unknown[]`: a handler declares its own parameter types, `(report: Report, ctx:
+// JobContext) => …`, and `unknown[]` would refuse them. The scheduler calls it with the job's args
+// and the context (see Submission).
+export type JobHandlerFunction = (...args: never[]) => unknown;
 
 /** Options every job has; unset ones come from the scheduler's jobDefaults. @publicApi */
 export interface JobOptions {

@@ -14,6 +14,8 @@ import { isTrigger, type Trigger, type TriggerSpec } from '../../triggers/trigge
 
 export interface PrepareContext {
   persistent: boolean;
+  /** Args must be JSON: in every persistent store, and in the others unless they allow otherwise. */
+  jsonArgs: boolean;
   defaults: JobDefaults;
   timezone: string;
   hasExecutor(name: string): void;
@@ -45,7 +47,8 @@ export function prepareJob(input: AddJobSpec, ctx: PrepareContext, upsert: boole
   const trigger = createTrigger(spec.trigger ?? { type: 'date' }, { timezone: ctx.timezone, now });
   const args = spec.args ?? [];
   const storedTrigger = ctx.persistent ? serialisable(handler, args, trigger) : trigger;
-  checkArgsSize(args, ctx.persistent);
+  if (ctx.jsonArgs && !ctx.persistent) assertJsonSafe(args, 'args');
+  checkArgsSize(args, ctx.jsonArgs);
   // A trigger that never fires would be added as a paused job that resumeJob deletes: refused.
   // Not for a job declared in code (upsert): a campaign that has ended must not stop the app.
   if (spec.nextRunTime === undefined && !upsert) assertFiresFrom(trigger, now);
@@ -97,7 +100,10 @@ export function prepareChanges(
   if (ctx.persistent) {
     updated.trigger = serialisable(updated.handler, updated.args, isTrigger(updated.trigger) ? updated.trigger : null) ?? updated.trigger;
   }
-  if (changes.args !== undefined) checkArgsSize(updated.args, ctx.persistent);
+  if (changes.args !== undefined) {
+    if (ctx.jsonArgs && !ctx.persistent) assertJsonSafe(updated.args, 'args');
+    checkArgsSize(updated.args, ctx.jsonArgs);
+  }
   if (nextRunTime !== undefined) {
     updated.nextRunTime = nextRunTime === null ? null : parseRunTime(nextRunTime, ctx.timezone);
     return { job: updated, trigger, computeNext: false };
@@ -126,15 +132,15 @@ function defaultName(handler: string | JobHandlerFunction): string {
 }
 
 /**
- * Args must fit every store once written as JSON. A memory store may hold args that are not JSON
- * (functions, class instances); those are not measured.
+ * Args must fit every store once written as JSON. A memory store allowed to hold args that are not
+ * JSON (functions, class instances) keeps those unmeasured.
  */
-function checkArgsSize(args: unknown[], persistent: boolean): void {
+function checkArgsSize(args: unknown[], jsonArgs: boolean): void {
   let json: string | undefined;
   try {
     json = JSON.stringify(args);
   } catch (error) {
-    if (persistent) throw new SerializationError('args', describeThrown(error));
+    if (jsonArgs) throw new SerializationError('args', describeThrown(error));
     return;
   }
   if (json !== undefined) assertJsonSize('args', json);

@@ -9,6 +9,12 @@ import type { ExecutorTask } from '../../executors/executor.js';
 import type { DeferredWork, RecordsRun } from './deferred-work.js';
 import { MAX_ERROR_CHARS, MAX_TRACEBACK_CHARS, storableText, toError } from '../../utils/thrown-value.js';
 
+/**
+ * A handler as the scheduler calls it: with the job's args and the context. JobHandlerFunction
+ * takes `never[]` so that a handler may declare its own parameter types.
+ */
+type CallableHandler = (...args: unknown[]) => unknown;
+
 /** A run in progress that shutdown may have to abort. */
 export interface AbortableRun {
   abort(reason: unknown): void;
@@ -62,7 +68,7 @@ export class Submission implements ExecutorTask, RecordsRun {
   /** misfireGraceTime; Infinity for none. */
   private preparedGrace = Infinity;
   private preparedCtx: RunContext | null = null;
-  private preparedHandler: JobHandlerFunction | undefined = undefined;
+  private preparedHandler: CallableHandler | undefined = undefined;
   /** The job's args when there are more than one; with none or one the handler is called directly. */
   private preparedArgv: unknown[] | null = null;
   private preparedArg0: unknown = undefined;
@@ -120,7 +126,7 @@ export class Submission implements ExecutorTask, RecordsRun {
     this.preparedTime = run.runTime.getTime();
     this.preparedGrace = job.misfireGraceTime ?? Infinity;
     this.preparedCtx = ctx;
-    this.preparedHandler = this.host.resolveHandler(job);
+    this.preparedHandler = this.host.resolveHandler(job) as CallableHandler | undefined;
     this.preparedArity = job.args.length;
     this.preparedArg0 = job.args[0];
     this.preparedArgv = job.args.length > 1 ? [...job.args, ctx] : null;
@@ -262,7 +268,7 @@ export class Submission implements ExecutorTask, RecordsRun {
     const ctx = new RunContext(job, run.runTime, host.instanceId);
     let result: unknown;
     try {
-      const handler = host.resolveHandler(job);
+      const handler = host.resolveHandler(job) as CallableHandler | undefined;
       if (!handler) throw new HandlerNotFoundError(String(job.handler));
       result = handler(...job.args, ctx);
       if (isThenable(result)) return this.settle(run, ctx, startedAt, result);

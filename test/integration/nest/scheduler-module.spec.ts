@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { Controller, Injectable, Logger, Module, Scope, type INestApplicationContext } from '@nestjs/common';
+import { Controller, Injectable, Module, type INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import {
@@ -45,12 +45,6 @@ class PingController {
   ping() {
     calls.push('ping');
   }
-}
-
-@Injectable({ scope: Scope.REQUEST })
-class PerRequestService {
-  @JobHandler('per-request')
-  handle() {}
 }
 
 async function boot(moduleImport: ReturnType<typeof SchedulerModule.forRoot>, extra: unknown[] = []): Promise<INestApplicationContext> {
@@ -122,15 +116,6 @@ describe('SchedulerModule in a Nest application', () => {
     await app.close();
     app = await boot(SchedulerModule.forRoot({ startPaused: true }));
     expect(app.get(SchedulerService).state).toBe('paused');
-  });
-
-  it('warns about a request-scoped provider instead of skipping it silently', async () => {
-    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
-    app = await boot(SchedulerModule.forRoot(), [PerRequestService]);
-    expect(warn.mock.calls.some(([m]) => String(m).includes('PerRequestService.handle') && String(m).includes('request-scoped'))).toBe(
-      true,
-    );
-    expect(app.get(SchedulerService).registry.has('per-request')).toBe(false);
   });
 
   it('takes its options from useFactory with injected providers', async () => {

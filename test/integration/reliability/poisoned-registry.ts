@@ -15,7 +15,7 @@ export class PoisonedRegistry extends HandlerRegistry {
       const ctx = args[args.length - 1] as JobContext;
       const key = `${ctx.jobId}@${ctx.scheduledRunTime.toISOString()}`;
       this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
-      return fn(...args);
+      return (fn as (...a: unknown[]) => unknown)(...args);
     });
   }
 
