@@ -19,13 +19,14 @@
  * loaded at run time (for its variants and metrics) and run as the child, so this file compiles
  * whatever lib/ looks like in either tree.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { KEPT_MARKER, formatNumber } from './support/report.js';
-import { RESULT_PREFIX, type ChildResult, type MetricDefinition, type ScenarioDefinition } from './support/scenario.js';
+import { runScenarioChild } from './support/child-run.js';
+import type { ChildResult, MetricDefinition, ScenarioDefinition } from './support/scenario.js';
 import { aggregate } from './support/stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -93,44 +94,6 @@ async function loadScenario(tree: Tree, name: string): Promise<ScenarioDefinitio
   return mod.scenario;
 }
 
-/** One child, as run-all.ts runs it, but in the given tree (its cwd and its dist-bench). */
-function runChild(tree: Tree, name: string, scenario: ScenarioDefinition, variant: string): Promise<ChildResult> {
-  return new Promise((resolvePromise, reject) => {
-    const args = ['--expose-gc', ...(scenario.nodeArgs ?? []), scenarioFile(tree, name), variant];
-    const child = spawn(process.execPath, args, { cwd: tree.root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let result: ChildResult | null = null;
-    let buffered = '';
-    const tail: string[] = [];
-    const keep = (line: string) => {
-      if (!line) return;
-      tail.push(line);
-      if (tail.length > 8) tail.shift();
-    };
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      buffered += chunk;
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (line.startsWith(RESULT_PREFIX)) result = JSON.parse(line.slice(RESULT_PREFIX.length)) as ChildResult;
-        else keep(line);
-      }
-    });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => chunk.split('\n').forEach(keep));
-    const timer = setTimeout(() => {
-      keep(`killed after ${scenario.timeoutMs} ms`);
-      child.kill('SIGKILL');
-    }, scenario.timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (result && code === 0) resolvePromise(result);
-      else reject(new Error(`exit ${code ?? signal}: ${tail.join(' | ')}`));
-    });
-  });
-}
-
 async function compare(name: string, base: Tree, current: Tree): Promise<Compared> {
   const [baseDef, scenario] = [await loadScenario(base, name), await loadScenario(current, name)];
   const compared: Compared = { name, scenario, notes: [], runs: [] };
@@ -157,7 +120,7 @@ async function compare(name: string, base: Tree, current: Tree): Promise<Compare
         const t0 = Date.now();
         const entry: Run = { side: tree.side, variant, run, load1m, seconds: 0, result: null };
         try {
-          entry.result = await runChild(tree, name, definitions[tree.side], variant);
+          entry.result = await runScenarioChild(scenarioFile(tree, name), tree.root, definitions[tree.side], variant);
         } catch (err) {
           entry.error = (err as Error).message.replace(/\s+/g, ' ').slice(0, 300);
         }

@@ -13,14 +13,14 @@
  * measured scenarios replace their old entries), and RESULTS.md shows every scenario it holds,
  * each section saying when it was measured if that was by an earlier run.
  */
-import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { machine, ownVersion, packageVersion } from './support/environment.js';
 import { KEPT_MARKER, rows, scenarioSection, formatNumber, type ScenarioRuns } from './support/report.js';
-import { RESULT_PREFIX, type ChildResult, type ScenarioDefinition } from './support/scenario.js';
+import { runScenarioChild } from './support/child-run.js';
+import type { ScenarioDefinition } from './support/scenario.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -99,51 +99,6 @@ async function loadScenarios(all = false): Promise<Loaded[]> {
   return loaded.sort((a, b) => a.scenario.order - b.scenario.order);
 }
 
-function runChild(file: string, scenario: ScenarioDefinition, variant: string): Promise<ChildResult> {
-  return new Promise((resolvePromise, reject) => {
-    const args = ['--expose-gc', ...(scenario.nodeArgs ?? []), file, variant];
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let result: ChildResult | null = null;
-    let buffered = '';
-    const tail: string[] = [];
-    let otherLines = 0;
-    const keep = (line: string) => {
-      if (!line) return;
-      otherLines++;
-      tail.push(line);
-      if (tail.length > 8) tail.shift();
-    };
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      buffered += chunk;
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (line.startsWith(RESULT_PREFIX)) result = JSON.parse(line.slice(RESULT_PREFIX.length)) as ChildResult;
-        else keep(line);
-      }
-    });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => chunk.split('\n').forEach(keep));
-    const timer = setTimeout(() => {
-      keep(`killed after ${scenario.timeoutMs} ms`);
-      child.kill('SIGKILL');
-    }, scenario.timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (result && code === 0) {
-        if (otherLines > 0) {
-          result.info = { ...result.info, childOutputLines: otherLines, childOutputLast: tail[tail.length - 1].slice(0, 200) };
-        }
-        resolvePromise(result);
-      } else {
-        reject(new Error(`exit ${code ?? signal}: ${tail.join(' | ')}`));
-      }
-    });
-  });
-}
-
 function summaryTable(all: ScenarioRuns[]): string {
   const lines = ['| scenario | metric | ours | ours (median) | target | result |', '|---|---|---|--:|---|---|'];
   for (const runs of all) {
@@ -218,7 +173,7 @@ async function measureAll(scenarios: Loaded[]): Promise<ScenarioRuns[]> {
         // Other work on the machine (a test suite, another benchmark) shows up here: 2 cores fill up fast.
         const loadBefore = Math.round(os.loadavg()[0] * 100) / 100;
         try {
-          const result = await runChild(file, scenario, variant.id);
+          const result = await runScenarioChild(file, root, scenario, variant.id);
           result.info = { ...result.info, loadAvg1mBefore: loadBefore };
           runs.runs[variant.id].push(result);
           const shown = Object.entries(result.metrics)
