@@ -99,9 +99,7 @@ export class SchedulerOrchestrator implements OnApplicationBootstrap {
   }
 
   private async removeJobs(disabled: { id: string; store?: string }[], orphans: boolean): Promise<void> {
-    for (const { id, store } of disabled) {
-      if ((await this.scheduler.getJob(id, store)) !== null) await this.removeIfThere(id, store);
-    }
+    for (const { id, store } of disabled) await this.removeIfThere(id, store);
     if (!orphans) return;
     const gone = await this.orphans();
     for (const job of gone) await this.removeIfThere(job.id, job.store);

@@ -1,5 +1,8 @@
 import { InvalidJobOptionError } from '../core/errors.js';
 import { SCHEDULED_JOB_KEYS, readJobOptions } from '../core/jobs/job-validation.js';
+import { checkBoolean, type OptionErrorFactory } from '../utils/option-checks.js';
+
+const optionError: OptionErrorFactory = (field, value, allowed) => new InvalidJobOptionError(field, value, allowed);
 
 /** What the Nest layer adds to a decorated job's options (see ScheduledJobOptions). */
 const DECLARATION_FLAGS = ['enabled', 'paused', 'runOnStart'] as const;
@@ -17,10 +20,7 @@ const DECLARED_JOB_KEYS: ReadonlySet<string> = new Set([
  */
 export function readDeclaredJobOptions(options: object, what: string): Record<string, unknown> {
   const read = readJobOptions(options, DECLARED_JOB_KEYS, what, 'options');
-  for (const flag of DECLARATION_FLAGS) {
-    const value = read[flag];
-    if (value !== undefined && typeof value !== 'boolean') throw new InvalidJobOptionError(flag, value, 'allowed: true or false');
-  }
+  for (const flag of DECLARATION_FLAGS) if (read[flag] !== undefined) checkBoolean(optionError, flag, read[flag]);
   if (read.paused === true && read.runOnStart === true) {
     throw new InvalidJobOptionError('runOnStart', true, `a job declared paused cannot also run on start (${what})`);
   }
