@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
 import { InvalidSchedulerOptionError } from './core/errors.js';
 import { Scheduler } from './core/scheduler.js';
+import { checkBoolean, type OptionErrorFactory } from './utils/option-checks.js';
 import type { SchedulerModuleOptions } from './interfaces/scheduler-module-options.interface.js';
 import { SCHEDULER_MODULE_OPTIONS } from './scheduler.constants.js';
 
@@ -31,13 +32,9 @@ export class SchedulerService extends Scheduler implements BeforeApplicationShut
     // The module's own options are read by the orchestrator; the rest are the core's.
     const { autoStart, startPaused, removeOrphanedJobs, jobs: _jobs, ...core } = options ?? {};
     super({ ...core, logger: new Logger('SchedulerModule') });
-    for (const [field, value] of [
-      ['autoStart', autoStart],
-      ['startPaused', startPaused],
-      ['removeOrphanedJobs', removeOrphanedJobs],
-    ] as const) {
-      if (value !== undefined && typeof value !== 'boolean') throw new InvalidSchedulerOptionError(field, value, 'allowed: true or false');
-    }
+    const fail: OptionErrorFactory = (field, value, allowed) => new InvalidSchedulerOptionError(field, value, allowed);
+    for (const [field, value] of Object.entries({ autoStart, startPaused, removeOrphanedJobs }))
+      if (value !== undefined) checkBoolean(fail, field, value);
   }
 
   override async start(opts: { paused?: boolean } = {}): Promise<void> {

@@ -14,7 +14,7 @@ export class TriggerCache {
 
   get(store: string, jobId: string, spec: TriggerSpec): Trigger {
     if (isTrigger(spec)) return spec;
-    const key = `${store}\u0000${jobId}`;
+    const key = cacheKey(store, jobId);
     const source = JSON.stringify(spec);
     const hit = this.compiled.get(key);
     if (hit && hit.source === source) return hit.trigger;
@@ -25,7 +25,7 @@ export class TriggerCache {
 
   /** True the first time a job's trigger is reported as one that cannot be compiled. */
   markReported(store: string, jobId: string): boolean {
-    const key = `${store}\u0000${jobId}`;
+    const key = cacheKey(store, jobId);
     if (this.reported.has(key)) return false;
     this.reported.add(key);
     return true;
@@ -33,12 +33,12 @@ export class TriggerCache {
 
   /** The job's trigger changed: a new fault of it is reported again. */
   clearReported(store: string, jobId: string): void {
-    this.reported.delete(`${store}\u0000${jobId}`);
+    this.reported.delete(cacheKey(store, jobId));
   }
 
   /** The job is gone. */
   forget(store: string, jobId: string): void {
-    this.compiled.delete(`${store}\u0000${jobId}`);
+    this.compiled.delete(cacheKey(store, jobId));
     this.clearReported(store, jobId);
   }
 
@@ -52,4 +52,9 @@ export class TriggerCache {
 /** The JSON a trigger spec is compared by, whatever form it is held in. */
 export function triggerJson(spec: TriggerSpec): string {
   return JSON.stringify(isTrigger(spec) ? spec.toJSON() : spec);
+}
+
+/** The key of a job of a store in both maps; forgetStore() matches its prefix. */
+function cacheKey(store: string, jobId: string): string {
+  return `${store}\u0000${jobId}`;
 }
