@@ -1,4 +1,5 @@
-import { EntitySchema, type ValueTransformer } from 'typeorm';
+import type { EntitySchema, ValueTransformer } from 'typeorm';
+import { lazyArray, loadTypeOrm } from '../typeorm-loader.js';
 import { DEFAULT_TABLE_PREFIX, schedulerTableNames } from './scheduler-tables.js';
 
 /**
@@ -77,6 +78,8 @@ export const COLUMN_LENGTH = {
  */
 export function createSchedulerEntities(prefix: string = DEFAULT_TABLE_PREFIX): SchedulerEntities {
   const names = schedulerTableNames(prefix);
+  // typeorm is loaded here, not at import: it is an optional peer (see typeorm-loader.ts).
+  const { EntitySchema } = loadTypeOrm('createSchedulerEntities');
   const job = new EntitySchema<SchedulerJobEntity>({
     // Entity names must be unique per DataSource, so they follow the prefix like the tables.
     name: names.jobs,
@@ -146,5 +149,8 @@ export function schedulerEntityList(prefix: string = DEFAULT_TABLE_PREFIX): Enti
   return toList(createSchedulerEntities(prefix));
 }
 
-/** The scheduler's entities with the default prefix, for the DataSource's `entities`. @publicApi */
-export const SCHEDULER_ENTITIES: EntitySchema[] = schedulerEntityList();
+/**
+ * The scheduler's entities with the default prefix, for the DataSource's `entities`. An array made
+ * on first use (typeorm is loaded then, not when the package is imported); it is used like any other. @publicApi
+ */
+export const SCHEDULER_ENTITIES: EntitySchema[] = lazyArray(() => schedulerEntityList());

@@ -1,4 +1,5 @@
-import { Table, TableIndex, TableUnique, type MigrationInterface, type QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { loadTypeOrm } from '../typeorm-loader.js';
 import { COLUMN_LENGTH } from './scheduler-entities.js';
 import { DEFAULT_TABLE_PREFIX, schedulerTableNames } from './scheduler-tables.js';
 import { dialectKindOf } from '../sql/sql-dialect.js';
@@ -29,6 +30,8 @@ export function createSchedulerMigrations(prefix: string = DEFAULT_TABLE_PREFIX)
     async up(queryRunner: QueryRunner): Promise<void> {
       // Throws for databases the store has no claim query for, before creating anything.
       const kind = dialectKindOf(queryRunner.connection.options.type);
+      // typeorm is loaded when a migration runs, not at import: it is an optional peer (see typeorm-loader.ts).
+      const { Table, TableIndex, TableUnique } = loadTypeOrm('SchedulerMigrations');
       const varchar = (length: number) => ({ type: 'varchar', length: String(length) });
       await queryRunner.createTable(
         new Table({
