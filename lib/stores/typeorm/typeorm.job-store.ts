@@ -17,6 +17,7 @@ import { dialectKindOf } from './sql/sql-dialect.js';
 import { StoreConnection } from './store-connection.js';
 import { StoreContextHolder } from './store-context-holder.js';
 import { StoredJobs } from './stored-jobs.js';
+import { loadTypeOrm } from './typeorm-loader.js';
 
 // TypeOrmJobStore: the JobStore contract over TypeORM, with its options and its life (start,
 // shutdown, the cluster watch, retention). The contract's work is done by the parts it wires
@@ -28,8 +29,12 @@ export interface TypeOrmJobStoreOptions {
   dataSource: DataSource;
   /** Default 'scheduler_'. Tables must exist: SCHEDULER_ENTITIES / createSchedulerEntities(prefix), or the migrations. */
   tablePrefix?: string;
-  /** ms. When set, finished execution records older than this are deleted periodically while the store runs. */
-  executionRetention?: number;
+  /**
+   * ms. Finished execution records older than this are deleted when the store starts and then every
+   * minute (or every `executionRetention` ms, if shorter) while it runs. Default: 7 days, so a
+   * busy job cannot fill the database unnoticed. `null` keeps every record.
+   */
+  executionRetention?: number | null;
   /** ms between this process's heartbeats in the instances table (cluster). Default: 5000. */
   heartbeatInterval?: number;
   /**
@@ -38,6 +43,9 @@ export interface TypeOrmJobStoreOptions {
    */
   instanceTimeout?: number;
 }
+
+/** 7 days: a week of history to look back on; the table of a job every second stays near 600,000 rows. */
+export const DEFAULT_EXECUTION_RETENTION = 7 * 24 * 3_600_000;
 
 const STORE_KEYS: ReadonlySet<string> = new Set([
   'dataSource',
@@ -78,10 +86,14 @@ export class TypeOrmJobStore implements JobStore {
   private readonly claims: RunClaims;
   private readonly history: ExecutionHistory;
   private retentionTimer: NodeJS.Timeout | undefined;
+  /** The prune under way, which shutdown waits for: after it, the application may close the DataSource. */
+  private pruning: Promise<void> | undefined;
   private monitor: InstanceMonitor | undefined;
   private notifier: PostgresNotifier | undefined;
 
   constructor(input: TypeOrmJobStoreOptions) {
+    // typeorm is an optional peer: without it installed, say so here rather than fail later.
+    loadTypeOrm('TypeOrmJobStore');
     const options = readOptions(input, STORE_KEYS, 'TypeOrmJobStore', optionError) as Partial<TypeOrmJobStoreOptions>;
     const dataSource = options.dataSource;
     if (!isDataSource(dataSource)) {
@@ -95,8 +107,10 @@ export class TypeOrmJobStore implements JobStore {
     this.tableNames = schedulerTableNames(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
     this.executionRetention =
       options.executionRetention === undefined
-        ? undefined
-        : checkWhole(optionError, 'executionRetention', options.executionRetention, 0, Number.MAX_SAFE_INTEGER, 'ms');
+        ? DEFAULT_EXECUTION_RETENTION
+        : options.executionRetention === null
+          ? undefined
+          : checkWhole(optionError, 'executionRetention', options.executionRetention, 0, Number.MAX_SAFE_INTEGER, 'ms');
     // Timers' delays: Node fires a longer one after 1 ms.
     this.heartbeatInterval =
       options.heartbeatInterval === undefined
@@ -162,6 +176,7 @@ export class TypeOrmJobStore implements JobStore {
   async shutdown(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     this.retentionTimer = undefined;
+    await this.pruning;
     const { monitor, notifier } = this;
     this.monitor = this.notifier = undefined;
     await notifier?.stop();
@@ -236,11 +251,18 @@ export class TypeOrmJobStore implements JobStore {
   private startRetention(): void {
     const retention = this.executionRetention;
     if (retention === undefined || this.retentionTimer) return;
+    // Once at start too: a process restarted more often than the timer's period must still prune.
+    const prune = () => {
+      if (this.pruning) return;
+      this.pruning = this.pruneExecutions(retention)
+        .then(() => undefined)
+        .catch((error: unknown) => this.context.report(error as Error))
+        .finally(() => (this.pruning = undefined));
+    };
+    prune();
     // Often enough that the table stays near the retention, rarely enough to cost nothing.
     const every = Math.min(Math.max(retention, 1_000), 60_000);
-    this.retentionTimer = setInterval(() => {
-      this.pruneExecutions(retention).catch((error: unknown) => this.context.report(error as Error));
-    }, every);
+    this.retentionTimer = setInterval(prune, every);
     this.retentionTimer.unref();
   }
 }

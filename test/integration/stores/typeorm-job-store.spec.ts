@@ -20,6 +20,12 @@ import { UnreadableJobs } from '../../../lib/stores/typeorm/rows/unreadable-jobs
 import { DATABASES, describeDatabase, uniquePrefix, type TestDatabase } from '../../support/databases.js';
 import { at, emptyPlan, everySecond, makeJob, recordingContext, runJobStoreContract, spyPlan, T0 } from './job-store.contract.js';
 
+/**
+ * The tests' runs happen at T0, in 2024: past the default retention (7 days), the store would prune
+ * their records when it starts. Tests of the store's rules keep every record.
+ */
+const KEEP_HISTORY = { executionRetention: null };
+
 /** Empties a prefix's tables: each contract test starts from an empty store. */
 async function clearTables(dataSource: DataSource, prefix: string): Promise<void> {
   const names = schedulerTableNames(prefix);
@@ -93,7 +99,7 @@ for (const name of DATABASES) {
       });
       runJobStoreContract(`TypeOrmJobStore (${name})`, async () => {
         await clearTables(dataSource, prefix);
-        return new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+        return new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
       });
     });
 
@@ -108,7 +114,7 @@ for (const name of DATABASES) {
       });
 
       it('keeps each table prefix apart', async () => {
-        const a = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+        const a = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
         const b = new TypeOrmJobStore({ dataSource, tablePrefix: other });
         await a.start(recordingContext());
         await b.start(recordingContext());
@@ -172,7 +178,7 @@ for (const name of DATABASES) {
         const pending = await dataSource.driver.createSchemaBuilder().log();
         expect(pending.upQueries.map((q) => q.query)).toEqual([]);
 
-        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
         await store.start(recordingContext());
         await store.addJob(makeJob('migrated', { nextRunTime: at(250) }));
         await expect(store.addJob(makeJob('migrated'))).rejects.toBeInstanceOf(ConflictingIdError);
@@ -184,7 +190,7 @@ for (const name of DATABASES) {
 
       it('drop the tables when reverted', async () => {
         await dataSource.undoLastMigration();
-        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
         await expect(store.start(recordingContext())).rejects.toThrow(/SchedulerMigrations/);
       });
     });
@@ -203,7 +209,7 @@ for (const name of DATABASES) {
       });
 
       it('aborts the whole claim on a unique-key collision rather than running a time twice', async () => {
-        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
         await store.start(recordingContext());
         await store.addJob(makeJob('a', { nextRunTime: at(0) }));
         await store.addJob(makeJob('b', { nextRunTime: at(0) }));
@@ -232,7 +238,7 @@ for (const name of DATABASES) {
       it('hands each due (job, time) to exactly one of several concurrent claimers', async () => {
         await insertJobs(dataSource, prefix, 500, T0);
         const stores = [dataSource, dataSource, second, second].map((ds, i) => {
-          const store = new TypeOrmJobStore({ dataSource: ds, tablePrefix: prefix });
+          const store = new TypeOrmJobStore({ dataSource: ds, tablePrefix: prefix, ...KEEP_HISTORY });
           return { store, ctx: recordingContext(`instance-${i}`) };
         });
         for (const { store, ctx } of stores) await store.start(ctx);
@@ -264,7 +270,7 @@ for (const name of DATABASES) {
       if (name !== 'sqlite') {
         it('skips rows another transaction holds and locks no more than its limit', async () => {
           await insertJobs(dataSource, prefix, 200, T0);
-          const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+          const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
           await store.start(recordingContext());
           // Another process, mid-claim: the store's own due-rows query, limit 20, in an open transaction.
           const dialect = new SqlDialect(name === 'postgres' ? 'postgres' : 'mysql', true);
@@ -288,7 +294,7 @@ for (const name of DATABASES) {
       }
 
       it('raises ConflictingIdError for all but one of concurrent adds of one id', async () => {
-        const stores = [dataSource, second].map((ds) => new TypeOrmJobStore({ dataSource: ds, tablePrefix: prefix }));
+        const stores = [dataSource, second].map((ds) => new TypeOrmJobStore({ dataSource: ds, tablePrefix: prefix, ...KEEP_HISTORY }));
         for (const store of stores) await store.start(recordingContext());
         const results = await Promise.allSettled(
           Array.from({ length: 8 }, (_, i) => stores[i % 2]!.addJob(makeJob('race', { name: `writer ${i}` }))),
@@ -301,7 +307,7 @@ for (const name of DATABASES) {
 
       it('claims 10,000 jobs due at the same instant quickly', async () => {
         await insertJobs(dataSource, prefix, 10_000, T0);
-        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
         await store.start(recordingContext());
         const limit = 1000;
         const started = performance.now();
@@ -336,7 +342,7 @@ for (const name of DATABASES) {
       });
 
       it('reports a row with unparsable JSON once, skips it and keeps claiming the others', async () => {
-        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
         const ctx = recordingContext('instance-a', 'db');
         await store.start(ctx);
         await store.addJob(makeJob('bad', { nextRunTime: at(-5000) }));
@@ -369,7 +375,7 @@ for (const name of DATABASES) {
       });
 
       it('names the args column, reports a new breakage again, and recovers through updateJob', async () => {
-        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
         const ctx = recordingContext();
         await store.start(ctx);
         await store.addJob(makeJob('argsy', { nextRunTime: at(0) }));
@@ -389,7 +395,7 @@ for (const name of DATABASES) {
       });
 
       it('skips a job its plan throws on, without failing the claim of the others', async () => {
-        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
         const ctx = recordingContext();
         await store.start(ctx);
         await store.addJob(makeJob('cursed', { nextRunTime: at(-1) }));
@@ -417,7 +423,7 @@ for (const name of DATABASES) {
         });
 
         it("waits for the application's transaction instead of joining it", async () => {
-          const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+          const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
           await store.start(recordingContext());
           let added = false;
           let adding: Promise<void> | undefined;
@@ -437,7 +443,7 @@ for (const name of DATABASES) {
         });
 
         it('keeps working after the application re-initializes its DataSource', async () => {
-          const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+          const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
           await store.start(recordingContext());
           await store.removeAllJobs();
           await dataSource.destroy();
@@ -456,6 +462,40 @@ for (const name of DATABASES) {
         dataSource = await synchronizedDataSource(db, prefix);
       });
 
+      it('by default prunes, when it starts, finished records older than 7 days, and null keeps them', async () => {
+        const recently = new Date(Date.now() - 60_000);
+        const keeping = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, executionRetention: null });
+        await keeping.start(recordingContext());
+        await keeping.addJob(makeJob('week-old', { nextRunTime: at(0) }));
+        await keeping.addJob(makeJob('recent', { nextRunTime: recently }));
+        // Missed records: one finished at T0 (2024), one a minute ago.
+        const missed: PlanFunction = (job) => emptyPlan({ missed: [job.nextRunTime!], nextRunTime: null });
+        await keeping.claimDueJobs(T0, 10, missed);
+        await keeping.claimDueJobs(new Date(), 10, missed);
+        await keeping.shutdown();
+        const jobIds = async (store: TypeOrmJobStore) =>
+          (await store.getExecutions({}))
+            .filter((e) => ['week-old', 'recent'].includes(e.jobId))
+            .map((e) => e.jobId)
+            .sort();
+        const again = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, executionRetention: null });
+        await again.start(recordingContext());
+        await again.shutdown();
+        expect(await jobIds(again)).toEqual(['recent', 'week-old']);
+
+        // Defaults: shutdown waits for the prune begun at start, so the old record is gone when it returns.
+        const pruning = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+        await pruning.start(recordingContext());
+        await pruning.shutdown();
+        expect(await jobIds(pruning)).toEqual(['recent']);
+      });
+
+      it('refuses an executionRetention that is not a whole number of ms or null', () => {
+        for (const bad of [-1, 1.5, '7d', Number.NaN]) {
+          expect(() => new TypeOrmJobStore({ dataSource, executionRetention: bad as number })).toThrow(/executionRetention/);
+        }
+      });
+
       it('prunes finished records on a timer while started, when executionRetention is set', async () => {
         const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, executionRetention: 1000 });
         await store.start(recordingContext());
@@ -471,7 +511,7 @@ for (const name of DATABASES) {
       it('refuses args larger than a MySQL TEXT column with SerializationError', async () => {
         const prefix = uniquePrefix('t');
         const dataSource = await synchronizedDataSource(db, prefix);
-        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
         await store.start(recordingContext());
         await expect(store.addJob(makeJob('big', { args: ['x'.repeat(70_000)] }))).rejects.toBeInstanceOf(SerializationError);
       });
