@@ -60,3 +60,4 @@ export { MemoryJobStore, type MemoryJobStoreOptions } from './stores/memory.job-
 export type { Executor, ExecutorTask } from './executors/executor.js';
 export { AsyncExecutor, type AsyncExecutorOptions } from './executors/async.executor.js';
 export * from './stores/typeorm/index.js';
+export * from './schedule-compat/index.js';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import * as schedule from '@nestjs/schedule';
 import * as api from '../../lib/index.js';
 
 /** The runtime names ../shared/API.md promises from the package root. */
@@ -51,5 +52,13 @@ describe('package root', () => {
       'scheduler_jobs',
     ]);
     expect(api.SchedulerMigrations.length).toBeGreaterThan(0);
+  });
+
+  it('exports the names an application imports from @nestjs/schedule, so changing the import moves it over', () => {
+    // ScheduleExplorer is @nestjs/schedule's internal provider, exported but not for applications.
+    const theirs = Object.keys(schedule).filter((name) => name !== 'ScheduleExplorer');
+    expect(theirs.sort()).toEqual(['Cron', 'CronExpression', 'Interval', 'ScheduleModule', 'SchedulerRegistry', 'Timeout']);
+    for (const name of theirs) expect((api as Record<string, unknown>)[name]).toBeDefined();
+    expect(api.CronExpression).toEqual(schedule.CronExpression);
   });
 });

@@ -10,5 +10,5 @@ export {
   type SchedulerJobEntity,
 } from './schema/scheduler-entities.js';
 export { createSchedulerMigrations, SchedulerMigrations, type SchedulerMigrationClass } from './schema/scheduler-migrations.js';
-export { TypeOrmJobStore, type TypeOrmJobStoreOptions } from './typeorm.job-store.js';
+export { DEFAULT_EXECUTION_RETENTION, TypeOrmJobStore, type TypeOrmJobStoreOptions } from './typeorm.job-store.js';
 export { UnreadableJobRowError } from './rows/job-row.js';
