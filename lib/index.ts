@@ -14,13 +14,22 @@ export type {
   SchedulerOptionsFactory,
 } from './interfaces/index.js';
 
-export { Scheduler, type SchedulerState } from './core/scheduler.js';
+export { Scheduler, type SchedulerHealth, type SchedulerState } from './core/scheduler.js';
+export type { StoreHealth } from './core/store-health.js';
+export type { LoggedEventType, SchedulerLoggingOptions, SchedulerLogLevel } from './core/events/event-logger.js';
+export type { InstrumentedRun, RunInstrumentation, RunObservation } from './core/runs/run-instrumentation.js';
+export {
+  openTelemetryInstrumentation,
+  RUN_SPAN_ATTRIBUTES,
+  type OpenTelemetryTracingOptions,
+} from './tracing/opentelemetry-instrumentation.js';
 export type { SchedulerOptions } from './core/scheduler-options.js';
 export type { SchedulerLogger } from './core/scheduler-logger.js';
 export { Job } from './core/jobs/job.js';
 export type { JobSpec } from './core/jobs/job.js';
 export type { JobHandlerFunction } from './core/jobs/job-options.js';
-export type { ExecutionQuery, ExecutionStatus, JobExecution, Outcome } from './core/runs/execution.js';
+export type { ExecutionPage, ExecutionQuery, ExecutionStatus, JobExecution, Outcome } from './core/runs/execution.js';
+export type { JobPage, JobQuery, StoreJobPage, StoreJobQuery } from './core/jobs/job-query.js';
 export type { Plan, Claim, ClaimedRun } from './core/loop/claim.js';
 export { HandlerRegistry } from './core/jobs/handler-registry.js';
 export { ofType } from './core/events/of-type.js';
@@ -54,7 +63,7 @@ export { IntervalTrigger } from './triggers/interval.trigger.js';
 export { CronTrigger } from './triggers/cron/cron.trigger.js';
 export { AndTrigger, OrTrigger } from './triggers/combining.trigger.js';
 
-export type { JobStore, PlanFunction, StoreContext } from './stores/job-store.js';
+export type { ClusterInstance, JobStore, PlanFunction, StoreContext, StoreHeartbeat } from './stores/job-store.js';
 export { MemoryJobStore, type MemoryJobStoreOptions } from './stores/memory.job-store.js';
 
 export type { Executor, ExecutorTask } from './executors/executor.js';

@@ -3,6 +3,9 @@ export interface SchedulerLogger {
   log(message: string): void;
   warn(message: string): void;
   error(message: string, trace?: string): void;
+  /** Optional (Nest's Logger has it): the levels `debug` and `verbose` of `logging` use log() without it. */
+  debug?(message: string): void;
+  verbose?(message: string): void;
 }
 
 /**
@@ -21,6 +24,8 @@ export function neverThrowing(logger: SchedulerLogger): SchedulerLogger {
     log: (message) => guard(() => logger.log(message)),
     warn: (message) => guard(() => logger.warn(message)),
     error: (message, trace) => guard(() => logger.error(message, trace)),
+    debug: (message) => guard(() => (typeof logger.debug === 'function' ? logger.debug(message) : logger.log(message))),
+    verbose: (message) => guard(() => (typeof logger.verbose === 'function' ? logger.verbose(message) : logger.log(message))),
   };
 }
 

@@ -7,6 +7,8 @@ import type { JobStore } from '../stores/job-store.js';
 import type { Executor } from '../executors/executor.js';
 import type { HandlerRegistry } from './jobs/handler-registry.js';
 import type { SchedulerLogger } from './scheduler-logger.js';
+import { LOGGED_EVENT_TYPES, LOG_LEVELS, type SchedulerLoggingOptions } from './events/event-logger.js';
+import type { RunInstrumentation } from './runs/run-instrumentation.js';
 
 /** Options of the framework-free core scheduler (the module options add autoStart). @publicApi */
 export interface SchedulerOptions {
@@ -35,6 +37,14 @@ export interface SchedulerOptions {
    */
   claimAhead?: number;
   logger?: SchedulerLogger;
+  /**
+   * What the scheduler logs of its events through `logger`: by default job errors at 'error',
+   * missed, lost and skipped (maxInstances) runs and store failures at 'warn', successes never, at
+   * most 20 lines per kind per 10 s. false logs none of them. See SchedulerLoggingOptions.
+   */
+  logging?: boolean | SchedulerLoggingOptions;
+  /** Wraps every run, e.g. in a trace span (SchedulerModule's `tracing`). Default: none. */
+  instrumentation?: RunInstrumentation;
   /** Handlers shared with the Nest layer; default: a new registry. */
   registry?: HandlerRegistry;
 }
@@ -54,6 +64,8 @@ const SCHEDULER_KEYS: ReadonlySet<string> = new Set([
   'claimBatchSize',
   'claimAhead',
   'logger',
+  'logging',
+  'instrumentation',
   'registry',
 ]);
 
@@ -97,7 +109,51 @@ export function readSchedulerOptions(input: SchedulerOptions | undefined, extraK
   if (options.logger !== undefined && !hasMethods(options.logger, ['log', 'warn', 'error'])) {
     throw fail('logger', options.logger, 'allowed: an object with log, warn and error methods (a Nest Logger)');
   }
+  if (options.logging !== undefined) options.logging = readLoggingOptions(options.logging);
+  if (options.instrumentation !== undefined && !hasMethods(options.instrumentation, ['start'])) {
+    throw fail('instrumentation', options.instrumentation, 'allowed: a RunInstrumentation (an object with a start(run) method)');
+  }
   return options;
+}
+
+const LOGGING_KEYS: ReadonlySet<string> = new Set(['events', 'rateLimit']);
+const RATE_LIMIT_KEYS: ReadonlySet<string> = new Set(['lines', 'intervalMs']);
+
+/** Checks the `logging` option: false, true, or { events, rateLimit }. */
+export function readLoggingOptions(value: unknown): false | SchedulerLoggingOptions {
+  if (value === false) return false;
+  if (value === true) return {};
+  const fail = optionError;
+  const logging = readOptions(value, LOGGING_KEYS, 'logging', (field, v, allowed) =>
+    field === 'options'
+      ? fail('logging', v, 'allowed: false (log nothing), true (the defaults) or { events?, rateLimit? }')
+      : fail(`logging.${field}`, v, allowed),
+  ) as SchedulerLoggingOptions;
+  if (logging.events !== undefined) {
+    const types = new Set<string>(LOGGED_EVENT_TYPES);
+    const events = readOptions(logging.events, types, 'logging.events', (field, v, allowed) =>
+      field === 'options'
+        ? fail('logging.events', v, allowed)
+        : fail(`logging.events.${field}`, v, allowed.replace(/^not a .*? option/, 'not an event the scheduler logs')),
+    );
+    for (const [type, level] of Object.entries(events)) {
+      if (level !== false && !(LOG_LEVELS as readonly unknown[]).includes(level)) {
+        throw fail(`logging.events.${type}`, level, `allowed: ${LOG_LEVELS.map((l) => `'${l}'`).join(', ')} or false`);
+      }
+    }
+    logging.events = events as SchedulerLoggingOptions['events'];
+  }
+  if (logging.rateLimit !== undefined && logging.rateLimit !== false) {
+    const limit = readOptions(logging.rateLimit, RATE_LIMIT_KEYS, 'logging.rateLimit', (field, v, allowed) =>
+      field === 'options'
+        ? fail('logging.rateLimit', v, 'allowed: false (no limit) or { lines?, intervalMs? }')
+        : fail(`logging.rateLimit.${field}`, v, allowed),
+    ) as { lines?: number; intervalMs?: number };
+    if (limit.lines !== undefined) checkWhole(fail, 'logging.rateLimit.lines', limit.lines, 1, 1_000_000);
+    if (limit.intervalMs !== undefined) checkWhole(fail, 'logging.rateLimit.intervalMs', limit.intervalMs, 1, MAX_TIMER_MS, 'ms');
+    logging.rateLimit = limit;
+  }
+  return logging;
 }
 
 function namedEntries(value: unknown, field: string): [string, unknown][] {

@@ -5,7 +5,7 @@ import { AsyncExecutor } from '../executors/async.executor.js';
 import type { Executor } from '../executors/executor.js';
 import type { AddJobSpec, JobChanges, JobDefaults } from './jobs/job-options.js';
 import { MemoryJobStore } from '../stores/memory.job-store.js';
-import type { JobStore, StoreContext } from '../stores/job-store.js';
+import type { ClusterInstance, JobStore, StoreContext } from '../stores/job-store.js';
 import { createTrigger } from '../triggers/create-trigger.js';
 import { assertFiresFrom } from '../triggers/fire-time.js';
 import { processTimezone } from '../triggers/timezone.js';
@@ -23,6 +23,7 @@ import {
   UnplannableJobError,
 } from './errors.js';
 import { EventBus } from './events/event-bus.js';
+import { SchedulerEventLogger } from './events/event-logger.js';
 import { ofType } from './events/of-type.js';
 import type {
   JobErrorEvent,
@@ -39,15 +40,42 @@ import { JobCatalog } from './jobs/job-catalog.js';
 import { TriggerCache } from './jobs/trigger-cache.js';
 import { SchedulingLoop } from './loop/scheduling-loop.js';
 import { DeferredWork } from './runs/deferred-work.js';
-import type { ExecutionQuery, JobExecution } from './runs/execution.js';
-import { readExecutionQuery } from './runs/execution-query.js';
+import type { ExecutionPage, ExecutionQuery, JobExecution } from './runs/execution.js';
+import { jobMatches, pageOf, readJobQuery, type JobPage, type JobQuery, type StoreJobPage } from './jobs/job-query.js';
+import { MAX_COUNTED_EXECUTIONS, readExecutionQuery } from './runs/execution-query.js';
 import { OutcomeWriter } from './runs/outcome-writer.js';
 import { RunDispatcher } from './runs/run-dispatcher.js';
 import { consoleLogger, neverThrowing, type SchedulerLogger } from './scheduler-logger.js';
+import { StoreHealthRecorder, type StoreHealth } from './store-health.js';
 import { DEFAULT_CLAIM_AHEAD, DEFAULT_JOB_DEFAULTS, readSchedulerOptions, type SchedulerOptions } from './scheduler-options.js';
 
 /** @publicApi */
 export type SchedulerState = 'stopped' | 'running' | 'paused';
+
+/**
+ * What a health check needs to know, read without I/O (Scheduler.health()): the state, what the
+ * loop is doing, each store's failures and heartbeat, each executor's load. Facts, not a verdict:
+ * SchedulerHealthIndicator (nestjs-apscheduler/admin) applies the rules.
+ * @publicApi
+ */
+export interface SchedulerHealth {
+  state: SchedulerState;
+  /** start() is under way (stores starting, pending jobs being stored). */
+  starting: boolean;
+  instanceId: string;
+  /** ms: the longest the loop sleeps with a shared store. */
+  pollInterval: number;
+  loop: {
+    /** The pass under way started then; null when none runs. */
+    passStartedAt: Date | null;
+    /** The last pass ended then; null before the first. */
+    lastPassAt: Date | null;
+    /** The next pass is planned for then; null when none is (nothing due, stopped, paused, or a pass runs). */
+    nextPassAt: Date | null;
+  };
+  stores: StoreHealth[];
+  executors: { alias: string; running: number; queued: number; maxConcurrency: number }[];
+}
 
 /**
  * APScheduler's scheduler, framework-free: triggers decide when, stores keep what, executors decide
@@ -73,6 +101,7 @@ export class Scheduler {
   private readonly executors = new Map<string, Executor>();
   private readonly triggers: TriggerCache;
   private readonly logger: SchedulerLogger;
+  private readonly storeHealth = new StoreHealthRecorder();
   private readonly shutdownTimeout: number;
   private readonly jobs: JobCatalog;
   private readonly deferred: DeferredWork;
@@ -104,10 +133,17 @@ export class Scheduler {
     this.executed$ = this.events$.pipe(ofType('job_executed'));
     this.error$ = this.events$.pipe(ofType('job_error'));
     this.missed$ = this.events$.pipe(ofType('job_missed'));
+    // Job errors, misses, lost runs and store failures go to the logger (SchedulerOptions.logging).
+    if (options.logging !== false) {
+      new SchedulerEventLogger(logger, options.logging === true || options.logging === undefined ? {} : options.logging).attach(
+        this.events$,
+      );
+    }
     this.deferred = new DeferredWork((err) => logger.error(`Recording a run failed: ${toError(err).message}`, toError(err).stack));
     this.outcomes = new OutcomeWriter(
       (alias) => this.stores.get(alias),
       (alias, error) => this.storeError(alias, error),
+      (alias) => this.storeHealth.succeeded(alias),
     );
     const parts = {
       instanceId: this.instanceId,
@@ -126,6 +162,7 @@ export class Scheduler {
       storeOf: (alias) => this.storeOf(alias),
       stagedChanged: (at) => this.loop.stagedChanged(at),
       runEnded: () => this.loop.runEnded(),
+      instrumentation: options.instrumentation ?? null,
     });
     this.loop = new SchedulingLoop({
       ...parts,
@@ -134,6 +171,7 @@ export class Scheduler {
       batchSize: options.claimBatchSize ?? 1000,
       claimAhead: options.claimAhead ?? DEFAULT_CLAIM_AHEAD,
       isRunning: () => this.current === 'running',
+      storeSucceeded: (alias) => this.storeHealth.succeeded(alias),
     });
     this.jobs = new JobCatalog({
       ...parts,
@@ -151,6 +189,26 @@ export class Scheduler {
 
   get state(): SchedulerState {
     return this.current;
+  }
+
+  /** What a health check needs, read without I/O; see SchedulerHealth. */
+  health(): SchedulerHealth {
+    const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+    const loop = this.loop.status();
+    return {
+      state: this.current,
+      starting: this.startup !== null,
+      instanceId: this.instanceId,
+      pollInterval: this.loop.pollInterval,
+      loop: { passStartedAt: date(loop.passStartedAt), lastPassAt: date(loop.lastPassAt), nextPassAt: date(loop.nextPassAt) },
+      stores: [...this.stores].map(([alias, store]) => this.storeHealth.snapshot(alias, store)),
+      executors: [...this.executors].map(([alias, e]) => ({
+        alias,
+        running: e.running,
+        queued: e.queued,
+        maxConcurrency: e.maxConcurrency ?? Infinity,
+      })),
+    };
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
@@ -260,6 +318,7 @@ export class Scheduler {
     const store = this.storeOf(alias);
     await this.dispatcher.takeBack(alias, null).catch((err) => this.storeError(alias, err));
     this.stores.delete(alias);
+    this.storeHealth.forget(alias);
     this.loop.forgetStore(alias);
     this.triggers.forgetStore(alias);
     if (this.current !== 'stopped') await store.shutdown();
@@ -423,6 +482,99 @@ export class Scheduler {
     return all.slice(offset, offset + limit);
   }
 
+  // ---- reads that page (the admin API) ---------------------------------------------------
+
+  /**
+   * A page of jobs matching `query`, and how many match in all: pending jobs first, then each
+   * store's in nextRunTime order (paused last, then by id). One store is paged by the store itself
+   * (JobStore.queryJobs: one indexed query); several are merged from their first offset + limit.
+   */
+  async queryJobs(input: JobQuery = {}): Promise<JobPage> {
+    const { store, limit, offset, ...filter } = readJobQuery(input);
+    if (store !== undefined) this.storeOf(store);
+    const pending: Job[] = [];
+    for (const p of this.jobs.pending)
+      if ((store === undefined || p.store === store) && jobMatches(p.job, filter)) pending.push(this.jobs.snapshot(p.job, p.store, true));
+    const stores = this.current === 'stopped' ? [] : [...this.stores].filter(([alias]) => store === undefined || alias === store);
+    if (pending.length === 0 && stores.length === 1) {
+      const [alias, target] = stores[0]!;
+      const page = await storeJobPage(target, { ...filter, limit, offset });
+      return { items: page.items.map((job) => this.jobs.snapshot(job, alias, false)), total: page.total };
+    }
+    let total = pending.length;
+    const found: Job[] = [];
+    for (const [alias, target] of stores) {
+      const page = await storeJobPage(target, { ...filter, limit: limit + offset, offset: 0 });
+      total += page.total;
+      for (const job of page.items) found.push(this.jobs.snapshot(job, alias, false));
+    }
+    const merged = [...pending, ...pageOf(found, limit + offset, 0).items];
+    return { items: merged.slice(offset, offset + limit), total };
+  }
+
+  /**
+   * A page of execution history (getExecutions' order and filters) and how many records match,
+   * counted up to MAX_COUNTED_EXECUTIONS per store (totalExact says whether the count stopped there).
+   */
+  async queryExecutions(input: ExecutionQuery = {}): Promise<ExecutionPage> {
+    const query = readExecutionQuery(input);
+    const stores = [...this.stores.values()];
+    let total = 0;
+    let totalExact = true;
+    for (const store of stores) {
+      const counted = await countExecutions(store, query, MAX_COUNTED_EXECUTIONS);
+      total += counted;
+      if (counted >= MAX_COUNTED_EXECUTIONS) totalExact = false;
+    }
+    if (query.limit === 0 || (totalExact && query.offset >= total)) return { items: [], total, totalExact };
+    const items = stores.length === 1 ? await stores[0]!.getExecutions(query) : await this.getExecutions(query);
+    return { items, total, totalExact };
+  }
+
+  /** Each job's execution record with the latest scheduledRunTime, in the order given (null: none yet). */
+  async lastExecutions(jobs: readonly { id: string; store: string }[]): Promise<(JobExecution | null)[]> {
+    const byStore = new Map<string, string[]>();
+    for (const { id, store } of jobs) {
+      let ids = byStore.get(store);
+      if (!ids) byStore.set(store, (ids = []));
+      ids.push(id);
+    }
+    const found = new Map<string, JobExecution>();
+    for (const [alias, ids] of byStore) {
+      const store = this.storeOf(alias);
+      const last = store.lastExecutions
+        ? await store.lastExecutions(ids)
+        : (await Promise.all(ids.map((jobId) => store.getExecutions({ jobId, limit: 1 })))).flat();
+      for (const execution of last) found.set(`${alias}\0${execution.jobId}`, execution);
+    }
+    return jobs.map(({ id, store }) => found.get(`${store}\0${id}`) ?? null);
+  }
+
+  /**
+   * The scheduler processes sharing this one's stores, from the heartbeat rows of the stores that
+   * keep them (a TypeOrmJobStore on a shared database); empty when no store does.
+   */
+  async getInstances(): Promise<ClusterInstance[]> {
+    const byId = new Map<string, ClusterInstance>();
+    for (const store of this.stores.values()) {
+      if (!store.shared || !store.getInstances) continue;
+      for (const instance of await store.getInstances()) {
+        const known = byId.get(instance.id);
+        if (!known || known.lastHeartbeat < instance.lastHeartbeat) byId.set(instance.id, instance);
+      }
+    }
+    return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** The aliases of the stores and executors, in the order they were added. */
+  get storeAliases(): string[] {
+    return [...this.stores.keys()];
+  }
+
+  get executorAliases(): string[] {
+    return [...this.executors.keys()];
+  }
+
   async pruneExecutions(olderThan: number): Promise<number> {
     if (!(typeof olderThan === 'number' && Number.isFinite(olderThan) && olderThan >= 0)) {
       throw new InvalidJobOptionError('olderThan', olderThan, 'allowed: ms >= 0');
@@ -440,8 +592,9 @@ export class Scheduler {
 
   private storeError(store: string, err: unknown, jobId?: string): void {
     const error = toError(err);
+    // Logged by the event logger (logging), with the store's own jobstore_error events.
+    if (jobId === undefined) this.storeHealth.failed(store, error);
     this.bus.emit(this.bus.event<JobStoreErrorEvent>('jobstore_error', jobId === undefined ? { store, error } : { store, error, jobId }));
-    this.logger.warn(`Job store '${store}' failed: ${error.message}`);
   }
 
   private storeContext(alias: string): StoreContext {
@@ -457,10 +610,26 @@ export class Scheduler {
         ) {
           this.triggers.markReported(alias, event.jobId);
         }
+        if (event.type === 'jobstore_error' && event.jobId === undefined) {
+          this.storeHealth.failed(alias, toError((event as JobStoreErrorEvent).error));
+        }
         this.bus.emit(event);
       },
       submit: (job, runs) => this.dispatcher.rerun(alias, job, runs),
       warn: (message) => this.logger.warn(message),
     };
   }
+}
+
+/** A store's page of jobs; a store without queryJobs is filtered in memory (correct, but it loads every job). */
+async function storeJobPage(store: JobStore, query: Parameters<NonNullable<JobStore['queryJobs']>>[0]): Promise<StoreJobPage> {
+  if (store.queryJobs) return store.queryJobs(query);
+  const jobs = (await store.getAllJobs()).filter((job) => jobMatches(job, query));
+  return pageOf(jobs, query.limit, query.offset);
+}
+
+/** How many records a store holds for a query, up to `atMost`; a store without countExecutions is read that far. */
+async function countExecutions(store: JobStore, query: ExecutionQuery, atMost: number): Promise<number> {
+  if (store.countExecutions) return Math.min(await store.countExecutions(query, atMost), atMost);
+  return (await store.getExecutions({ ...query, limit: atMost, offset: 0 })).length;
 }

@@ -1,6 +1,7 @@
 import type { FactoryProvider, ModuleMetadata, Provider, Type } from '@nestjs/common';
 import type { SchedulerOptions } from '../core/scheduler-options.js';
 import type { ScheduledJobOptions } from '../decorators/scheduled-job.decorator.js';
+import type { OpenTelemetryTracingOptions } from '../tracing/opentelemetry-instrumentation.js';
 
 /** @publicApi */
 export interface SchedulerModuleOptions extends Omit<SchedulerOptions, 'registry' | 'logger'> {
@@ -20,6 +21,12 @@ export interface SchedulerModuleOptions extends Omit<SchedulerOptions, 'registry
    * reported at start; true removes them too, before the first fire. @default false
    */
   removeOrphanedJobs?: boolean;
+  /**
+   * One OpenTelemetry span per run (needs the optional peer `@opentelemetry/api`, and the
+   * application's OpenTelemetry SDK to record anything): true, or options for the tracer. The
+   * handler runs in the span's context, so its own spans are children of the run's. @default false
+   */
+  tracing?: boolean | OpenTelemetryTracingOptions;
 }
 
 /** A configuration's override of a decorated job's options (see SchedulerModuleOptions.jobs). @publicApi */

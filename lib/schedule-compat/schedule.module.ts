@@ -92,5 +92,9 @@ function schedulerOptions(options: ScheduleModuleOptions | undefined): Scheduler
     if (value === undefined || value === true) continue;
     throw new InvalidSchedulerOptionError(kind, value, value === false ? KIND_DISABLED(kind) : 'allowed: true');
   }
-  return rest;
+  // The registry logs a decorated job's error and a missed run as @nestjs/schedule does (Logger
+  // 'Scheduler'); the scheduler's own event log would say it a second time. Given `logging` wins.
+  return { logging: COMPAT_LOGGING, ...rest };
 }
+
+const COMPAT_LOGGING = { events: { job_error: false, job_missed: false } } as const;

@@ -15,8 +15,11 @@ interface Entry extends JobExecution {
  */
 export class ExecutionLog {
   private readonly entries = new Map<string, Entry>();
-  /** jobId -> the scheduled times that have a record: at most one record per (job, time). */
-  private readonly times = new Map<string, Set<number>>();
+  /**
+   * jobId -> scheduled time -> the id of its record: at most one record per (job, time), and a
+   * job's latest record found without walking the whole log.
+   */
+  private readonly times = new Map<string, Map<number, string>>();
   /** jobId -> submissions with a run still running. */
   private readonly runningSubmissions = new Map<string, number>();
   /** Finished records, oldest first: what eviction may drop, without walking past running ones. */
@@ -34,11 +37,11 @@ export class ExecutionLog {
   /** Records one run time; returns its id, or null when (jobId, runTime) already has a record. */
   insert(jobId: string, runTime: Date, status: ExecutionStatus, instanceId: string, batch: Batch | null, error?: Error): string | null {
     let times = this.times.get(jobId);
-    if (times === undefined) this.times.set(jobId, (times = new Set()));
+    if (times === undefined) this.times.set(jobId, (times = new Map()));
     const time = runTime.getTime();
     if (times.has(time)) return null;
-    times.add(time);
     const id = `m${++this.sequence}`;
+    times.set(time, id);
     const running = status === 'running';
     const entry: Entry = {
       id,
@@ -89,16 +92,47 @@ export class ExecutionLog {
     return this.runningSubmissions.get(jobId) ?? 0;
   }
 
-  query({ jobId, status, since, limit = 100, offset = 0 }: ExecutionQuery): JobExecution[] {
-    const rows: JobExecution[] = [];
-    for (const entry of this.entries.values()) {
-      if (jobId !== undefined && entry.jobId !== jobId) continue;
-      if (status !== undefined && entry.status !== status) continue;
-      if (since !== undefined && entry.scheduledRunTime < since) continue;
-      rows.push(toExecution(entry));
-    }
+  query(query: ExecutionQuery): JobExecution[] {
+    const { limit = 100, offset = 0 } = query;
+    const rows: Entry[] = [];
+    for (const entry of this.candidates(query)) if (matches(entry, query)) rows.push(entry);
     rows.sort((a, b) => b.scheduledRunTime.getTime() - a.scheduledRunTime.getTime());
-    return rows.slice(offset, offset + limit);
+    return rows.slice(offset, offset + limit).map(toExecution);
+  }
+
+  /** How many records `query` matches, limit and offset aside, counting no further than `atMost`. */
+  count(query: ExecutionQuery, atMost = Infinity): number {
+    let n = 0;
+    for (const entry of this.candidates(query)) if (matches(entry, query) && ++n >= atMost) break;
+    return n;
+  }
+
+  /** The job's record with the latest scheduled time, if it has any. */
+  latest(jobId: string): JobExecution | null {
+    const times = this.times.get(jobId);
+    if (times === undefined) return null;
+    let best = -Infinity;
+    let id: string | undefined;
+    for (const [time, entryId] of times) {
+      if (time > best) {
+        best = time;
+        id = entryId;
+      }
+    }
+    const entry = id === undefined ? undefined : this.entries.get(id);
+    return entry ? toExecution(entry) : null;
+  }
+
+  /** The records a query may match: one job's alone when it names a job. */
+  private *candidates(query: ExecutionQuery): Iterable<Entry> {
+    if (query.jobId === undefined) {
+      yield* this.entries.values();
+      return;
+    }
+    for (const id of this.times.get(query.jobId)?.values() ?? []) {
+      const entry = this.entries.get(id);
+      if (entry) yield entry;
+    }
   }
 
   prune(olderThan: number): number {
@@ -142,6 +176,13 @@ export class ExecutionLog {
       if (times.size === 0) this.times.delete(entry.jobId);
     }
   }
+}
+
+function matches(entry: Entry, { jobId, status, since, until }: ExecutionQuery): boolean {
+  if (jobId !== undefined && entry.jobId !== jobId) return false;
+  if (status !== undefined && entry.status !== status) return false;
+  if (since !== undefined && entry.scheduledRunTime < since) return false;
+  return until === undefined || entry.scheduledRunTime < until;
 }
 
 function toExecution({ batch: _batch, ...execution }: Entry): JobExecution {

@@ -2,6 +2,7 @@ import type { JobSpec } from '../core/jobs/job.js';
 import type { ExecutionQuery, JobExecution, Outcome } from '../core/runs/execution.js';
 import type { Claim, ClaimedRun, Plan } from '../core/loop/claim.js';
 import type { SchedulerEvent } from '../core/events/scheduler-events.js';
+import type { StoreJobPage, StoreJobQuery } from '../core/jobs/job-query.js';
 
 /** What a store gets from the scheduler when it starts. */
 export interface StoreContext {
@@ -23,11 +24,30 @@ export interface StoreContext {
   warn(message: string): void;
 }
 
+/** This instance's heartbeat in a shared store (JobStore.heartbeat). @publicApi */
+export interface StoreHeartbeat {
+  /** When this instance's heartbeat last landed; null before the first. */
+  lastBeatAt: Date | null;
+  /** ms between heartbeats. */
+  interval: number;
+  /** ms without a heartbeat after which other instances take this one for dead. */
+  instanceTimeout: number;
+}
+
 /** A claimed run given back unstarted (JobStore.releaseRuns). */
 export interface ReleasedRun {
   jobId: string;
   executionId: string;
   runTime: Date;
+}
+
+/** A scheduler process known to a shared store, from its heartbeat row (cluster). @publicApi */
+export interface ClusterInstance {
+  id: string;
+  startedAt: Date;
+  lastHeartbeat: Date;
+  /** Its heartbeat is younger than the store's instanceTimeout. */
+  alive: boolean;
 }
 
 /**
@@ -94,7 +114,28 @@ export interface JobStore {
    */
   releaseRuns?(runs: readonly ReleasedRun[]): Promise<void>;
 
+  /**
+   * This instance's heartbeat, for a store shared by instances that heartbeat (health checks);
+   * optional, and null while the store is not started. Must be cheap: no I/O.
+   */
+  heartbeat?(): StoreHeartbeat | null;
+
   getExecutions(query: ExecutionQuery): Promise<JobExecution[]>;
   /** Deletes finished execution records older than `olderThan` ms; returns how many. */
   pruneExecutions(olderThan: number): Promise<number>;
+
+  // Reads for lists that page (the admin API). Optional: the scheduler falls back to getAllJobs and
+  // getExecutions for a store without them, which is correct but loads everything.
+
+  /** A page of the jobs that match, in getAllJobs' order then by id, and how many match in all. */
+  queryJobs?(query: StoreJobQuery): Promise<StoreJobPage>;
+  /**
+   * How many records getExecutions would return for `query` without a limit; with `atMost`, the
+   * store may stop counting there and answer `atMost` (a count of a million rows is not cheap).
+   */
+  countExecutions?(query: ExecutionQuery, atMost?: number): Promise<number>;
+  /** Each given job's record with the latest scheduledRunTime; jobs without any are left out. */
+  lastExecutions?(jobIds: readonly string[]): Promise<JobExecution[]>;
+  /** The processes whose heartbeat rows the store keeps (a shared store), this one included. */
+  getInstances?(): Promise<ClusterInstance[]>;
 }

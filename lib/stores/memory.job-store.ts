@@ -4,6 +4,7 @@ import { toError } from '../utils/thrown-value.js';
 import { readExecutionQuery } from '../core/runs/execution-query.js';
 import { checkBoolean, checkWhole, readOptions, type OptionErrorFactory } from '../utils/option-checks.js';
 import { copyJob, type JobSpec } from '../core/jobs/job.js';
+import { jobMatches, pageOf, type StoreJobPage, type StoreJobQuery } from '../core/jobs/job-query.js';
 import { type ExecutionQuery, type JobExecution, type Outcome } from '../core/runs/execution.js';
 import { type Claim, type ClaimedRun } from '../core/loop/claim.js';
 import { ExecutionLog } from './execution-log.js';
@@ -168,6 +169,26 @@ export class MemoryJobStore implements JobStore {
 
   async pruneExecutions(olderThan: number): Promise<number> {
     return this.log.prune(olderThan);
+  }
+
+  async queryJobs(query: StoreJobQuery): Promise<StoreJobPage> {
+    const matching: JobSpec[] = [];
+    for (const job of this.jobs.values()) if (jobMatches(job, query)) matching.push(job);
+    const page = pageOf(matching, query.limit, query.offset);
+    return { items: page.items.map((job) => copyJob(job)), total: page.total };
+  }
+
+  async countExecutions(query: ExecutionQuery, atMost = Infinity): Promise<number> {
+    return this.log.count(readExecutionQuery(query, Number.MAX_SAFE_INTEGER), atMost);
+  }
+
+  async lastExecutions(jobIds: readonly string[]): Promise<JobExecution[]> {
+    const found: JobExecution[] = [];
+    for (const id of jobIds) {
+      const last = this.log.latest(id);
+      if (last) found.push(last);
+    }
+    return found;
   }
 
   private report(jobId: string, cause: unknown): void {

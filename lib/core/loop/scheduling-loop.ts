@@ -36,6 +36,18 @@ export interface SchedulingLoopDeps {
   /** The scheduler is running (not stopped, not paused). */
   isRunning(): boolean;
   storeError(alias: string, err: unknown): void;
+  /** A store's claims and next run time went through in a pass (health). */
+  storeSucceeded?(alias: string): void;
+}
+
+/** What the loop is doing, for health checks (Scheduler.health()). */
+export interface LoopStatus {
+  /** The pass under way started at this epoch ms; null when none runs. */
+  passStartedAt: number | null;
+  /** The last pass ended at this epoch ms; null before the first. */
+  lastPassAt: number | null;
+  /** The next pass is planned for this epoch ms; null when none is (nothing scheduled, stopped, or a pass runs). */
+  nextPassAt: number | null;
 }
 
 /**
@@ -63,6 +75,9 @@ export class SchedulingLoop {
   /** What the last pass found: when the pass after it is due. */
   private nextPassAt = Infinity;
   private pass: Promise<void> | null = null;
+  /** When the pass under way started, and when the last one ended (epoch ms; NaN: none), for status(). */
+  private passStartedAt = Number.NaN;
+  private lastPassAt = Number.NaN;
   private passQueued = false;
   private passAgain = false;
   private readonly retries = new Map<string, { at: number; delay: number }>();
@@ -102,16 +117,32 @@ export class SchedulingLoop {
       this.passQueued = false;
       if (this.deps.isRunning() && this.pass === null) {
         this.loopAt = Infinity;
+        this.passStartedAt = Date.now();
         this.pass = this.runPass()
           .catch((err: unknown) => {
             // A pass catches what its stores throw; anything else must not end the loop either.
             this.deps.logger.error(`A pass of the scheduler loop failed: ${toError(err).message}`, toError(err).stack);
             this.nextPassAt = Date.now() + this.deps.pollInterval;
           })
-          .finally(() => (this.pass = null))
+          .finally(() => {
+            this.pass = null;
+            this.passStartedAt = Number.NaN;
+            this.lastPassAt = Date.now();
+          })
           .then(() => this.afterPass());
       }
     });
+  }
+
+  /** What the loop is doing now (health checks); cheap, no I/O. */
+  status(): LoopStatus {
+    const at = (ms: number) => (Number.isFinite(ms) ? ms : null);
+    return { passStartedAt: at(this.passStartedAt), lastPassAt: at(this.lastPassAt), nextPassAt: at(this.loopAt) };
+  }
+
+  /** ms; the longest sleep with a shared store. */
+  get pollInterval(): number {
+    return this.deps.pollInterval;
   }
 
   /** Stops waking: the timer is cancelled and the pass under way, if any, is awaited. */
@@ -230,6 +261,7 @@ export class SchedulingLoop {
         }
         if (store.shared) wakeAt = Math.min(wakeAt, Date.now() + pollInterval);
         this.retries.delete(alias);
+        this.deps.storeSucceeded?.(alias);
       } catch (err) {
         const delay = nextRetryDelay(retry?.delay);
         this.retries.set(alias, { at: Date.now() + delay, delay });

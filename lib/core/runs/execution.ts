@@ -30,8 +30,19 @@ export interface ExecutionQuery {
   jobId?: string;
   status?: ExecutionStatus;
   since?: Date;
+  /** Only records scheduled before this instant (exclusive), so [since, until) windows tile. */
+  until?: Date;
   /** Default 100. */
   limit?: number;
   /** Rows to skip, for paging. */
   offset?: number;
+}
+
+/** One page of execution history and how many records match the query in all (admin paging). @publicApi */
+export interface ExecutionPage {
+  items: JobExecution[];
+  /** Matching records, counted up to MAX_COUNTED_EXECUTIONS (100,000) per store. */
+  total: number;
+  /** false when a store stopped counting at that bound: more records match than `total` says. */
+  totalExact: boolean;
 }

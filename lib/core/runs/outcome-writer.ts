@@ -43,6 +43,8 @@ export class OutcomeWriter {
   constructor(
     private readonly storeOf: (alias: string) => JobStore | undefined,
     private readonly onError: (alias: string, error: unknown) => void,
+    /** A write to the store landed (health); once per batch, not per outcome. */
+    private readonly onWritten?: (alias: string) => void,
   ) {}
 
   /**
@@ -186,12 +188,13 @@ export class OutcomeWriter {
     return true;
   }
 
-  private written(_store: string, items: readonly Item[]): void {
+  private written(store: string, items: readonly Item[]): void {
     for (const item of items) {
       if (item.written) continue;
       item.written = true;
       if (item.closes !== null) this.unwrittenCloses--;
     }
+    this.onWritten?.(store);
   }
 
   private take(store: string): Item[] {

@@ -12,6 +12,7 @@ import { toError } from '../../utils/thrown-value.js';
 import type { DeferredWork } from './deferred-work.js';
 import { LiveSubmissions } from './live-submissions.js';
 import type { OutcomeWriter } from './outcome-writer.js';
+import type { RunInstrumentation } from './run-instrumentation.js';
 import { StagedRuns } from './staged-runs.js';
 import { Submission, type AbortableRun, type RunHost } from './submission.js';
 
@@ -33,6 +34,8 @@ export interface RunDispatcherDeps {
   /** A submission has run all its runs and freed its executor slot. */
   runEnded(): void;
   storeError(alias: string, err: unknown, jobId?: string): void;
+  /** Wraps every run (tracing); none by default. */
+  readonly instrumentation?: RunInstrumentation | null;
 }
 
 /**
@@ -70,6 +73,7 @@ export class RunDispatcher {
       deferred: deps.deferred,
       track: (submission) => this.live.track(submission),
       ended: () => deps.runEnded(),
+      instrumentation: deps.instrumentation ?? null,
     };
   }
 

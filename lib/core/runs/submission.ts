@@ -7,6 +7,7 @@ import type { ClaimedRun } from '../loop/claim.js';
 import type { JobContext } from '../jobs/job-options.js';
 import type { ExecutorTask } from '../../executors/executor.js';
 import type { DeferredWork, RecordsRun } from './deferred-work.js';
+import type { RunInstrumentation, RunObservation } from './run-instrumentation.js';
 import { MAX_ERROR_CHARS, MAX_TRACEBACK_CHARS, storableText, toError } from '../../utils/thrown-value.js';
 
 /**
@@ -42,6 +43,8 @@ export interface RunHost {
   track(submission: Submission): void;
   /** A submission has run all its runs: its executor slot is free again. */
   ended(submission: Submission): void;
+  /** Wraps every run (tracing); null: none, and runs take the fast path. */
+  readonly instrumentation: RunInstrumentation | null;
 }
 
 /**
@@ -146,7 +149,7 @@ export class Submission implements ExecutorTask, RecordsRun {
     if (this.started) return;
     this.started = true;
     const run = this.preparedRun;
-    if (run === null || this.host.stopping) return this.runGuarded();
+    if (run === null || this.host.stopping || this.host.instrumentation !== null) return this.runGuarded();
     this.preparedRun = null;
     // A run claimed ahead, in a burst: nothing here reads the job or allocates; the record and
     // events are left to after the burst. Only the handler can throw here, inside the try below.
@@ -266,20 +269,46 @@ export class Submission implements ExecutorTask, RecordsRun {
       return;
     }
     const ctx = new RunContext(job, run.runTime, host.instanceId);
+    const observation = host.instrumentation === null ? null : this.observe(host.instrumentation, run);
     let result: unknown;
     try {
       const handler = host.resolveHandler(job) as CallableHandler | undefined;
       if (!handler) throw new HandlerNotFoundError(String(job.handler));
-      result = handler(...job.args, ctx);
-      if (isThenable(result)) return this.settle(run, ctx, startedAt, result);
+      result = observation === null ? handler(...job.args, ctx) : observation.enter(() => handler(...job.args, ctx));
+      if (isThenable(result)) return this.settle(run, ctx, startedAt, result, observation);
     } catch (err) {
-      host.deferred.record(this, run, startedAt, undefined, toError(err));
+      const error = toError(err);
+      if (observation !== null) ended(observation, error);
+      host.deferred.record(this, run, startedAt, undefined, error);
       return;
     }
+    if (observation !== null) ended(observation, null);
     host.deferred.record(this, run, startedAt, result, null);
   }
 
-  private async settle(run: ClaimedRun, ctx: RunContext, startedAt: number, result: PromiseLike<unknown>): Promise<void> {
+  /** Starts the instrumentation's observation of a run; one that throws leaves the run unobserved. */
+  private observe(instrumentation: RunInstrumentation, run: ClaimedRun): RunObservation | null {
+    try {
+      return instrumentation.start({
+        jobId: this.jobId,
+        jobName: this.job.name,
+        store: this.store,
+        instanceId: this.host.instanceId,
+        scheduledRunTime: run.runTime,
+        attempt: 1,
+      });
+    } catch {
+      return null;
+    }
+  }
+
+  private async settle(
+    run: ClaimedRun,
+    ctx: RunContext,
+    startedAt: number,
+    result: PromiseLike<unknown>,
+    observation: RunObservation | null = null,
+  ): Promise<void> {
     const { job, host } = this;
     host.active.add(ctx);
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -300,9 +329,12 @@ export class Submission implements ExecutorTask, RecordsRun {
           }),
         ]);
       }
+      if (observation !== null) ended(observation, null);
       this.record(run, startedAt, value, null);
     } catch (err) {
-      this.record(run, startedAt, undefined, toError(err));
+      const error = toError(err);
+      if (observation !== null) ended(observation, error);
+      this.record(run, startedAt, undefined, error);
     } finally {
       if (timer) clearTimeout(timer);
       host.active.delete(ctx);
@@ -406,6 +438,15 @@ class RunContext implements JobContext, AbortableRun {
 
   toJSON(): object {
     return { jobId: this.jobId, jobName: this.jobName, scheduledRunTime: this.scheduledRunTime, instanceId: this.instanceId };
+  }
+}
+
+/** Ends an observation; an instrumentation that throws must not change the run's outcome. */
+function ended(observation: RunObservation, error: Error | null): void {
+  try {
+    observation.end(error === null ? 'executed' : 'error', error);
+  } catch {
+    // The run's record and events do not depend on its instrumentation.
   }
 }
 

@@ -3,12 +3,14 @@ import { InvalidSchedulerOptionError } from '../../core/errors.js';
 import { MAX_TIMER_MS, checkWhole, readOptions, type OptionErrorFactory } from '../../utils/option-checks.js';
 import type { JobSpec } from '../../core/jobs/job.js';
 import type { ExecutionQuery, JobExecution, Outcome } from '../../core/runs/execution.js';
+import type { StoreJobPage, StoreJobQuery } from '../../core/jobs/job-query.js';
 import type { Claim } from '../../core/loop/claim.js';
-import type { JobStore, PlanFunction, ReleasedRun, StoreContext } from '../job-store.js';
+import type { ClusterInstance, JobStore, PlanFunction, ReleasedRun, StoreContext, StoreHeartbeat } from '../job-store.js';
 import { InstanceMonitor } from './cluster/instance-monitor.js';
 import { PostgresNotifier } from './cluster/postgres-notifier.js';
 import { ExecutionHistory } from './execution-history.js';
 import { JobReader } from './rows/job-reader.js';
+import { PagedReads } from './paged-reads.js';
 import { RunClaims } from './run-claims.js';
 import { checkSchema } from './schema/schema-check.js';
 import { DEFAULT_TABLE_PREFIX, schedulerTableNames, type SchedulerTableNames } from './schema/scheduler-tables.js';
@@ -85,6 +87,7 @@ export class TypeOrmJobStore implements JobStore {
   private readonly jobs: StoredJobs;
   private readonly claims: RunClaims;
   private readonly history: ExecutionHistory;
+  private readonly pages: PagedReads;
   private retentionTimer: NodeJS.Timeout | undefined;
   /** The prune under way, which shutdown waits for: after it, the application may close the DataSource. */
   private pruning: Promise<void> | undefined;
@@ -136,6 +139,7 @@ export class TypeOrmJobStore implements JobStore {
     this.jobs = new StoredJobs(this.connection, reader, this.context, jobsChanged);
     this.claims = new RunClaims(this.connection, reader, this.context, jobsChanged);
     this.history = new ExecutionHistory(this.connection);
+    this.pages = new PagedReads(this.connection, reader, this.tableNames, this.instanceTimeout);
   }
 
   /**
@@ -232,12 +236,33 @@ export class TypeOrmJobStore implements JobStore {
     return this.history.finishExecutions(items);
   }
 
+  /** This instance's heartbeat in the instances table; null when the store is not shared or not started. */
+  heartbeat(): StoreHeartbeat | null {
+    return this.monitor?.status() ?? null;
+  }
+
   getExecutions(query: ExecutionQuery): Promise<JobExecution[]> {
     return this.history.getExecutions(query);
   }
 
   pruneExecutions(olderThan: number): Promise<number> {
     return this.history.pruneExecutions(olderThan);
+  }
+
+  queryJobs(query: StoreJobQuery): Promise<StoreJobPage> {
+    return this.pages.queryJobs(query);
+  }
+
+  countExecutions(query: ExecutionQuery, atMost?: number): Promise<number> {
+    return this.pages.countExecutions(query, atMost);
+  }
+
+  lastExecutions(jobIds: readonly string[]): Promise<JobExecution[]> {
+    return this.pages.lastExecutions(jobIds);
+  }
+
+  getInstances(): Promise<ClusterInstance[]> {
+    return this.pages.getInstances();
   }
 
   /**

@@ -32,6 +32,8 @@ export class InstanceMonitor {
   private timer: NodeJS.Timeout | undefined;
   private beating: Promise<void> | null = null;
   private warnedShared = false;
+  /** When this instance's heartbeat last landed (epoch ms), for health checks; NaN before the first. */
+  private lastBeatAt = Number.NaN;
 
   constructor(
     private readonly session: SqlSession,
@@ -67,6 +69,15 @@ export class InstanceMonitor {
     await this.session.run(single(sql.deleteInstance(ctx.instanceId)));
   }
 
+  /** This instance's heartbeat: when it last landed, and the timings it keeps. */
+  status(): { lastBeatAt: Date | null; interval: number; instanceTimeout: number } {
+    return {
+      lastBeatAt: Number.isNaN(this.lastBeatAt) ? null : new Date(this.lastBeatAt),
+      interval: this.options.heartbeatInterval,
+      instanceTimeout: this.options.instanceTimeout,
+    };
+  }
+
   /** One heartbeat and one look for dead instances; failures are reported, never thrown. */
   beat(): Promise<void> {
     this.beating ??= this.beatOnce()
@@ -83,6 +94,7 @@ export class InstanceMonitor {
       // Another instance took us for dead (a long pause?) and removed our row: come back.
       await this.session.run(single(sql.insertInstance(ctx.instanceId, now)));
     }
+    this.lastBeatAt = now;
     const cutoff = now - this.options.instanceTimeout;
     if (this.session.dialect.kind === 'sqlite') await this.warnIfSharedSqlite(cutoff);
     await this.resolve(this.reap(sql.orphanedRuns(cutoff), now, cutoff));

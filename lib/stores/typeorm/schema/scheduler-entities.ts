@@ -98,7 +98,8 @@ export function createSchedulerEntities(prefix: string = DEFAULT_TABLE_PREFIX): 
       rerunOnLoss: { name: 'rerun_on_loss', type: 'boolean' },
       nextRunTime: { name: 'next_run_time', type: 'bigint', nullable: true, transformer: epochMs },
     },
-    indices: [{ name: names.jobsNextRunTimeIndex, columns: ['nextRunTime'] }],
+    // With id, so "due first, then by id" (claims, job pages) is read off the index even when thousands share a time.
+    indices: [{ name: names.jobsNextRunTimeIndex, columns: ['nextRunTime', 'id'] }],
   });
   const execution = new EntitySchema<SchedulerExecutionEntity>({
     name: names.executions,
@@ -119,7 +120,9 @@ export function createSchedulerEntities(prefix: string = DEFAULT_TABLE_PREFIX): 
     uniques: [{ name: names.executionsJobRunTimeUnique, columns: ['jobId', 'scheduledRunTime'] }],
     indices: [
       { name: names.executionsStatusJobIndex, columns: ['status', 'jobId'] },
-      { name: names.executionsRunTimeIndex, columns: ['scheduledRunTime'] },
+      // With id: history is ordered by (time, id), and thousands of records can share a time (a cron burst).
+      { name: names.executionsRunTimeIndex, columns: ['scheduledRunTime', 'id'] },
+      { name: names.executionsStatusTimeIndex, columns: ['status', 'scheduledRunTime', 'id'] },
     ],
   });
   const instance = new EntitySchema<SchedulerInstanceEntity>({

@@ -52,7 +52,7 @@ export function createSchedulerMigrations(prefix: string = DEFAULT_TABLE_PREFIX)
           ],
         }),
       );
-      await queryRunner.createIndex(names.jobs, new TableIndex({ name: names.jobsNextRunTimeIndex, columnNames: ['next_run_time'] }));
+      await queryRunner.createIndex(names.jobs, new TableIndex({ name: names.jobsNextRunTimeIndex, columnNames: ['next_run_time', 'id'] }));
 
       await queryRunner.createTable(
         new Table({
@@ -85,7 +85,11 @@ export function createSchedulerMigrations(prefix: string = DEFAULT_TABLE_PREFIX)
       );
       await queryRunner.createIndex(
         names.executions,
-        new TableIndex({ name: names.executionsRunTimeIndex, columnNames: ['scheduled_run_time'] }),
+        new TableIndex({ name: names.executionsRunTimeIndex, columnNames: ['scheduled_run_time', 'id'] }),
+      );
+      await queryRunner.createIndex(
+        names.executions,
+        new TableIndex({ name: names.executionsStatusTimeIndex, columnNames: ['status', 'scheduled_run_time', 'id'] }),
       );
 
       await queryRunner.createTable(

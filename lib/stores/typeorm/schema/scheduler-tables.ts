@@ -21,6 +21,8 @@ export interface SchedulerTableNames {
   executionsStatusJobIndex: string;
   /** History across jobs (newest first) and pruning by age. */
   executionsRunTimeIndex: string;
+  /** History of one status (newest first), e.g. the errors: a page without walking the other statuses' rows. */
+  executionsStatusTimeIndex: string;
   instancesPrimaryKey: string;
 }
 
@@ -36,6 +38,7 @@ export function schedulerTableNames(prefix: string = DEFAULT_TABLE_PREFIX): Sche
     executionsJobRunTimeUnique: `UQ_${prefix}executions_job_run_time`,
     executionsStatusJobIndex: `IDX_${prefix}executions_status_job`,
     executionsRunTimeIndex: `IDX_${prefix}executions_run_time`,
+    executionsStatusTimeIndex: `IDX_${prefix}executions_status_time`,
     instancesPrimaryKey: `PK_${prefix}instances`,
   };
 }

@@ -2,7 +2,7 @@ import type { ExecutionQuery, Outcome } from '../../../core/runs/execution.js';
 import type { ExecutionValues } from '../claim-planner.js';
 import { EXECUTION_COLUMNS } from '../rows/job-row.js';
 import type { SchedulerTableNames } from '../schema/scheduler-tables.js';
-import { chunk, ROWS_PER_STATEMENT, type SqlDialect, type Statement } from './sql-dialect.js';
+import { chunk, ROWS_PER_STATEMENT, type ParamList, type SqlDialect, type Statement } from './sql-dialect.js';
 
 /**
  * The statements on the executions table, per dialect: the records a claim or an extra run
@@ -133,16 +133,69 @@ export class ExecutionSql {
 
   selectExecutions(query: ExecutionQuery, limit: number, offset: number): Statement {
     const p = this.d.params();
-    const where: string[] = [];
-    if (query.jobId !== undefined) where.push(`${this.c('job_id')} = ${p.add(query.jobId)}`);
-    if (query.status !== undefined) where.push(`${this.c('status')} = ${p.add(query.status)}`);
-    if (query.since !== undefined) where.push(`${this.c('scheduled_run_time')} >= ${p.add(query.since.getTime())}`);
     return {
       sql:
-        `SELECT ${this.executionColumns} FROM ${this.executions}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}` +
+        `SELECT ${this.executionColumns} FROM ${this.executions}${this.where(query, p)}` +
         ` ORDER BY ${this.c('scheduled_run_time')} DESC, ${this.c('id')} DESC LIMIT ${limit} OFFSET ${offset}`,
       params: p.values,
     };
+  }
+
+  /** With `atMost`, the count stops there: the rows are counted off a LIMITed subquery. */
+  countExecutions(query: ExecutionQuery, atMost?: number): Statement {
+    const p = this.d.params();
+    const where = this.where(query, p);
+    const sql =
+      atMost === undefined
+        ? `SELECT COUNT(*) AS ${this.c('n')} FROM ${this.executions}${where}`
+        : `SELECT COUNT(*) AS ${this.c('n')} FROM (SELECT 1 AS ${this.c('one')} FROM ${this.executions}${where} LIMIT ${atMost}) AS counted`;
+    return { sql, params: p.values };
+  }
+
+  /** The history filters; each has an index to walk: (job_id, scheduled_run_time), (status, scheduled_run_time, id), (scheduled_run_time, id). */
+  private where(query: ExecutionQuery, p: ParamList): string {
+    const where: string[] = [];
+    const time = this.c('scheduled_run_time');
+    if (query.jobId !== undefined) where.push(`${this.c('job_id')} = ${p.add(query.jobId)}`);
+    if (query.status !== undefined) where.push(`${this.c('status')} = ${p.add(query.status)}`);
+    if (query.since !== undefined) where.push(`${time} >= ${p.add(query.since.getTime())}`);
+    if (query.until !== undefined) where.push(`${time} < ${p.add(query.until.getTime())}`);
+    return where.length ? ` WHERE ${where.join(' AND ')}` : '';
+  }
+
+  /**
+   * Each job's record with the latest scheduled time: one probe of the unique (job_id,
+   * scheduled_run_time) index per job, read backwards. PostgreSQL joins LATERAL over the id array;
+   * MySQL/MariaDB (no LATERAL in MariaDB) and SQLite pick the ids with a scalar subquery per job.
+   */
+  lastExecutions(jobIds: readonly string[]): Statement[] {
+    if (jobIds.length === 0) return [];
+    const time = this.c('scheduled_run_time');
+    const jobId = this.c('job_id');
+    if (this.d.kind === 'postgres') {
+      return [
+        {
+          sql:
+            `SELECT e.* FROM unnest($1::varchar[]) AS j(id) CROSS JOIN LATERAL (SELECT ${this.executionColumns} FROM ${this.executions}` +
+            ` WHERE ${jobId} = j.id ORDER BY ${time} DESC LIMIT 1) AS e`,
+          params: [jobIds],
+        },
+      ];
+    }
+    return chunk(jobIds, ROWS_PER_STATEMENT).map((ids) => {
+      const p = this.d.params();
+      // SQLite caps a compound SELECT at 500 terms; a JSON array through json_each has no such cap.
+      const list =
+        this.d.kind === 'sqlite'
+          ? `SELECT value AS ${jobId} FROM json_each(${p.add(JSON.stringify(ids))})`
+          : ids.map((id) => `SELECT ${p.add(id)} AS ${jobId}`).join(' UNION ALL ');
+      return {
+        sql:
+          `SELECT ${this.executionColumns} FROM ${this.executions} WHERE ${this.c('id')} IN (SELECT (SELECT x.${this.c('id')}` +
+          ` FROM ${this.executions} x WHERE x.${jobId} = j.${jobId} ORDER BY x.${time} DESC LIMIT 1) FROM (${list}) j)`,
+        params: p.values,
+      };
+    });
   }
 
   pruneExecutions(before: number): Statement {

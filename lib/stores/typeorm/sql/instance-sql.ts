@@ -107,6 +107,16 @@ export class InstanceSql {
     });
   }
 
+  /** Every heartbeat row, for a list of the cluster's processes. */
+  allInstances(): Statement {
+    return {
+      sql:
+        `SELECT ${this.c('instance_id')}, ${this.c('started_at')}, ${this.c('last_heartbeat')} FROM ${this.instances}` +
+        ` ORDER BY ${this.c('instance_id')}`,
+      params: [],
+    };
+  }
+
   deleteExpired(cutoff: number): Statement {
     const p = this.d.params();
     return { sql: `DELETE FROM ${this.instances} WHERE ${this.c('last_heartbeat')} < ${p.add(cutoff)}`, params: p.values };

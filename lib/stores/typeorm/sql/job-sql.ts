@@ -1,7 +1,7 @@
 import { JOB_COLUMNS, type JobValues } from '../rows/job-row.js';
 import type { UnreadableJobs } from '../rows/unreadable-jobs.js';
 import type { SchedulerTableNames } from '../schema/scheduler-tables.js';
-import { chunk, ROWS_PER_STATEMENT, type SqlDialect, type Statement } from './sql-dialect.js';
+import { chunk, ROWS_PER_STATEMENT, type ParamList, type SqlDialect, type Statement } from './sql-dialect.js';
 
 /**
  * The statements on the jobs table, per dialect: a job's own reads and writes, the claim's lock on
@@ -102,6 +102,48 @@ export class JobSql {
       sql: `SELECT ${this.jobColumns} FROM ${this.jobs} ORDER BY CASE WHEN ${next} IS NULL THEN 1 ELSE 0 END, ${next}, ${this.c('id')}`,
       params: [],
     };
+  }
+
+  /**
+   * A page of the scheduled jobs (by next_run_time, then id) or of the paused ones (by id) that
+   * match the search text. Two segments rather than one ORDER BY CASE ... : each is read off the
+   * (next_run_time, id) index instead of sorting every row of the table for each page.
+   */
+  selectJobSegment(paused: boolean, q: string | undefined, limit: number, offset: number): Statement {
+    const p = this.d.params();
+    const order = paused ? this.c('id') : `${this.c('next_run_time')}, ${this.c('id')}`;
+    return {
+      sql: `SELECT ${this.jobColumns} FROM ${this.jobs}${this.jobFilter(paused, q, p)} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`,
+      params: p.values,
+    };
+  }
+
+  /** How many of the matching jobs are scheduled and how many paused, in one pass (`scheduled`, `paused`). */
+  countJobSegments(paused: boolean | undefined, q: string | undefined): Statement {
+    const p = this.d.params();
+    const next = this.c('next_run_time');
+    const where = paused === undefined ? this.searchFilter(q, p, ' WHERE ') : this.jobFilter(paused, q, p);
+    return {
+      sql:
+        `SELECT COALESCE(SUM(CASE WHEN ${next} IS NULL THEN 0 ELSE 1 END), 0) AS ${this.c('scheduled')},` +
+        ` COALESCE(SUM(CASE WHEN ${next} IS NULL THEN 1 ELSE 0 END), 0) AS ${this.c('paused')} FROM ${this.jobs}${where}`,
+      params: p.values,
+    };
+  }
+
+  /**
+   * The WHERE of a job segment. The text search lower-cases both sides (PostgreSQL's LIKE is case
+   * sensitive, MySQL's follows the collation) and escapes LIKE's wildcards with '!', a character no
+   * dialect treats specially in a string literal (MySQL does with a backslash).
+   */
+  private jobFilter(paused: boolean, q: string | undefined, p: ParamList): string {
+    return ` WHERE ${this.c('next_run_time')} IS ${paused ? '' : 'NOT '}NULL${this.searchFilter(q, p, ' AND ')}`;
+  }
+
+  private searchFilter(q: string | undefined, p: ParamList, joiner: string): string {
+    if (q === undefined) return '';
+    const pattern = `%${q.toLowerCase().replace(/[!%_]/g, (m) => `!${m}`)}%`;
+    return `${joiner}(LOWER(${this.c('id')}) LIKE ${p.add(pattern)} ESCAPE '!' OR LOWER(${this.c('name')}) LIKE ${p.add(pattern)} ESCAPE '!')`;
   }
 
   minNextRunTime(unreadable: UnreadableJobs): Statement {
