@@ -26,6 +26,10 @@ describe('sample application', () => {
       const url = await app.getUrl();
       const jobs = (await (await fetch(`${url}/jobs`)).json()) as { id: string }[];
       expect(jobs.map((j) => j.id).sort()).toEqual(['digest', 'flaky', 'heartbeat', 'wake-up']);
+      // The dashboard's API, mounted by the sample (SchedulerAdminModule), sees the same jobs.
+      const admin = (await (await fetch(`${url}/scheduler/api/jobs`)).json()) as { items: { id: string }[]; total: number };
+      expect(admin.total).toBe(4);
+      expect(admin.items.map((j) => j.id).sort()).toEqual(['digest', 'flaky', 'heartbeat', 'wake-up']);
       const history = (await (await fetch(`${url}/executions`)).json()) as { jobId: string; status: string }[];
       const statuses = new Set(history.map((h) => `${h.jobId}:${h.status}`));
       for (const s of ['heartbeat:executed', 'flaky:error', 'overdue:missed', 'welcome:executed']) expect(statuses.has(s)).toBe(true);
