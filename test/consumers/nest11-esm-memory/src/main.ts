@@ -1,5 +1,5 @@
 // An ES module Nest 11 application on the memory store, with typeorm NOT installed (it is an
-// optional peer): the package root must load without it, a decorated and a dynamic job must run,
+// optional peer), nor the admin entry's optional peers: both entry points must load without them, a decorated and a dynamic job must run,
 // and what needs typeorm must say to install it.
 import 'reflect-metadata';
 import { createRequire } from 'node:module';
@@ -14,6 +14,7 @@ import {
   TypeOrmJobStore,
   type JobContext,
 } from 'nestjs-apscheduler';
+import { SchedulerAdminModule } from 'nestjs-apscheduler/admin';
 
 const ran = new Set<string>();
 
@@ -30,7 +31,8 @@ class Jobs {
   }
 }
 
-@Module({ imports: [SchedulerModule.forRoot({})], providers: [Jobs] })
+// The admin entry point loads without @nestjs/terminus, prom-client, @opentelemetry/api or typeorm installed.
+@Module({ imports: [SchedulerModule.forRoot({}), SchedulerAdminModule.forRoot({ allowAnonymous: true })], providers: [Jobs] })
 class AppModule {}
 
 async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {

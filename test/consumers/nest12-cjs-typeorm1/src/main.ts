@@ -17,6 +17,7 @@ import {
   TypeOrmJobStore,
   type JobContext,
 } from 'nestjs-apscheduler';
+import { SchedulerAdminModule } from 'nestjs-apscheduler/admin';
 
 const ran = new Set<string>();
 
@@ -47,6 +48,8 @@ class Jobs {
       inject: [DataSource],
       useFactory: (dataSource: DataSource) => ({ stores: { default: new TypeOrmJobStore({ dataSource }) } }),
     }),
+    // The admin entry point, through require() like the root; allowAnonymous: a test application with no HTTP server.
+    SchedulerAdminModule.forRoot({ allowAnonymous: true }),
   ],
   providers: [Jobs],
 })

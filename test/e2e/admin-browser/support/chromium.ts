@@ -6,7 +6,12 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 
 /** Debian's `chromium` package (`.ci/run` installs it when missing); CHROMIUM_PATH overrides. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const SCREENSHOTS = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'docs', 'screenshots');
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+/**
+ * Where the suite saves its screenshots: test-output/screenshots/ (git-ignored), so a test run
+ * leaves the tree clean; UPDATE_SCREENSHOTS=1 writes the README's, docs/screenshots/, instead.
+ */
+export const SCREENSHOTS = join(REPO, ...(process.env.UPDATE_SCREENSHOTS === '1' ? ['docs'] : ['test-output']), 'screenshots');
 
 /**
  * `describe` when Chromium is installed. Without it: under CI=true a failing test (the browser
@@ -55,7 +60,7 @@ export async function openPage(browser: Browser, url: string): Promise<PageRecor
   return record;
 }
 
-/** Saves a screenshot under docs/screenshots/ (the viewport, unless fullPage). */
+/** Saves a screenshot under SCREENSHOTS (the viewport, unless fullPage). */
 export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const path = join(SCREENSHOTS, name);
