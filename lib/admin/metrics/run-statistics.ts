@@ -33,7 +33,18 @@ interface Sample {
   labels: Record<string, string | number>;
   value: number;
   metricName?: string;
+  /** Labels prom-client formats once per object and caches (by identity) for the text exposition. */
+  sharedLabels?: Record<string, string>;
 }
+
+/**
+ * For the text exposition (registry.metrics() asks getForPromString() when a metric has it), each
+ * series' labels are given as `sharedLabels`: prom-client formats and escapes such an object once
+ * and keeps the text, where it formats `labels` afresh on every scrape. At 10,000 jobs the run
+ * counter's scrape then takes ~5-8 ms instead of ~35 ms, a stretch in which the loop fires nothing
+ * (bench/, scenario admin-cost). get() (getMetricsAsJSON, cluster aggregation) keeps plain labels.
+ */
+const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 /** What prom-client's registry asks of a metric. */
 export interface RegistrableMetric {
@@ -42,6 +53,7 @@ export interface RegistrableMetric {
   readonly type: 'counter' | 'histogram';
   readonly aggregator: 'sum';
   get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: Sample[] }>;
+  getForPromString(): Promise<{ name: string; help: string; type: string; aggregator: string; values: Sample[] }>;
   reset(): void;
 }
 
@@ -66,11 +78,21 @@ export class CounterFamily implements RegistrableMetric {
     return entry;
   }
 
-  async get() {
+  get() {
+    return this.samples(false);
+  }
+
+  getForPromString() {
+    return this.samples(true);
+  }
+
+  private async samples(shared: boolean) {
     const values: Sample[] = [];
     // A series still at 0 (a job's error count before it failed) is left out: at 10,000 jobs its
     // lines would double what every scrape formats.
-    for (const { labels, value } of this.counts.values()) if (value > 0) values.push({ labels, value });
+    for (const { labels, value } of this.counts.values()) {
+      if (value > 0) values.push(shared ? { labels: NO_LABELS, sharedLabels: labels, value } : { labels, value });
+    }
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 
@@ -100,21 +122,34 @@ export class HistogramFamily implements RegistrableMetric {
     return entry.observations;
   }
 
-  async get() {
+  get() {
+    return this.samples(false);
+  }
+
+  getForPromString() {
+    return this.samples(true);
+  }
+
+  private async samples(shared: boolean) {
     const values: Sample[] = [];
     const { name, bounds } = this;
+    const bucket = `${name}_bucket`;
     for (const { labels, observations } of this.series_.values()) {
       // A series nothing was observed in yet (the error durations of a job that never failed) is
       // left out: 19 lines of zeros per job would be most of a large scheduler's scrape.
       if (observations.count === 0) continue;
+      const line = (le: number | string | null, value: number, metricName: string): Sample =>
+        shared
+          ? { labels: le === null ? NO_LABELS : { le }, sharedLabels: labels, value, metricName }
+          : { labels: le === null ? labels : { ...labels, le }, value, metricName };
       let cumulative = 0;
       for (let i = 0; i < bounds.length; i++) {
         cumulative += observations.buckets[i];
-        values.push({ labels: { ...labels, le: bounds[i] }, value: cumulative, metricName: `${name}_bucket` });
+        values.push(line(bounds[i], cumulative, bucket));
       }
-      values.push({ labels: { ...labels, le: '+Inf' }, value: observations.count, metricName: `${name}_bucket` });
-      values.push({ labels, value: observations.sum, metricName: `${name}_sum` });
-      values.push({ labels, value: observations.count, metricName: `${name}_count` });
+      values.push(line('+Inf', observations.count, bucket));
+      values.push(line(null, observations.sum, `${name}_sum`));
+      values.push(line(null, observations.count, `${name}_count`));
     }
     return { name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }

@@ -2,6 +2,7 @@ import { Subject, type Observable } from 'rxjs';
 import type { SchedulerLogger } from '../scheduler-logger.js';
 import { toError } from '../../utils/thrown-value.js';
 import { EventInterest, SchedulerEventStream } from './event-stream.js';
+import { RunTallies } from './run-tally.js';
 import type { SchedulerEvent, SchedulerEventType } from './scheduler-events.js';
 
 /**
@@ -14,13 +15,16 @@ export class EventBus {
   private readonly subject = new Subject<SchedulerEvent>();
   /** Who listens to which event types. */
   private readonly interest = new EventInterest();
+  /** Listeners told of every run that ended well, without an event object (see run-tally.ts). */
+  readonly tallies: RunTallies;
 
   constructor(
     private readonly instanceId: string,
     private readonly logger: SchedulerLogger,
   ) {
     const report = (err: unknown) => this.logger.error(`An events$ subscriber threw: ${toError(err).message}`, toError(err).stack);
-    this.events$ = new SchedulerEventStream(this.subject, this.interest, report);
+    this.tallies = new RunTallies((err) => this.logger.error(`A run tally threw: ${toError(err).message}`, toError(err).stack));
+    this.events$ = new SchedulerEventStream(this.subject, this.interest, report, this.tallies);
   }
 
   /** Someone listens to events of this type: only then is such an event worth building. */

@@ -1,4 +1,5 @@
 import { Observable, type Observer, type Operator, type Subject, type Subscriber, type Subscription } from 'rxjs';
+import type { RunTallies, RunTally, RunTallySource } from './run-tally.js';
 import type { SchedulerEvent, SchedulerEventMap, SchedulerEventType } from './scheduler-events.js';
 
 type Report = (error: unknown) => void;
@@ -90,13 +91,23 @@ export class EventInterest {
  * `ofType` uses when piped straight from this stream, makes a stream whose subscribers count for
  * those types alone.
  */
-export class SchedulerEventStream extends GuardedObservable<SchedulerEvent> {
+export class SchedulerEventStream extends GuardedObservable<SchedulerEvent> implements RunTallySource {
   constructor(
     private readonly subject: Subject<SchedulerEvent>,
     private readonly interest: EventInterest,
     private readonly onError: Report,
+    private readonly tallies?: RunTallies,
   ) {
     super((subscriber) => relay(subject, interest, null, subscriber), onError);
+  }
+
+  /**
+   * Tells `listener` of every run that ended well, as numbers, instead of a job_executed event
+   * (see run-tally.ts); returns its release. Not public API: the admin module's counters use it.
+   */
+  tallyRuns(listener: RunTally): () => void {
+    if (this.tallies === undefined) throw new Error('this events$ has no run tallies');
+    return this.tallies.add(listener);
   }
 
   only<T extends SchedulerEventType>(types: readonly T[]): Observable<SchedulerEventMap[T]> {
