@@ -66,7 +66,11 @@ export { AndTrigger, OrTrigger } from './triggers/combining.trigger.js';
 export type { ClusterInstance, JobStore, PlanFunction, StoreContext, StoreHeartbeat } from './stores/job-store.js';
 export { MemoryJobStore, type MemoryJobStoreOptions } from './stores/memory.job-store.js';
 
-export type { Executor, ExecutorTask } from './executors/executor.js';
+export type { Executor, ExecutorCall, ExecutorTask } from './executors/executor.js';
 export { AsyncExecutor, type AsyncExecutorOptions } from './executors/async.executor.js';
+export { WorkerThreadExecutor, type WorkerThreadExecutorOptions } from './executors/worker-thread.executor.js';
+export { ProcessExecutor, type ProcessExecutorOptions } from './executors/process.executor.js';
+export { WorkerCrashError, type IsolatedExecutorOptions } from './executors/isolated-executor.js';
+export { workerHandler, type WorkerHandlerRef } from './executors/worker-handler.js';
 export * from './stores/typeorm/index.js';
 export * from './schedule-compat/index.js';

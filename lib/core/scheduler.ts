@@ -45,6 +45,7 @@ import { jobMatches, pageOf, readJobQuery, type JobPage, type JobQuery, type Sto
 import { MAX_COUNTED_EXECUTIONS, readExecutionQuery } from './runs/execution-query.js';
 import { OutcomeWriter } from './runs/outcome-writer.js';
 import { RunDispatcher } from './runs/run-dispatcher.js';
+import { placementError } from './runs/isolated-call.js';
 import { consoleLogger, neverThrowing, type SchedulerLogger } from './scheduler-logger.js';
 import { StoreHealthRecorder, type StoreHealth } from './store-health.js';
 import { DEFAULT_CLAIM_AHEAD, DEFAULT_JOB_DEFAULTS, readSchedulerOptions, type SchedulerOptions } from './scheduler-options.js';
@@ -127,6 +128,7 @@ export class Scheduler {
     }
     for (const [alias, executor] of Object.entries(options.executors ?? { default: new AsyncExecutor() })) {
       this.executors.set(alias, executor);
+      this.registerHandlersOf(executor);
     }
     this.bus = new EventBus(this.instanceId, logger);
     this.events$ = this.bus.events$;
@@ -327,6 +329,7 @@ export class Scheduler {
 
   addExecutor(executor: Executor, alias: string): void {
     if (this.executors.has(alias)) throw new SchedulerError(`An executor with the alias '${alias}' already exists`);
+    this.registerHandlersOf(executor);
     if (this.current !== 'stopped') executor.start();
     this.executors.set(alias, executor);
     this.bus.emit(this.bus.event('executor_added'));
@@ -343,6 +346,7 @@ export class Scheduler {
   // ---- jobs ------------------------------------------------------------------------------
 
   async addJob(spec: AddJobSpec): Promise<Job> {
+    this.checkPlacement(spec);
     return this.jobs.add(spec, false);
   }
 
@@ -351,6 +355,7 @@ export class Scheduler {
    * a stored nextRunTime is kept when the trigger did not change, so downtime misfires are seen.
    */
   async upsertJob(spec: AddJobSpec): Promise<Job> {
+    this.checkPlacement(spec);
     return this.jobs.add(spec, true);
   }
 
@@ -394,7 +399,11 @@ export class Scheduler {
   }
 
   async modifyJob(id: string, changes: JobChanges, store?: string): Promise<Job> {
-    return this.jobs.change(id, store, (job, alias) => prepareChanges(job, changes, this.jobs.prepareContext(alias)));
+    return this.jobs.change(id, store, (job, alias) => {
+      const changed = prepareChanges(job, changes, this.jobs.prepareContext(alias));
+      this.checkPlacement(changed.job);
+      return changed;
+    });
   }
 
   async rescheduleJob(id: string, trigger: TriggerSpec, store?: string): Promise<Job> {
@@ -582,6 +591,45 @@ export class Scheduler {
     let deleted = 0;
     for (const store of this.stores.values()) deleted += await store.pruneExecutions(olderThan);
     return deleted;
+  }
+
+  /** Handlers an executor brings (a worker executor's `handlers`), registered under their names. */
+  private registerHandlersOf(executor: Executor): void {
+    const handlers = executor.handlers;
+    if (handlers) for (const name of Object.keys(handlers)) this.registry.register(name, handlers[name]);
+  }
+
+  /**
+   * Refuses a handler its executor cannot run: a function of this process (a decorated method) on
+   * a worker executor, or a worker's module file on an in-process one. Anything else wrong with
+   * the spec is left to prepareJob, which names it.
+   */
+  private checkPlacement(spec: { handler?: unknown; executor?: unknown } | null | undefined): void {
+    if (typeof spec !== 'object' || spec === null) return;
+    let handler: unknown;
+    let executor: unknown;
+    try {
+      ({ handler, executor } = spec);
+    } catch {
+      return;
+    }
+    const alias = executor ?? 'default';
+    if (typeof alias !== 'string') return;
+    let fn: unknown;
+    try {
+      fn = typeof handler === 'function' ? handler : typeof handler === 'string' ? this.registry.get(handler) : undefined;
+    } catch {
+      // A registry that fails to answer: the run reports it (HandlerNotFoundError or its error), as before.
+      return;
+    }
+    let name = typeof handler === 'string' ? handler : 'anonymous';
+    try {
+      if (typeof handler === 'function' && typeof handler.name === 'string' && handler.name !== '') name = handler.name;
+    } catch {
+      // A function whose name throws keeps 'anonymous'.
+    }
+    const error = placementError(name, fn, alias, this.executors.get(alias));
+    if (error) throw error;
   }
 
   private storeOf(alias: string): JobStore {

@@ -10,6 +10,7 @@ import type { Claim } from '../loop/claim.js';
 import type { SchedulerLogger } from '../scheduler-logger.js';
 import { toError } from '../../utils/thrown-value.js';
 import type { DeferredWork } from './deferred-work.js';
+import { isolatedHandler } from './isolated-call.js';
 import { LiveSubmissions } from './live-submissions.js';
 import type { OutcomeWriter } from './outcome-writer.js';
 import type { RunInstrumentation } from './run-instrumentation.js';
@@ -67,13 +68,25 @@ export class RunDispatcher {
       stopping: true,
       wants: (type) => this.bus.wants(type),
       active: new Set<AbortableRun>(),
-      resolveHandler: (job) => (typeof job.handler === 'function' ? job.handler : registry.get(job.handler)),
+      resolveHandler: (job) => {
+        const handler = typeof job.handler === 'function' ? job.handler : registry.get(job.handler);
+        // A worker executor runs the handler elsewhere: the Submission calls it through invoke().
+        const executor = this.executors.get(job.executor);
+        if (handler === undefined || executor?.invoke === undefined) return handler;
+        return isolatedHandler(
+          typeof job.handler === 'string' ? job.handler : handler.name || 'anonymous',
+          handler,
+          job.executor,
+          executor,
+        );
+      },
       finish: (store, executionId, outcome, closes) => deps.outcomes.add(store, executionId, outcome, closes),
       emit: (event) => this.bus.emit(event),
       deferred: deps.deferred,
       track: (submission) => this.live.track(submission),
       ended: () => deps.runEnded(),
       instrumentation: deps.instrumentation ?? null,
+      tallies: this.bus.tallies,
     };
   }
 
