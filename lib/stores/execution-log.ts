@@ -47,6 +47,7 @@ export class ExecutionLog {
       id,
       jobId,
       scheduledRunTime: runTime,
+      attempt: 1,
       status,
       instanceId,
       startedAt: null,

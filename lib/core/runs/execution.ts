@@ -1,11 +1,13 @@
 /** @publicApi */
 export type ExecutionStatus = 'running' | 'executed' | 'error' | 'missed' | 'max_instances' | 'lost';
 
-/** One row of execution history. At most one exists per (jobId, scheduledRunTime). @publicApi */
+/** One row of execution history. At most one exists per (jobId, scheduledRunTime, attempt). @publicApi */
 export interface JobExecution {
   id: string;
   jobId: string;
   scheduledRunTime: Date;
+  /** Which run of the scheduled time this is: the first run is 1, a retry of it 2, and so on. */
+  attempt: number;
   status: ExecutionStatus;
   instanceId: string;
   startedAt: Date | null;

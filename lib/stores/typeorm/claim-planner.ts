@@ -9,6 +9,8 @@ export interface ExecutionValues {
   id: string;
   jobId: string;
   scheduledRunTime: number;
+  /** 1 when absent: the first run of the time. */
+  attempt?: number;
   status: ExecutionStatus;
   instanceId: string;
   batchId: string | null;

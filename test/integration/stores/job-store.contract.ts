@@ -435,6 +435,7 @@ export function runJobStoreContract(name: string, makeStore: () => JobStore | Pr
           id: claim!.runs[0]!.executionId,
           jobId: 'f',
           scheduledRunTime: at(0),
+          attempt: 1,
           instanceId: 'instance-a',
           ...result,
         });
@@ -503,7 +504,9 @@ export function runJobStoreContract(name: string, makeStore: () => JobStore | Pr
         const [claim] = await store.claimDueJobs(T0, 10, everySecond);
         expect(await store.startExtraRun('busy', at(5))).toBeNull();
         const refused = (await store.getExecutions({ jobId: 'busy', status: 'max_instances' }))[0];
-        expect(refused).toEqual(expect.objectContaining({ scheduledRunTime: at(5), status: 'max_instances', instanceId: 'instance-a' }));
+        expect(refused).toEqual(
+          expect.objectContaining({ scheduledRunTime: at(5), attempt: 1, status: 'max_instances', instanceId: 'instance-a' }),
+        );
         expect(refused!.finishedAt).toBeInstanceOf(Date);
         // Refused, it is no running submission: the claimed run ending frees the job for the next.
         await store.finishExecution(claim!.runs[0]!.executionId, {

@@ -188,6 +188,30 @@ for (const name of DATABASES) {
         await store.shutdown();
       });
 
+      it('keep one execution record per (job, scheduled run time, attempt), the first run being attempt 1', async () => {
+        const executions = dataSource.getRepository(`${prefix}executions`);
+        const row = (id: string, attempt?: number) => ({
+          id,
+          jobId: 'attempts',
+          scheduledRunTime: at(300),
+          ...(attempt === undefined ? {} : { attempt }),
+          status: 'error',
+          instanceId: 'instance-a',
+        });
+        await executions.insert(row('first'));
+        await executions.insert(row('second', 2));
+        await expect(executions.insert(row('again', 2))).rejects.toThrow();
+        await expect(executions.insert(row('first-again', 1))).rejects.toThrow();
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
+        await store.start(recordingContext());
+        const found = await store.getExecutions({ jobId: 'attempts' });
+        expect(found.map((e) => [e.id, e.attempt]).sort()).toEqual([
+          ['first', 1],
+          ['second', 2],
+        ]);
+        await store.shutdown();
+      });
+
       it('drop the tables when reverted', async () => {
         await dataSource.undoLastMigration();
         const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });

@@ -24,6 +24,7 @@ export const EXECUTION_COLUMNS = [
   'id',
   'job_id',
   'scheduled_run_time',
+  'attempt',
   'status',
   'instance_id',
   'batch_id',
@@ -181,6 +182,7 @@ export function toExecution(row: Row): JobExecution {
     id: String(row.id),
     jobId: String(row.job_id),
     scheduledRunTime: new Date(Number(row.scheduled_run_time)),
+    attempt: toAttempt(row.attempt),
     status: String(row.status) as ExecutionStatus,
     instanceId: String(row.instance_id),
     startedAt: toDateOrNull(row.started_at),
@@ -189,6 +191,12 @@ export function toExecution(row: Row): JobExecution {
     error: toStringOrNull(row.error),
     traceback: toStringOrNull(row.traceback),
   };
+}
+
+/** An execution row's attempt (INTEGER, 1 by default); anything else reads as the first run. */
+function toAttempt(value: unknown): number {
+  const attempt = Number(value);
+  return Number.isInteger(attempt) && attempt >= 1 ? attempt : 1;
 }
 
 // pg and mysql2 return BIGINT as strings, MySQL booleans are 0/1, SQLite has neither type.

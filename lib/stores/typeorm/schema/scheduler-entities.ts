@@ -38,6 +38,8 @@ export interface SchedulerExecutionEntity {
   id: string;
   jobId: string;
   scheduledRunTime: Date;
+  /** Which run of the scheduled time: the first run is 1, each retry one more (unique with job and time). */
+  attempt: number;
   status: string;
   instanceId: string;
   /** The runs of one claimed submission share it; maxInstances counts distinct ones. */
@@ -108,6 +110,7 @@ export function createSchedulerEntities(prefix: string = DEFAULT_TABLE_PREFIX): 
       id: { type: 'varchar', length: COLUMN_LENGTH.uuid, primary: true, primaryKeyConstraintName: names.executionsPrimaryKey },
       jobId: { name: 'job_id', type: 'varchar', length: COLUMN_LENGTH.id },
       scheduledRunTime: { name: 'scheduled_run_time', type: 'bigint', transformer: epochMs },
+      attempt: { type: 'integer', default: 1 },
       status: { type: 'varchar', length: COLUMN_LENGTH.status },
       instanceId: { name: 'instance_id', type: 'varchar', length: COLUMN_LENGTH.id },
       batchId: { name: 'batch_id', type: 'varchar', length: COLUMN_LENGTH.uuid, nullable: true },
@@ -117,7 +120,7 @@ export function createSchedulerEntities(prefix: string = DEFAULT_TABLE_PREFIX): 
       error: { type: 'text', nullable: true },
       traceback: { type: 'text', nullable: true },
     },
-    uniques: [{ name: names.executionsJobRunTimeUnique, columns: ['jobId', 'scheduledRunTime'] }],
+    uniques: [{ name: names.executionsJobRunTimeUnique, columns: ['jobId', 'scheduledRunTime', 'attempt'] }],
     indices: [
       { name: names.executionsStatusJobIndex, columns: ['status', 'jobId'] },
       // With id: history is ordered by (time, id), and thousands of records can share a time (a cron burst).

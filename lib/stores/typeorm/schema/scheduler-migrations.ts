@@ -61,6 +61,7 @@ export function createSchedulerMigrations(prefix: string = DEFAULT_TABLE_PREFIX)
             { name: 'id', ...varchar(COLUMN_LENGTH.uuid), isPrimary: true, primaryKeyConstraintName: names.executionsPrimaryKey },
             { name: 'job_id', ...varchar(COLUMN_LENGTH.id) },
             { name: 'scheduled_run_time', type: 'bigint' },
+            { name: 'attempt', type: 'integer', default: 1 },
             { name: 'status', ...varchar(COLUMN_LENGTH.status) },
             { name: 'instance_id', ...varchar(COLUMN_LENGTH.id) },
             { name: 'batch_id', ...varchar(COLUMN_LENGTH.uuid), isNullable: true },
@@ -73,7 +74,7 @@ export function createSchedulerMigrations(prefix: string = DEFAULT_TABLE_PREFIX)
         }),
       );
       // MySQL has unique indexes only (TypeORM's synchronize makes the same choice).
-      const uniqueRunTime = { name: names.executionsJobRunTimeUnique, columnNames: ['job_id', 'scheduled_run_time'] };
+      const uniqueRunTime = { name: names.executionsJobRunTimeUnique, columnNames: ['job_id', 'scheduled_run_time', 'attempt'] };
       if (kind === 'mysql') {
         await queryRunner.createIndex(names.executions, new TableIndex({ ...uniqueRunTime, isUnique: true }));
       } else {

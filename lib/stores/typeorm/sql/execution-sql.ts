@@ -69,6 +69,7 @@ export class ExecutionSql {
       r.id,
       r.jobId,
       r.scheduledRunTime,
+      r.attempt ?? 1,
       r.status,
       r.instanceId,
       r.batchId,
@@ -79,7 +80,7 @@ export class ExecutionSql {
       this.text(r.traceback),
     ];
     if (this.d.kind === 'postgres') {
-      const types = ['varchar', 'varchar', 'bigint', 'varchar', 'varchar', 'varchar', 'bigint', 'bigint', 'float8', 'text', 'text'];
+      const types = ['varchar', 'varchar', 'bigint', 'int4', 'varchar', 'varchar', 'varchar', 'bigint', 'bigint', 'float8', 'text', 'text'];
       const columns = types.map(() => [] as unknown[]);
       for (const row of rows) values(row).forEach((v, i) => columns[i]!.push(v));
       const arrays = types.map((type, i) => `$${i + 1}::${type}[]`).join(', ');
