@@ -220,7 +220,12 @@ async function measure(variant: string): Promise<ChildResult> {
 }
 
 const n = JOBS.toLocaleString('en');
-const target = { text: 'within 10% of "nothing attached"' };
+// Tracing is outside the target; the four others are held to it.
+const target = {
+  text: 'within 10% of "nothing attached"',
+  withinPeerRatio: 1.1,
+  variants: ['ours-all', 'ours-metrics', 'ours-health', 'ours-sse'],
+};
 
 export const scenario: ScenarioDefinition = {
   name: 'admin-cost',

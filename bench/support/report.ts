@@ -59,6 +59,7 @@ export function verdict(metric: MetricDefinition, ours: number, peer: number, va
   if (t.atMost !== undefined) ok &&= ours <= t.atMost;
   if (t.moreThan !== undefined) ok &&= ours > t.moreThan;
   if (t.noWorseThanPeer && Number.isFinite(peer)) ok &&= metric.better === 'lower' ? ours <= peer : ours >= peer;
+  if (t.withinPeerRatio !== undefined) ok &&= Number.isFinite(peer) && ours <= peer * t.withinPeerRatio;
   return ok ? 'pass' : 'fail';
 }
 

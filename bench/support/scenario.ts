@@ -77,6 +77,8 @@ export interface Target {
   moreThan?: number;
   /** Also require ours to be no worse than the peer's value. */
   noWorseThanPeer?: boolean;
+  /** Pass only when ours is at most this multiple of the peer's value (1.1: within 10% of it). */
+  withinPeerRatio?: number;
   /** The ours variants the target applies to (default: all); the others show no target. */
   variants?: string[];
 }
