@@ -1,11 +1,10 @@
 import 'reflect-metadata';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
 import { MemoryJobStore, TypeOrmJobStore } from '../../../lib/index.js';
 import type { Claim } from '../../../lib/core/loop/claim.js';
 import { schedulerEntityList } from '../../../lib/stores/typeorm/schema/scheduler-entities.js';
 import { describeDatabase, uniquePrefix } from '../../support/databases.js';
+import { canControlPostgres as canControl, postgresCluster, postgresReady } from '../../support/postgres-server.js';
 import { eventually, startObservabilityApp, type ObservabilityApp } from './observability-app.js';
 
 interface HealthBody {
@@ -76,24 +75,7 @@ describe('SchedulerHealthIndicator through /health (terminus, Express)', () => {
 });
 
 /** Stops and starts the machine's PostgreSQL cluster, as an outage would (see test/integration/persistence/outage.spec.ts). */
-function postgresCluster(action: 'start' | 'stop'): void {
-  const version = readdirSync('/etc/postgresql')[0];
-  const args = ['--skip-systemctl-redirect', version, 'main', action];
-  if (action === 'stop') args.push('-m', 'fast');
-  execFileSync('pg_ctlcluster', args, { stdio: 'inherit' });
-}
-
-function postgresReady(): boolean {
-  try {
-    execFileSync('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-q']);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const canControl = existsSync('/etc/postgresql') && process.getuid?.() === 0;
 
 await describeDatabase('postgres', (db) => {
   afterAll(async () => {

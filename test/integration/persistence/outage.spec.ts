@@ -1,31 +1,13 @@
 import { afterAll, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
 import { Scheduler } from '../../../lib/core/scheduler.js';
 import type { JobExecutedEvent, JobMissedEvent, JobStoreErrorEvent, SchedulerEvent } from '../../../lib/core/events/scheduler-events.js';
 import { TypeOrmJobStore } from '../../../lib/stores/typeorm/typeorm.job-store.js';
 import { schedulerEntityList } from '../../../lib/stores/typeorm/schema/scheduler-entities.js';
 import { describeDatabase, uniquePrefix } from '../../support/databases.js';
+import { canControlPostgres as canControl, postgresCluster, postgresReady } from '../../support/postgres-server.js';
 
 /** Stops and starts the machine's PostgreSQL cluster, as an outage would. */
-function postgresCluster(action: 'start' | 'stop'): void {
-  const version = readdirSync('/etc/postgresql')[0];
-  const args = ['--skip-systemctl-redirect', version, 'main', action];
-  if (action === 'stop') args.push('-m', 'fast');
-  execFileSync('pg_ctlcluster', args, { stdio: 'inherit' });
-}
-
-function postgresReady(): boolean {
-  try {
-    execFileSync('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-q']);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const canControl = existsSync('/etc/postgresql') && process.getuid?.() === 0;
 
 await describeDatabase('postgres', (db) => {
   let scheduler: Scheduler | undefined;
