@@ -28,7 +28,8 @@ export type { SchedulerLogger } from './core/scheduler-logger.js';
 export { Job } from './core/jobs/job.js';
 export type { JobSpec } from './core/jobs/job.js';
 export type { JobHandlerFunction } from './core/jobs/job-options.js';
-export type { ExecutionPage, ExecutionQuery, ExecutionStatus, JobExecution, Outcome } from './core/runs/execution.js';
+export type { ExecutionPage, ExecutionQuery, ExecutionStatus, JobExecution, Outcome, RetryRecord } from './core/runs/execution.js';
+export type { RetryBackoff, RetryOptions, RetryPolicy } from './core/jobs/retry-policy.js';
 export type { JobPage, JobQuery, StoreJobPage, StoreJobQuery } from './core/jobs/job-query.js';
 export type { Plan, Claim, ClaimedRun } from './core/loop/claim.js';
 export { HandlerRegistry } from './core/jobs/handler-registry.js';
@@ -38,6 +39,7 @@ export type {
   JobExecutedEvent,
   JobLostEvent,
   JobMissedEvent,
+  JobRetryScheduledEvent,
   JobStoreErrorEvent,
   JobSubmittedEvent,
   SchedulerEvent,
@@ -63,7 +65,16 @@ export { IntervalTrigger } from './triggers/interval.trigger.js';
 export { CronTrigger } from './triggers/cron/cron.trigger.js';
 export { AndTrigger, OrTrigger } from './triggers/combining.trigger.js';
 
-export type { ClusterInstance, JobStore, PlanFunction, StoreContext, StoreHeartbeat } from './stores/job-store.js';
+export type {
+  ClusterInstance,
+  DueRetry,
+  JobStore,
+  PlanFunction,
+  ReleasedRun,
+  RetryPlanFunction,
+  StoreContext,
+  StoreHeartbeat,
+} from './stores/job-store.js';
 export { MemoryJobStore, type MemoryJobStoreOptions } from './stores/memory.job-store.js';
 
 export type { Executor, ExecutorCall, ExecutorTask } from './executors/executor.js';

@@ -37,6 +37,7 @@ function* storedJobs(): Generator<JobSpec> {
       misfireGraceTime: 1000,
       timeout: null,
       rerunOnLoss: false,
+      retry: null,
       // A tenth paused; the rest due tomorrow, so nothing fires while the pages are timed.
       nextRunTime: i % 10 === 9 ? null : new Date(later + (i % 1000) * 1000),
     };

@@ -166,6 +166,7 @@ async function runOurs(processes: number): Promise<ChildResult> {
         misfireGraceTime: null,
         timeout: null,
         rerunOnLoss: false,
+        retry: null,
         nextRunTime: runDate,
       });
     }

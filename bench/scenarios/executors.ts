@@ -77,7 +77,14 @@ async function overhead(kind: Kind): Promise<ChildResult> {
   // Round trip: the scheduler's call of a handler (invoke for the worker executors), one at a time.
   const executor = executorOf(kind, workers);
   executor.start();
-  const ctx = { jobId: 'noop', jobName: 'noop', scheduledRunTime: new Date(), instanceId: 'bench', signal: new AbortController().signal };
+  const ctx = {
+    jobId: 'noop',
+    jobName: 'noop',
+    scheduledRunTime: new Date(),
+    instanceId: 'bench',
+    attempt: 1,
+    signal: new AbortController().signal,
+  };
   const target = { module: JOBS_MODULE.href, export: 'noop' };
   const call = (): unknown =>
     executor.invoke

@@ -29,6 +29,7 @@ function* storedJobs(now: number): Generator<JobSpec> {
     misfireGraceTime: 1000,
     timeout: null,
     rerunOnLoss: false,
+    retry: null,
   };
   const json = (spec: TriggerSpec) => createTrigger(spec, { timezone: 'UTC', now: new Date(now) }).toJSON() as TriggerSpec;
   const hourly = json({ type: 'interval', hours: 1, startDate: new Date(Math.floor(now / 1000) * 1000) });

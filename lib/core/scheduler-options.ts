@@ -51,7 +51,7 @@ export interface SchedulerOptions {
 
 export const DEFAULT_CLAIM_AHEAD = 100;
 
-export const DEFAULT_JOB_DEFAULTS: JobDefaults = { coalesce: true, maxInstances: 1, misfireGraceTime: 1000 };
+export const DEFAULT_JOB_DEFAULTS: JobDefaults = { coalesce: true, maxInstances: 1, misfireGraceTime: 1000, retry: null };
 
 const SCHEDULER_KEYS: ReadonlySet<string> = new Set([
   'timezone',

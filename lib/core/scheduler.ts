@@ -25,6 +25,7 @@ import {
 import { EventBus } from './events/event-bus.js';
 import { SchedulerEventLogger } from './events/event-logger.js';
 import { ofType } from './events/of-type.js';
+import type { JobRetryScheduledEvent } from './events/scheduler-events.js';
 import type {
   JobErrorEvent,
   JobExecutedEvent,
@@ -146,6 +147,20 @@ export class Scheduler {
       (alias) => this.stores.get(alias),
       (alias, error) => this.storeError(alias, error),
       (alias) => this.storeHealth.succeeded(alias),
+      (alias, retry) => {
+        // The loop may be asleep until a time after the retry's: it must wake for it.
+        this.loop.wakeFor(retry.at);
+        if (!this.bus.wants('job_retry_scheduled')) return;
+        this.bus.emit(
+          this.bus.event<JobRetryScheduledEvent>('job_retry_scheduled', {
+            jobId: retry.jobId,
+            store: alias,
+            scheduledRunTime: retry.runTime,
+            attempt: retry.attempt,
+            retryAt: retry.at,
+          }),
+        );
+      },
     );
     const parts = {
       instanceId: this.instanceId,

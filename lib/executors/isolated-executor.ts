@@ -34,7 +34,7 @@ export interface WorkerMessage {
   module: string;
   export: string;
   args: readonly unknown[];
-  ctx: { jobId: string; jobName: string; scheduledRunTime: Date; instanceId: string };
+  ctx: { jobId: string; jobName: string; scheduledRunTime: Date; instanceId: string; attempt: number };
 }
 
 /** A pool of workers of one kind (threads, processes), one run per worker at a time. */
@@ -164,7 +164,13 @@ export abstract class IsolatedExecutor implements Executor {
       module: call.target.module,
       export: call.target.export,
       args: call.args,
-      ctx: { jobId: ctx.jobId, jobName: ctx.jobName, scheduledRunTime: ctx.scheduledRunTime, instanceId: ctx.instanceId },
+      ctx: {
+        jobId: ctx.jobId,
+        jobName: ctx.jobName,
+        scheduledRunTime: ctx.scheduledRunTime,
+        instanceId: ctx.instanceId,
+        attempt: ctx.attempt,
+      },
     });
     let grace: ReturnType<typeof setTimeout> | undefined;
     let aborted = false;

@@ -1,4 +1,5 @@
-import type { ExecutionQuery, ExecutionStatus, JobExecution, Outcome } from '../core/runs/execution.js';
+import type { ExecutionQuery, ExecutionStatus, JobExecution, Outcome, RetryRecord } from '../core/runs/execution.js';
+import { JobHeap } from './job-heap.js';
 
 /** The runs of one submission still running; the submission counts until the last one ends. */
 interface Batch {
@@ -9,6 +10,11 @@ interface Entry extends JobExecution {
   batch: Batch | null;
 }
 
+/** Counts toward maxInstances: a run not yet finished, or a retry waiting for its time. */
+function isOpen(status: ExecutionStatus): boolean {
+  return status === 'running' || status === 'retry_pending';
+}
+
 /**
  * Execution history kept in memory, bounded: finished records beyond `maxRecords` are dropped
  * oldest first. Running records are never dropped, because maxInstances counts them.
@@ -16,10 +22,14 @@ interface Entry extends JobExecution {
 export class ExecutionLog {
   private readonly entries = new Map<string, Entry>();
   /**
-   * jobId -> scheduled time -> the id of its record: at most one record per (job, time), and a
-   * job's latest record found without walking the whole log.
+   * jobId -> scheduled time -> the id of its first run's record: at most one record per (job, time),
+   * and a job's latest record found without walking the whole log.
    */
   private readonly times = new Map<string, Map<number, string>>();
+  /** jobId -> "time:attempt" -> record id, for attempts above 1 (retries): the rest of the unique key. */
+  private readonly retryTimes = new Map<string, Map<string, string>>();
+  /** The 'retry_pending' records by retryAt: what claims look at, only when it is not empty. */
+  private readonly pendingRetries = new JobHeap();
   /** jobId -> submissions with a run still running. */
   private readonly runningSubmissions = new Map<string, number>();
   /** Finished records, oldest first: what eviction may drop, without walking past running ones. */
@@ -55,12 +65,13 @@ export class ExecutionLog {
       durationMs: null,
       error: error ? `${error.name}: ${error.message}` : null,
       traceback: error?.stack ?? null,
+      retryAt: null,
       batch: null,
     };
     this.entries.set(id, entry);
     if (running) {
       entry.batch = batch ?? this.newBatch();
-      if (entry.batch.running++ === 0) this.runningSubmissions.set(jobId, (this.runningSubmissions.get(jobId) ?? 0) + 1);
+      this.open(entry);
     } else {
       this.finished.push(id);
     }
@@ -71,13 +82,99 @@ export class ExecutionLog {
   finish(id: string, outcome: Outcome): boolean {
     const entry = this.entries.get(id);
     if (!entry) return false;
-    if (entry.status === 'running') {
+    if (isOpen(entry.status)) {
       this.release(entry);
+      this.pendingRetries.delete(id);
       this.finished.push(id);
     }
-    Object.assign(entry, outcome);
+    const { retry, ...fields } = outcome;
+    Object.assign(entry, fields);
+    // In the same step as the failure, as a database store does it in one transaction.
+    if (retry != null) this.insertRetry(retry, entry.instanceId);
     this.evict();
     return true;
+  }
+
+  /** Records a pending retry; returns its id, or null when that attempt already has a record. */
+  insertRetry(retry: RetryRecord, instanceId: string): string | null {
+    let times = this.retryTimes.get(retry.jobId);
+    if (times === undefined) this.retryTimes.set(retry.jobId, (times = new Map()));
+    const key = `${retry.runTime.getTime()}:${retry.attempt}`;
+    if (times.has(key)) return null;
+    const id = `m${++this.sequence}`;
+    times.set(key, id);
+    const entry: Entry = {
+      id,
+      jobId: retry.jobId,
+      scheduledRunTime: new Date(retry.runTime.getTime()),
+      attempt: retry.attempt,
+      status: 'retry_pending',
+      instanceId,
+      startedAt: null,
+      finishedAt: null,
+      durationMs: null,
+      error: null,
+      traceback: null,
+      retryAt: new Date(retry.at.getTime()),
+      batch: this.newBatch(),
+    };
+    this.entries.set(id, entry);
+    this.open(entry);
+    this.pendingRetries.set(id, retry.at.getTime());
+    return id;
+  }
+
+  /** When the earliest pending retry is due (epoch ms), if any is pending. */
+  nextRetryAt(): number | undefined {
+    return this.pendingRetries.peekTime();
+  }
+
+  /** The earliest pending retry due at or before `nowMs`, taken off the queue (see deferRetry), or null. */
+  takeDueRetry(nowMs: number): JobExecution | null {
+    const time = this.pendingRetries.peekTime();
+    if (time === undefined || time > nowMs) return null;
+    const id = this.pendingRetries.peekId()!;
+    this.pendingRetries.delete(id);
+    const entry = this.entries.get(id);
+    return entry && entry.status === 'retry_pending' ? toExecution(entry) : this.takeDueRetry(nowMs);
+  }
+
+  /** A retry taken by takeDueRetry that waits: back in the queue. */
+  deferRetry(id: string): void {
+    const entry = this.entries.get(id);
+    if (entry?.status === 'retry_pending') this.pendingRetries.set(id, entry.retryAt!.getTime());
+  }
+
+  /** A pending retry starts in `instanceId`: it keeps its place in maxInstances, now as running. */
+  startRetry(id: string, instanceId: string): void {
+    const entry = this.entries.get(id);
+    if (entry?.status !== 'retry_pending') return;
+    this.pendingRetries.delete(id);
+    entry.status = 'running';
+    entry.instanceId = instanceId;
+  }
+
+  /** A running retry taken back unstarted: pending again, at its retryAt. */
+  releaseRetry(id: string): void {
+    const entry = this.entries.get(id);
+    if (entry?.status !== 'running' || entry.attempt <= 1 || !entry.retryAt) return;
+    entry.status = 'retry_pending';
+    this.pendingRetries.set(id, entry.retryAt.getTime());
+  }
+
+  /** Drops the pending retries of a job (removed), or of every job. */
+  removeRetries(jobId?: string): void {
+    const ids =
+      jobId === undefined
+        ? [...this.retryTimes.values()].flatMap((m) => [...m.values()])
+        : [...(this.retryTimes.get(jobId)?.values() ?? [])];
+    for (const id of ids) {
+      const entry = this.entries.get(id);
+      if (entry?.status !== 'retry_pending') continue;
+      this.pendingRetries.delete(id);
+      this.release(entry);
+      this.drop(entry);
+    }
   }
 
   /** Deletes a record still running (a run taken back before it started), as if never claimed. */
@@ -97,7 +194,7 @@ export class ExecutionLog {
     const { limit = 100, offset = 0 } = query;
     const rows: Entry[] = [];
     for (const entry of this.candidates(query)) if (matches(entry, query)) rows.push(entry);
-    rows.sort((a, b) => b.scheduledRunTime.getTime() - a.scheduledRunTime.getTime());
+    rows.sort((a, b) => b.scheduledRunTime.getTime() - a.scheduledRunTime.getTime() || b.attempt - a.attempt);
     return rows.slice(offset, offset + limit).map(toExecution);
   }
 
@@ -110,18 +207,21 @@ export class ExecutionLog {
 
   /** The job's record with the latest scheduled time, if it has any. */
   latest(jobId: string): JobExecution | null {
-    const times = this.times.get(jobId);
-    if (times === undefined) return null;
-    let best = -Infinity;
-    let id: string | undefined;
-    for (const [time, entryId] of times) {
-      if (time > best) {
-        best = time;
-        id = entryId;
-      }
+    let best: Entry | undefined;
+    for (const id of this.idsOf(jobId)) {
+      const entry = this.entries.get(id);
+      if (entry === undefined) continue;
+      const order =
+        best === undefined ? 1 : entry.scheduledRunTime.getTime() - best.scheduledRunTime.getTime() || entry.attempt - best.attempt;
+      if (order > 0) best = entry;
     }
-    const entry = id === undefined ? undefined : this.entries.get(id);
-    return entry ? toExecution(entry) : null;
+    return best ? toExecution(best) : null;
+  }
+
+  /** The ids of a job's records: first runs, then retries. */
+  private *idsOf(jobId: string): Iterable<string> {
+    yield* this.times.get(jobId)?.values() ?? [];
+    yield* this.retryTimes.get(jobId)?.values() ?? [];
   }
 
   /** The records a query may match: one job's alone when it names a job. */
@@ -130,7 +230,7 @@ export class ExecutionLog {
       yield* this.entries.values();
       return;
     }
-    for (const id of this.times.get(query.jobId)?.values() ?? []) {
+    for (const id of this.idsOf(query.jobId)) {
       const entry = this.entries.get(id);
       if (entry) yield entry;
     }
@@ -140,12 +240,17 @@ export class ExecutionLog {
     const cutoff = Date.now() - olderThan;
     let deleted = 0;
     for (const entry of this.entries.values()) {
-      if (entry.status !== 'running' && entry.scheduledRunTime.getTime() < cutoff) {
+      if (!isOpen(entry.status) && entry.scheduledRunTime.getTime() < cutoff) {
         this.drop(entry);
         deleted++;
       }
     }
     return deleted;
+  }
+
+  /** Counts the entry's batch toward its job's submissions (the first entry of a batch does). */
+  private open(entry: Entry): void {
+    if (entry.batch!.running++ === 0) this.runningSubmissions.set(entry.jobId, (this.runningSubmissions.get(entry.jobId) ?? 0) + 1);
   }
 
   private release(entry: Entry): void {
@@ -171,6 +276,14 @@ export class ExecutionLog {
 
   private drop(entry: Entry): void {
     this.entries.delete(entry.id);
+    if (entry.attempt > 1) {
+      const retries = this.retryTimes.get(entry.jobId);
+      if (retries) {
+        retries.delete(`${entry.scheduledRunTime.getTime()}:${entry.attempt}`);
+        if (retries.size === 0) this.retryTimes.delete(entry.jobId);
+      }
+      return;
+    }
     const times = this.times.get(entry.jobId);
     if (times) {
       times.delete(entry.scheduledRunTime.getTime());

@@ -39,6 +39,8 @@ export interface ReleasedRun {
   jobId: string;
   executionId: string;
   runTime: Date;
+  /** Above 1: a retry, which goes back to 'retry_pending' (the job's nextRunTime is left alone). */
+  attempt?: number;
 }
 
 /** A scheduler process known to a shared store, from its heartbeat row (cluster). @publicApi */
@@ -56,6 +58,23 @@ export interface ClusterInstance {
  */
 export type PlanFunction = (job: JobSpec, running: number, now: Date) => Plan | null;
 
+/** A `retry_pending` record that has come due (JobStore.claimDueJobs' planRetry). @publicApi */
+export interface DueRetry {
+  executionId: string;
+  jobId: string;
+  /** The scheduled time of the run the retry belongs to. */
+  runTime: Date;
+  attempt: number;
+  retryAt: Date;
+}
+
+/**
+ * Decides a due retry: 'run' (the store makes its record 'running' for this instance and returns
+ * it as a claim with `retry: true`), 'missed' (the record becomes 'missed': too late by the job's
+ * misfireGraceTime, counted from retryAt), or null: not now (the record is left as it is).
+ */
+export type RetryPlanFunction = (job: JobSpec, retry: DueRetry, now: Date) => 'run' | 'missed' | null;
+
 /**
  * Keeps jobs and their execution history. See DESIGN.md, "JobStore".
  * @publicApi
@@ -71,6 +90,13 @@ export interface JobStore {
    * them, so what works in development works on a database.
    */
   readonly allowsNonJsonArgs?: boolean;
+  /**
+   * The store keeps retries (README, "Retries"): finishExecutions records an outcome's `retry` as a
+   * `retry_pending` record in the same write, claimDueJobs claims those that are due through
+   * `planRetry`, getNextRunTime counts their retryAt, and removing a job deletes its pending
+   * retries. A job with a `retry` option is refused in a store without it.
+   */
+  readonly supportsRetries?: boolean;
 
   start(ctx: StoreContext): Promise<void>;
   shutdown(): Promise<void>;
@@ -85,6 +111,7 @@ export interface JobStore {
   lookupJob(id: string): Promise<JobSpec | null>;
   /** Ordered by nextRunTime, paused jobs last. */
   getAllJobs(): Promise<JobSpec[]>;
+  /** The earliest nextRunTime, or retryAt of a pending retry when that is earlier. */
   getNextRunTime(): Promise<Date | null>;
 
   /**
@@ -92,8 +119,12 @@ export interface JobStore {
    * persist its decision (new nextRunTime or removal, one execution record per run time) and return
    * what to run. `now` may be a little ahead of the clock (claimAhead). A job `plan` returns null for
    * is left untouched and is not planned twice in one call.
+   *
+   * A store that supportsRetries then claims, in the same step, up to `limit` pending retries whose
+   * retryAt is at or before `now`, oldest first, each decided by `planRetry`: in a shared store
+   * each retry record goes to one claimer. Its claim has `retry: true` and one run with its attempt.
    */
-  claimDueJobs(now: Date, limit: number, plan: PlanFunction): Promise<Claim[]>;
+  claimDueJobs(now: Date, limit: number, plan: PlanFunction, planRetry?: RetryPlanFunction): Promise<Claim[]>;
   /**
    * A run outside the schedule (runJobNow): creates its 'running' execution record and returns its
    * id. When the job already has `maxInstances` submissions running, records the time as
@@ -101,7 +132,10 @@ export interface JobStore {
    * replica starts a run of the job between the count and the record.
    */
   startExtraRun(jobId: string, runTime: Date): Promise<string | null>;
-  /** Records how a claimed run ended and releases the instance when its submission is done. */
+  /**
+   * Records how a claimed run ended and releases the instance when its submission is done. With
+   * `outcome.retry` (a store that supportsRetries), records the retry in the same write.
+   */
   finishExecution(executionId: string, outcome: Outcome): Promise<void>;
   /** finishExecution for several runs at once, as one write where the store can. */
   finishExecutions(items: readonly { executionId: string; outcome: Outcome }[]): Promise<void>;

@@ -7,9 +7,10 @@ import { copyJob, type JobSpec } from '../core/jobs/job.js';
 import { jobMatches, pageOf, type StoreJobPage, type StoreJobQuery } from '../core/jobs/job-query.js';
 import { type ExecutionQuery, type JobExecution, type Outcome } from '../core/runs/execution.js';
 import { type Claim, type ClaimedRun } from '../core/loop/claim.js';
+import { retryPlan } from '../core/loop/run-plan.js';
 import { ExecutionLog } from './execution-log.js';
 import { JobHeap } from './job-heap.js';
-import type { JobStore, PlanFunction, ReleasedRun, StoreContext } from './job-store.js';
+import type { JobStore, PlanFunction, ReleasedRun, RetryPlanFunction, StoreContext } from './job-store.js';
 
 const MEMORY_STORE_KEYS: ReadonlySet<string> = new Set(['maxExecutions', 'allowNonJsonArgs']);
 /** A bound that keeps the history's memory finite. */
@@ -36,6 +37,7 @@ export interface MemoryJobStoreOptions {
 export class MemoryJobStore implements JobStore {
   readonly shared = false;
   readonly persistent = false;
+  readonly supportsRetries = true;
   readonly allowsNonJsonArgs: boolean;
   private readonly jobs = new Map<string, JobSpec>();
   private readonly heap = new JobHeap();
@@ -72,11 +74,13 @@ export class MemoryJobStore implements JobStore {
   async removeJob(id: string): Promise<void> {
     if (!this.jobs.delete(id)) throw new JobLookupError(id);
     this.heap.delete(id);
+    this.log.removeRetries(id);
   }
 
   async removeAllJobs(): Promise<void> {
     this.jobs.clear();
     this.heap.clear();
+    this.log.removeRetries();
   }
 
   async lookupJob(id: string): Promise<JobSpec | null> {
@@ -91,10 +95,12 @@ export class MemoryJobStore implements JobStore {
 
   async getNextRunTime(): Promise<Date | null> {
     const time = this.heap.peekTime();
+    const retryAt = this.log.nextRetryAt();
+    if (retryAt !== undefined && (time === undefined || retryAt < time)) return new Date(retryAt);
     return time === undefined ? null : new Date(time);
   }
 
-  async claimDueJobs(now: Date, limit: number, plan: PlanFunction): Promise<Claim[]> {
+  async claimDueJobs(now: Date, limit: number, plan: PlanFunction, planRetry?: RetryPlanFunction): Promise<Claim[]> {
     const claims: Claim[] = [];
     const nowMs = now.getTime();
     // Jobs the plan left for later, or still due after their plan, leave the heap while the claim
@@ -120,7 +126,10 @@ export class MemoryJobStore implements JobStore {
         continue;
       }
       const updated = copyJob(job, decision.nextRunTime);
-      if (decision.remove) {
+      if (decision.remove && job.retry !== null && decision.runTimes.length > 0) {
+        // Kept, paused, for the retries its runs may need; deleted after them (RunDispatcher).
+        this.put(copyJob(job, null));
+      } else if (decision.remove) {
         this.jobs.delete(job.id);
         this.heap.delete(job.id);
       } else if (updated.nextRunTime !== null && updated.nextRunTime.getTime() <= nowMs) {
@@ -134,7 +143,58 @@ export class MemoryJobStore implements JobStore {
       claims.push({ job: updated, plan: decision, runs: this.record(job.id, decision) });
     }
     if (left !== null) for (const job of left) this.put(job);
+    if (planRetry !== undefined && this.log.nextRetryAt() !== undefined) this.claimRetries(now, limit, planRetry, claims);
     return claims;
+  }
+
+  /** Pending retries due at `now`, oldest first, each decided by planRetry (see JobStore.claimDueJobs). */
+  private claimRetries(now: Date, limit: number, planRetry: RetryPlanFunction, claims: Claim[]): void {
+    const waiting: string[] = [];
+    for (let examined = 0; examined < limit; examined++) {
+      const retry = this.log.takeDueRetry(now.getTime());
+      if (retry === null) break;
+      const job = this.jobs.get(retry.jobId);
+      if (job === undefined) {
+        // Its job was removed while the failed run was being recorded.
+        this.log.removeRetries(retry.jobId);
+        continue;
+      }
+      const due = {
+        executionId: retry.id,
+        jobId: retry.jobId,
+        runTime: retry.scheduledRunTime,
+        attempt: retry.attempt,
+        retryAt: retry.retryAt!,
+      };
+      let decision;
+      try {
+        decision = planRetry(job, due, now);
+      } catch (error) {
+        waiting.push(retry.id);
+        this.report(job.id, error);
+        continue;
+      }
+      if (decision === null) {
+        waiting.push(retry.id);
+        continue;
+      }
+      const missed = decision === 'missed';
+      if (missed) {
+        this.log.finish(retry.id, {
+          status: 'missed',
+          startedAt: null,
+          finishedAt: new Date(),
+          durationMs: null,
+          error: 'the retry could not start within misfireGraceTime of its retry time',
+          traceback: null,
+        });
+      } else {
+        this.log.startRetry(retry.id, this.instanceId);
+      }
+      const runs: ClaimedRun[] = missed ? [] : [{ executionId: retry.id, runTime: due.runTime, attempt: due.attempt, dueAt: due.retryAt }];
+      claims.push({ job: copyJob(job), plan: retryPlan(job, due.runTime, missed), runs, retry: true });
+    }
+    for (const id of waiting) this.log.deferRetry(id);
   }
 
   async startExtraRun(jobId: string, runTime: Date): Promise<string | null> {
@@ -156,7 +216,12 @@ export class MemoryJobStore implements JobStore {
   }
 
   async releaseRuns(runs: readonly ReleasedRun[]): Promise<void> {
-    for (const { jobId, executionId, runTime } of runs) {
+    for (const { jobId, executionId, runTime, attempt } of runs) {
+      if (attempt !== undefined && attempt > 1) {
+        // A retry goes back to waiting for its retryAt; the job's schedule is not its business.
+        this.log.releaseRetry(executionId);
+        continue;
+      }
       this.log.removeRunning(executionId);
       const job = this.jobs.get(jobId);
       if (job?.nextRunTime && job.nextRunTime.getTime() > runTime.getTime()) this.put(copyJob(job, runTime));

@@ -57,6 +57,7 @@ interface TalliedRun {
   scheduledRunTime: number;
   startedAt: number;
   durationMs: number;
+  attempt: number;
 }
 
 /** One open stream. */
@@ -138,8 +139,8 @@ export class AdminEventStreams implements BeforeApplicationShutdown {
     let types = STREAMED;
     if (typeof source.tallyRuns === 'function') {
       this.untally = source.tallyRuns({
-        executed: (jobId, store, scheduledRunTime, startedAt, durationMs) => {
-          if (this.batch.length < MAX_EVENTS_PER_FLUSH) this.add({ jobId, store, scheduledRunTime, startedAt, durationMs });
+        executed: (jobId, store, scheduledRunTime, startedAt, durationMs, attempt) => {
+          if (this.batch.length < MAX_EVENTS_PER_FLUSH) this.add({ jobId, store, scheduledRunTime, startedAt, durationMs, attempt });
           else this.add(null);
         },
       });
@@ -163,6 +164,7 @@ export class AdminEventStreams implements BeforeApplicationShutdown {
       finishedAt,
       durationMs: item.durationMs,
       returnValue: undefined,
+      attempt: item.attempt,
     };
     return eventJson(event);
   }

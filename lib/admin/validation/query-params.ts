@@ -8,7 +8,7 @@ import { invalidParameter } from '../scheduler-admin.messages.js';
 /** A query string as Express and Fastify parse it: repeated names become arrays. */
 export type RawQuery = Record<string, unknown>;
 
-const STATUSES: readonly ExecutionStatus[] = ['running', 'executed', 'error', 'missed', 'max_instances', 'lost'];
+const STATUSES: readonly ExecutionStatus[] = ['running', 'executed', 'error', 'missed', 'max_instances', 'lost', 'retry_pending'];
 /** ISO-8601 date-times as the API writes them (2026-12-02T10:00:00Z, with an offset, or a bare date in UTC). */
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 

@@ -8,7 +8,8 @@
  */
 export interface RunTally {
   /** Times in epoch ms; finished at startedAt + durationMs. */
-  executed(jobId: string, store: string, scheduledRunTime: number, startedAt: number, durationMs: number): void;
+  /** `attempt`: 1 for a first run, 2 for its first retry, … */
+  executed(jobId: string, store: string, scheduledRunTime: number, startedAt: number, durationMs: number, attempt: number): void;
 }
 
 /** What events$ offers for it (SchedulerEventStream): the listener's release is returned. */
@@ -38,10 +39,10 @@ export class RunTallies implements RunTally {
     };
   }
 
-  executed(jobId: string, store: string, scheduledRunTime: number, startedAt: number, durationMs: number): void {
+  executed(jobId: string, store: string, scheduledRunTime: number, startedAt: number, durationMs: number, attempt: number): void {
     for (const listener of this.listeners) {
       try {
-        listener.executed(jobId, store, scheduledRunTime, startedAt, durationMs);
+        listener.executed(jobId, store, scheduledRunTime, startedAt, durationMs, attempt);
       } catch (error) {
         this.report(error);
       }

@@ -18,6 +18,7 @@ export type SchedulerEventType =
   | 'job_error'
   | 'job_missed'
   | 'job_lost'
+  | 'job_retry_scheduled'
   | 'jobstore_error';
 
 /** @publicApi */
@@ -45,6 +46,8 @@ export interface JobExecutedEvent extends SchedulerEvent {
   finishedAt: Date;
   durationMs: number;
   returnValue: unknown;
+  /** Which run of scheduledRunTime this was: 1 for the first, 2 for its first retry, … */
+  attempt: number;
 }
 
 /** @publicApi */
@@ -57,6 +60,23 @@ export interface JobErrorEvent extends SchedulerEvent {
   durationMs: number;
   error: Error;
   traceback: string;
+  /** Which run of scheduledRunTime failed: 1 for the first, 2 for its first retry, … */
+  attempt: number;
+  /** When this failure is retried (the job's `retry` option); null when it is not. */
+  retryAt: Date | null;
+}
+
+/**
+ * A failed run's retry was recorded in the store (emitted once the store has it, so it survives a
+ * restart). @publicApi
+ */
+export interface JobRetryScheduledEvent extends SchedulerEvent {
+  type: 'job_retry_scheduled';
+  jobId: string;
+  scheduledRunTime: Date;
+  /** The attempt the retry will be: the failed run's plus one. */
+  attempt: number;
+  retryAt: Date;
 }
 
 /** @publicApi */
@@ -103,5 +123,6 @@ export interface SchedulerEventMap {
   job_error: JobErrorEvent;
   job_missed: JobMissedEvent;
   job_lost: JobLostEvent;
+  job_retry_scheduled: JobRetryScheduledEvent;
   jobstore_error: JobStoreErrorEvent;
 }

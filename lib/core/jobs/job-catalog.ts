@@ -3,7 +3,14 @@ import type { JobStore } from '../../stores/job-store.js';
 import { firstFireTime } from '../../triggers/fire-time.js';
 import type { Trigger } from '../../triggers/trigger.js';
 import { toError } from '../../utils/thrown-value.js';
-import { ConflictingIdError, ExecutorLookupError, HandlerNotFoundError, JobLookupError, UnplannableJobError } from '../errors.js';
+import {
+  ConflictingIdError,
+  ExecutorLookupError,
+  HandlerNotFoundError,
+  InvalidJobOptionError,
+  JobLookupError,
+  UnplannableJobError,
+} from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { HandlerRegistry } from './handler-registry.js';
 import { Job, copyJob, type JobOperations, type JobSpec } from './job.js';
@@ -137,6 +144,14 @@ export class JobCatalog {
       },
       hasHandler: (name: string) => {
         if (!this.deps.registry.has(name)) throw new HandlerNotFoundError(name);
+      },
+      canRetry: (policy) => {
+        if (policy === null || store.supportsRetries === true) return;
+        throw new InvalidJobOptionError(
+          'retry',
+          policy,
+          `allowed: null, since the store '${alias}' cannot keep retries (its JobStore does not declare supportsRetries); set retry: null on the job or use a store that does`,
+        );
       },
     };
   }

@@ -1,4 +1,5 @@
 import type { DateInput, TriggerSpec } from '../../triggers/trigger.js';
+import type { RetryOptions } from './retry-policy.js';
 
 /** A function a job may run; called as handler(...args, ctx). */
 // `never[]`, not `unknown[]`: a handler declares its own parameter types, `(report: Report, ctx:
@@ -30,6 +31,11 @@ export interface JobOptions {
   timeout?: number;
   /** Run a fire time again (once) when it was lost with a crashed instance. @default false */
   rerunOnLoss?: boolean;
+  /**
+   * Run a failed run (its handler threw or rejected, or it timed out) again after a delay, up to
+   * `attempts` times; null: never, whatever jobDefaults say. See README, "Retries". Default: jobDefaults.retry.
+   */
+  retry?: RetryOptions | null;
 }
 
 /** @publicApi */
@@ -53,6 +59,8 @@ export interface JobDefaults {
   maxInstances: number;
   /** ms; null = no limit. @default 1000 */
   misfireGraceTime: number | null;
+  /** How failed runs are retried; null: they are not. @default null */
+  retry: RetryOptions | null;
 }
 
 /** The last argument of every handler call. @publicApi */
@@ -64,4 +72,6 @@ export interface JobContext {
   /** Aborted on timeout and when shutdown gives up waiting. */
   signal: AbortSignal;
   instanceId: string;
+  /** Which run of scheduledRunTime this is: 1 for the first, 2 for its first retry, and so on. */
+  attempt: number;
 }

@@ -9,6 +9,7 @@ import { checkName } from '../../utils/option-checks.js';
 import { describeThrown, isStorableString } from '../../utils/thrown-value.js';
 import { triggerJson } from './trigger-cache.js';
 import type { AddJobSpec, JobChanges, JobDefaults } from './job-options.js';
+import type { RetryPolicy } from './retry-policy.js';
 import { createTrigger } from '../../triggers/create-trigger.js';
 import { isTrigger, type Trigger, type TriggerSpec } from '../../triggers/trigger.js';
 
@@ -20,6 +21,8 @@ export interface PrepareContext {
   timezone: string;
   hasExecutor(name: string): void;
   hasHandler(name: string): void;
+  /** Throws when the job's store cannot keep retries (JobStore.supportsRetries) and it has a policy. */
+  canRetry(policy: RetryPolicy | null): void;
 }
 
 /** A validated job, ready for a store once its first nextRunTime is known. */
@@ -65,8 +68,11 @@ export function prepareJob(input: AddJobSpec, ctx: PrepareContext, upsert: boole
     misfireGraceTime: spec.misfireGraceTime !== undefined ? spec.misfireGraceTime : ctx.defaults.misfireGraceTime,
     timeout: spec.timeout ?? null,
     rerunOnLoss: spec.rerunOnLoss ?? false,
+    // Both read by readJobOptions into a RetryPolicy (or null).
+    retry: (spec.retry !== undefined ? spec.retry : ctx.defaults.retry) as RetryPolicy | null,
     nextRunTime: spec.nextRunTime == null ? null : parseRunTime(spec.nextRunTime, ctx.timezone),
   };
+  ctx.canRetry(job.retry);
   return {
     job,
     trigger,
@@ -94,6 +100,7 @@ export function prepareChanges(
   }
   if (changes.handler !== undefined) ctx.hasHandler(checkHandler(changes.handler, false) as string);
   if (changes.executor !== undefined) ctx.hasExecutor(changes.executor);
+  if (changes.retry !== undefined) ctx.canRetry(changes.retry as RetryPolicy | null);
   const { nextRunTime, ...rest } = changes;
   const updated: JobSpec = { ...job, ...(rest as Partial<JobSpec>) };
   if (trigger) updated.trigger = trigger;

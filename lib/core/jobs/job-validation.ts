@@ -9,6 +9,7 @@ import {
   type OptionErrorFactory,
 } from '../../utils/option-checks.js';
 import { parseDate } from '../../triggers/parse-date.js';
+import { readRetryOptions } from './retry-policy.js';
 import type { DateInput } from '../../triggers/trigger.js';
 
 const OPTION_KEYS = [
@@ -23,6 +24,7 @@ const OPTION_KEYS = [
   'replaceExisting',
   'timeout',
   'rerunOnLoss',
+  'retry',
 ] as const;
 export const ADD_JOB_KEYS: ReadonlySet<string> = new Set([...OPTION_KEYS, 'handler', 'trigger', 'args']);
 export const SCHEDULED_JOB_KEYS: ReadonlySet<string> = new Set([...OPTION_KEYS, 'trigger']);
@@ -36,10 +38,11 @@ export const MODIFY_JOB_KEYS: ReadonlySet<string> = new Set([
   'nextRunTime',
   'timeout',
   'rerunOnLoss',
+  'retry',
   'args',
   'handler',
 ]);
-export const JOB_DEFAULT_KEYS: ReadonlySet<string> = new Set(['coalesce', 'maxInstances', 'misfireGraceTime']);
+export const JOB_DEFAULT_KEYS: ReadonlySet<string> = new Set(['coalesce', 'maxInstances', 'misfireGraceTime', 'retry']);
 
 /**
  * What every store can keep, so a job that works on the memory store works on any database:
@@ -79,6 +82,8 @@ function assertValidOptions(options: Record<string, unknown>): void {
   // A timer's delay: Node fires a longer one after 1 ms.
   if ('timeout' in options) checkWhole(fail, 'timeout', options.timeout, 1, MAX_TIMER_MS, 'ms');
   if ('args' in options) options.args = copyArgs(options.args);
+  // Kept as the checked policy, every default filled in: what a JobSpec stores.
+  if ('retry' in options) options.retry = readRetryOptions(options.retry);
 }
 
 /** The caller's args as an array of our own, so changing theirs later does not change the job. */

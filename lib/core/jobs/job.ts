@@ -1,5 +1,6 @@
 import { isTrigger, type Trigger, type TriggerSpec } from '../../triggers/trigger.js';
 import type { JobChanges, JobHandlerFunction } from './job-options.js';
+import type { RetryPolicy } from './retry-policy.js';
 
 /**
  * What a store persists for one job. Plain JSON for persistent stores: `handler` is a registry
@@ -21,6 +22,8 @@ export interface JobSpec {
   timeout: number | null;
   /** Run again once when the run was lost with a crashed instance (cluster). */
   rerunOnLoss: boolean;
+  /** How a failed run is retried (every default filled in); null: it is not. */
+  retry: RetryPolicy | null;
   /** null: paused. */
   nextRunTime: Date | null;
 }
@@ -43,6 +46,7 @@ export function copyJob(job: JobSpec, nextRunTime: Date | null = job.nextRunTime
     misfireGraceTime: job.misfireGraceTime,
     timeout: job.timeout,
     rerunOnLoss: job.rerunOnLoss,
+    retry: job.retry,
     nextRunTime,
   };
 }
@@ -77,6 +81,8 @@ export class Job {
   readonly misfireGraceTime: number | null;
   readonly timeout: number | null;
   readonly rerunOnLoss: boolean;
+  /** How a failed run is retried, every default filled in; null: it is not. */
+  readonly retry: RetryPolicy | null;
   readonly nextRunTime: Date | null;
   /** Added before the scheduler started; its nextRunTime is computed at start. */
   readonly pending: boolean;
@@ -99,6 +105,7 @@ export class Job {
     this.misfireGraceTime = spec.misfireGraceTime;
     this.timeout = spec.timeout;
     this.rerunOnLoss = spec.rerunOnLoss;
+    this.retry = spec.retry === null ? null : { ...spec.retry };
     this.nextRunTime = spec.nextRunTime;
     this.pending = pending;
     Object.defineProperty(this, 'ops', { enumerable: false });

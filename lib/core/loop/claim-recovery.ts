@@ -51,7 +51,7 @@ export class ClaimRecovery {
     const running = await store.getExecutions({ status: 'running', limit: 10_000 });
     const orphans = running.filter((r) => r.instanceId === this.instanceId && !known.has(r.id));
     if (orphans.length > 0) {
-      const runs = orphans.map((r) => ({ jobId: r.jobId, executionId: r.id, runTime: r.scheduledRunTime }));
+      const runs = orphans.map((r) => ({ jobId: r.jobId, executionId: r.id, runTime: r.scheduledRunTime, attempt: r.attempt }));
       if (store.releaseRuns) {
         await store.releaseRuns(runs);
       } else {

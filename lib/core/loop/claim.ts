@@ -20,6 +20,10 @@ export interface Plan {
 export interface ClaimedRun {
   executionId: string;
   runTime: Date;
+  /** Which run of runTime this is; absent: 1, the first (a retry claimed from the store says 2, 3, …). */
+  attempt?: number;
+  /** When it was due, if not at runTime: a retry's retryAt. Misfire is judged from it. */
+  dueAt?: Date;
 }
 
 /** A due job the store claimed, after persisting the plan. */
@@ -29,4 +33,9 @@ export interface Claim {
   plan: Plan;
   /** The runs to submit, one execution record each, status 'running'. */
   runs: ClaimedRun[];
+  /**
+   * A pending retry claimed from the store (claimDueJobs' planRetry), not a fire time: its plan
+   * neither moves the job nor removes it.
+   */
+  retry?: boolean;
 }

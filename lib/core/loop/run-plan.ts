@@ -75,3 +75,15 @@ function nextAfter(trigger: Trigger, previous: Date, now: Date): Date | null {
   const next = checkedFireTime(trigger, trigger.getNextFireTime(previous, now));
   return next !== null && next.getTime() > previous.getTime() ? next : null;
 }
+
+/** The plan of a claimed retry: its one run (or its miss); the job's schedule stays as it is. */
+export function retryPlan(job: JobSpec, runTime: Date, missed: boolean): Plan {
+  return {
+    runTimes: missed ? [] : [runTime],
+    missed: missed ? [runTime] : [],
+    maxInstances: [],
+    failed: [],
+    nextRunTime: job.nextRunTime,
+    remove: false,
+  };
+}

@@ -1,5 +1,5 @@
 import type { Executor } from '../../executors/executor.js';
-import type { JobStore, PlanFunction } from '../../stores/job-store.js';
+import type { DueRetry, JobStore, PlanFunction, RetryPlanFunction } from '../../stores/job-store.js';
 import { nextRetryDelay } from '../../utils/backoff.js';
 import { isValidDate } from '../../utils/option-checks.js';
 import { toError } from '../../utils/thrown-value.js';
@@ -229,15 +229,21 @@ export class SchedulingLoop {
         let claimed = 0;
         let claims: Claim[];
         let examined: number;
+        let retriesExamined: number;
         do {
           examined = 0;
+          retriesExamined = 0;
           const plan: PlanFunction = (job, running) => {
             examined++;
             return this.plan(alias, job, running);
           };
+          const planRetry: RetryPlanFunction = (job, retry) => {
+            retriesExamined++;
+            return this.planRetry(job, retry);
+          };
           // Built at the batch's first plan that needs it, after the store counted its runs.
           this.unwritten = null;
-          claims = await store.claimDueJobs(new Date(horizon), batchSize, plan);
+          claims = await store.claimDueJobs(new Date(horizon), batchSize, plan, planRetry);
           claimed += claims.length;
           // A store that answers without yielding (the memory store) keeps the timer from firing
           // until the pass ends: runs staged by earlier batches start now if their time came,
@@ -247,7 +253,7 @@ export class SchedulingLoop {
           for (const claim of claims) this.dispatcher.dispatch(alias, claim);
           this.slots.handedOver();
           // A batch that claimed nothing would only look at the same jobs again.
-        } while (examined === batchSize && claims.length > 0 && this.deps.isRunning());
+        } while ((examined === batchSize || retriesExamined === batchSize) && claims.length > 0 && this.deps.isRunning());
         if (ahead > 0 && claimed > 0 && !store.shared) this.lead.observe(Date.now() - began);
         const next = await store.getNextRunTime();
         const time = this.validTime(alias, next);
@@ -348,6 +354,20 @@ export class SchedulingLoop {
     }
     const plan = planRuns({ job, trigger, running, now: due, handlerExists: this.hasHandler(job) });
     return plan.runTimes.length > 0 && plan.nextRunTime !== null && this.slots.take(job.executor) ? plan : null;
+  }
+
+  /**
+   * Plans a pending retry the store found due (README, "Retries"): at its retryAt, never ahead
+   * (there is no burst to prepare for); missed when later than the job's misfireGraceTime from
+   * retryAt; otherwise run when an executor slot is free. It already counts toward maxInstances,
+   * so that is not checked again.
+   */
+  private planRetry(job: JobSpec, retry: DueRetry): 'run' | 'missed' | null {
+    const now = Date.now();
+    const late = now - retry.retryAt.getTime();
+    if (late < 0) return null;
+    if (job.misfireGraceTime !== null && late > job.misfireGraceTime) return 'missed';
+    return this.slots.take(job.executor) ? 'run' : null;
   }
 
   private hasHandler(job: JobSpec): boolean {

@@ -4,7 +4,15 @@ import { JOB_LIMITS } from '../jobs/job-validation.js';
 import { MAX_INT32, isValidDate, checkName, checkWhole, readOptions, type OptionErrorFactory } from '../../utils/option-checks.js';
 
 const QUERY_KEYS: ReadonlySet<string> = new Set(['jobId', 'status', 'since', 'until', 'limit', 'offset']);
-const STATUSES: ReadonlySet<string> = new Set<ExecutionStatus>(['running', 'executed', 'error', 'missed', 'max_instances', 'lost']);
+const STATUSES: ReadonlySet<string> = new Set<ExecutionStatus>([
+  'running',
+  'executed',
+  'error',
+  'missed',
+  'max_instances',
+  'lost',
+  'retry_pending',
+]);
 /** The most records one getExecutions call returns: page with offset beyond it. */
 export const MAX_EXECUTIONS_PAGE = 100_000;
 export const DEFAULT_EXECUTIONS_PAGE = 100;

@@ -1,5 +1,8 @@
-/** @publicApi */
-export type ExecutionStatus = 'running' | 'executed' | 'error' | 'missed' | 'max_instances' | 'lost';
+/**
+ * `retry_pending`: a retry of a failed run, waiting for its `retryAt` (it counts toward
+ * maxInstances, like a running run). @publicApi
+ */
+export type ExecutionStatus = 'running' | 'executed' | 'error' | 'missed' | 'max_instances' | 'lost' | 'retry_pending';
 
 /** One row of execution history. At most one exists per (jobId, scheduledRunTime, attempt). @publicApi */
 export interface JobExecution {
@@ -15,6 +18,21 @@ export interface JobExecution {
   durationMs: number | null;
   error: string | null;
   traceback: string | null;
+  /** When a `retry_pending` record comes due; null (or absent, from a store without retries) for the others. */
+  retryAt?: Date | null;
+}
+
+/**
+ * The retry a failed run schedules, written with its outcome (in the same transaction): a
+ * `retry_pending` record for (jobId, runTime, attempt), due at `at`. @publicApi
+ */
+export interface RetryRecord {
+  jobId: string;
+  /** The scheduled time the retries belong to (the failed run's). */
+  runTime: Date;
+  /** The attempt of the retry: the failed run's plus one. */
+  attempt: number;
+  at: Date;
 }
 
 /** How a run ended, written by finishExecution. */
@@ -25,6 +43,8 @@ export interface Outcome {
   durationMs: number | null;
   error: string | null;
   traceback: string | null;
+  /** A failed run that is retried: the retry to record with the outcome. Absent or null: none. */
+  retry?: RetryRecord | null;
 }
 
 /** Filters for getExecutions. @publicApi */

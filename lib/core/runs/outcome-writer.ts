@@ -1,5 +1,5 @@
 import { nextRetryDelay } from '../../utils/backoff.js';
-import type { Outcome } from './execution.js';
+import type { Outcome, RetryRecord } from './execution.js';
 import { settlesWithin } from '../../utils/settles-within.js';
 import { OutcomeRefusedError } from '../errors.js';
 import type { JobStore } from '../../stores/job-store.js';
@@ -45,6 +45,8 @@ export class OutcomeWriter {
     private readonly onError: (alias: string, error: unknown) => void,
     /** A write to the store landed (health); once per batch, not per outcome. */
     private readonly onWritten?: (alias: string) => void,
+    /** An outcome that schedules a retry landed: the store has the retry now. */
+    private readonly onRetryRecorded?: (alias: string, retry: RetryRecord) => void,
   ) {}
 
   /**
@@ -193,6 +195,8 @@ export class OutcomeWriter {
       if (item.written) continue;
       item.written = true;
       if (item.closes !== null) this.unwrittenCloses--;
+      const retry = item.outcome.retry;
+      if (retry != null && this.onRetryRecorded !== undefined) this.onRetryRecorded(store, retry);
     }
     this.onWritten?.(store);
   }
@@ -242,6 +246,7 @@ function minimal(item: Item): Item {
           ? null
           : `${outcome.error.slice(0, MAX_REFUSAL_CHARS).replace(/[^\x20-\x7e]/g, '?')} [the store refused the full text]`,
       traceback: null,
+      retry: outcome.retry ?? null,
     },
   };
 }

@@ -115,8 +115,17 @@ export class RunDispatcher {
     }
   }
 
-  private dispatchClaim(store: string, { job, plan, runs }: Claim): void {
+  private dispatchClaim(store: string, { job, plan, runs, retry }: Claim): void {
     const bus = this.bus;
+    // A pending retry: its job keeps its schedule; a finished one is deleted after the retry.
+    if (retry === true) {
+      for (const runTime of plan.missed) {
+        bus.emit(bus.event<JobMissedEvent>('job_missed', { jobId: job.id, store, scheduledRunTime: runTime }));
+      }
+      if (runs.length > 0) this.rerun(store, job, runs);
+      else if (plan.missed.length > 0 && this.finished(store, job, plan.missed[plan.missed.length - 1])) this.removeFinished(store, job.id);
+      return;
+    }
     for (const runTime of plan.missed) {
       bus.emit(bus.event<JobMissedEvent>('job_missed', { jobId: job.id, store, scheduledRunTime: runTime }));
     }
@@ -135,11 +144,18 @@ export class RunDispatcher {
           durationMs: 0,
           error,
           traceback: error.stack ?? String(error),
+          attempt: 1,
+          retryAt: null,
         }),
       );
     }
-    // A persistent store keeps a finished rerunOnLoss job until its runs end (see claim-planner).
-    const removeAfterRuns = plan.remove && job.rerunOnLoss && runs.length > 0 && this.deps.stores.get(store)?.persistent === true;
+    // A persistent store keeps a finished rerunOnLoss job until its runs end, and a store with
+    // retries keeps a finished job with a retry policy until no retry of it is left (claim-planner).
+    const target = this.deps.stores.get(store);
+    const removeAfterRuns =
+      plan.remove &&
+      runs.length > 0 &&
+      ((job.rerunOnLoss && target?.persistent === true) || (job.retry !== null && target?.supportsRetries === true));
     if (runs.length > 0) this.submit(store, job, runs, removeAfterRuns);
     if (plan.remove && !removeAfterRuns) this.removed(store, job.id);
   }
@@ -166,16 +182,17 @@ export class RunDispatcher {
 
   /** Runs a store took over from a dead instance (rerunOnLoss). */
   rerun(store: string, job: JobSpec, runs: Claim['runs']): void {
-    let exhausted = false;
-    if (job.nextRunTime === null && runs.length > 0) {
-      try {
-        const last = runs[runs.length - 1].runTime;
-        exhausted = this.deps.triggers.get(store, job.id, job.trigger).getNextFireTime(last, new Date()) === null;
-      } catch {
-        exhausted = false;
-      }
+    this.submit(store, job, runs, runs.length > 0 && this.finished(store, job, runs[runs.length - 1].runTime));
+  }
+
+  /** A job kept, paused, only for the runs of `last` (taken over, or retried): its trigger has no fire time after it. */
+  private finished(store: string, job: JobSpec, last: Date): boolean {
+    if (job.nextRunTime !== null) return false;
+    try {
+      return this.deps.triggers.get(store, job.id, job.trigger).getNextFireTime(last, new Date()) === null;
+    } catch {
+      return false;
     }
-    this.submit(store, job, runs, exhausted);
   }
 
   /**
@@ -184,8 +201,13 @@ export class RunDispatcher {
    * claimed run always ends with a record.
    */
   submit(store: string, job: JobSpec, runs: Claim['runs'], removeAfterRuns = false): void {
-    const onDone = removeAfterRuns ? () => this.removeFinished(store, job.id) : undefined;
-    const submission = new Submission(this.host, store, job, runs, onDone);
+    // Not while a failed run of it waits for its retry: that retry deletes the job when it is done.
+    const onDone = removeAfterRuns
+      ? () => {
+          if (submission.retriesScheduled === 0) this.removeFinished(store, job.id);
+        }
+      : undefined;
+    const submission: Submission = new Submission(this.host, store, job, runs, onDone);
     try {
       const at = submission.firstRunTime;
       // Runs due now are prepared too: all single runs then start through one path, and the code

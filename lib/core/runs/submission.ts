@@ -2,7 +2,8 @@ import { HandlerNotFoundError, JobTimeoutError } from '../errors.js';
 import type { JobErrorEvent, JobExecutedEvent, JobMissedEvent, SchedulerEvent, SchedulerEventType } from '../events/scheduler-events.js';
 import type { JobSpec } from '../jobs/job.js';
 import type { JobHandlerFunction } from '../jobs/job-options.js';
-import type { Outcome } from './execution.js';
+import type { Outcome, RetryRecord } from './execution.js';
+import { retryTime, shouldRetry } from '../jobs/retry-policy.js';
 import type { ClaimedRun } from '../loop/claim.js';
 import type { JobContext } from '../jobs/job-options.js';
 import type { ExecutorTask } from '../../executors/executor.js';
@@ -66,6 +67,8 @@ export class Submission implements ExecutorTask, RecordsRun {
   stagedAt = Number.NaN;
   /** Every run has ended (or it was taken back): its records are no longer the scheduler's to finish. */
   over = false;
+  /** Failed runs of it that scheduled a retry: a finished job is kept for those (see RunDispatcher). */
+  retriesScheduled = 0;
   // A single run claimed ahead keeps what its start needs in these fields (see prepare()), not in
   // an object of its own: at the instant each run then touches as few objects as possible.
   private preparedRun: ClaimedRun | null = null;
@@ -108,8 +111,8 @@ export class Submission implements ExecutorTask, RecordsRun {
   }
 
   /** Its runs, as a store takes them back unstarted. */
-  released(): { jobId: string; executionId: string; runTime: Date }[] {
-    return this.runs.map((r) => ({ jobId: this.jobId, executionId: r.executionId, runTime: r.runTime }));
+  released(): { jobId: string; executionId: string; runTime: Date; attempt: number }[] {
+    return this.runs.map((r) => ({ jobId: this.jobId, executionId: r.executionId, runTime: r.runTime, attempt: r.attempt ?? 1 }));
   }
 
   /** The first run's scheduled time, epoch ms. */
@@ -128,8 +131,8 @@ export class Submission implements ExecutorTask, RecordsRun {
     const { job } = this;
     // A Date of its own, made right after the submission and its context: what a handler reads at
     // the instant then lies next to what the run itself reads, not wherever the claim made it.
-    const ctx = new RunContext(job, new Date(run.runTime.getTime()), this.host.instanceId);
-    this.preparedTime = run.runTime.getTime();
+    const ctx = new RunContext(job, new Date(run.runTime.getTime()), this.host.instanceId, run.attempt ?? 1);
+    this.preparedTime = (run.dueAt ?? run.runTime).getTime();
     this.preparedGrace = job.misfireGraceTime ?? Infinity;
     this.preparedCtx = ctx;
     this.preparedHandler = this.host.resolveHandler(job) as CallableHandler | undefined;
@@ -267,11 +270,13 @@ export class Submission implements ExecutorTask, RecordsRun {
     const { job, host } = this;
     const startedAt = Date.now();
     // A run that waited for an executor slot or for the runs before it may have become too late.
-    if (job.misfireGraceTime !== null && startedAt - run.runTime.getTime() > job.misfireGraceTime) {
-      this.giveUp([run], `started ${startedAt - run.runTime.getTime()} ms late, past misfireGraceTime`);
+    // A retry is late by its own due time, not the fire time it belongs to.
+    const dueAt = (run.dueAt ?? run.runTime).getTime();
+    if (job.misfireGraceTime !== null && startedAt - dueAt > job.misfireGraceTime) {
+      this.giveUp([run], `started ${startedAt - dueAt} ms late, past misfireGraceTime`);
       return;
     }
-    const ctx = new RunContext(job, run.runTime, host.instanceId);
+    const ctx = new RunContext(job, run.runTime, host.instanceId, run.attempt ?? 1);
     const observation = host.instrumentation === null ? null : this.observe(host.instrumentation, run);
     let result: unknown;
     try {
@@ -298,7 +303,7 @@ export class Submission implements ExecutorTask, RecordsRun {
         store: this.store,
         instanceId: this.host.instanceId,
         scheduledRunTime: run.runTime,
-        attempt: 1,
+        attempt: run.attempt ?? 1,
       });
     } catch {
       return null;
@@ -350,6 +355,8 @@ export class Submission implements ExecutorTask, RecordsRun {
     const finishedAt = new Date();
     const durationMs = finishedAt.getTime() - startedAtMs;
     const traceback = failure ? (failure.stack ?? `${failure.name}: ${failure.message}`) : null;
+    const attempt = run.attempt ?? 1;
+    const retry = failure === null || this.job.retry === null ? null : this.retryOf(run, attempt, failure, finishedAt);
     this.host.finish(
       this.store,
       run.executionId,
@@ -360,13 +367,17 @@ export class Submission implements ExecutorTask, RecordsRun {
         durationMs,
         error: failure ? storableText(`${failure.name}: ${failure.message}`, MAX_ERROR_CHARS) : null,
         traceback: traceback === null ? null : storableText(traceback, MAX_TRACEBACK_CHARS),
+        retry,
       },
-      this.closedBy(run),
+      // A run that is retried has not ended its submission: the retry goes on counting toward
+      // maxInstances, so the claim must not see the job free while the outcome is being written.
+      retry === null ? this.closedBy(run) : null,
     );
     // Counters of every run (metrics, the event stream) are told in numbers: no event is built for
     // them (bench/ admin-cost: a job_executed object per run cost them ~8 µs per fire).
     const { tallies } = this.host;
-    if (failure === null && tallies.active) tallies.executed(this.jobId, this.store, run.runTime.getTime(), startedAtMs, durationMs);
+    if (failure === null && tallies.active)
+      tallies.executed(this.jobId, this.store, run.runTime.getTime(), startedAtMs, durationMs, attempt);
     if (!this.host.wants(failure ? 'job_error' : 'job_executed')) return;
     // Built field by field, not spread from parts: thousands are made after every burst.
     const { instanceId } = this.host;
@@ -384,6 +395,8 @@ export class Submission implements ExecutorTask, RecordsRun {
         durationMs,
         error: failure,
         traceback: traceback!,
+        attempt,
+        retryAt: retry === null ? null : retry.at,
       };
       this.host.emit(event);
     } else {
@@ -398,9 +411,23 @@ export class Submission implements ExecutorTask, RecordsRun {
         finishedAt,
         durationMs,
         returnValue,
+        attempt,
       };
       this.host.emit(event);
     }
+  }
+
+  /**
+   * The retry a failed run schedules under the job's policy (README, "Retries"), or null: a timeout
+   * or a thrown error is retried up to `attempts` times; a handler that is not registered is not
+   * (retrying cannot help).
+   */
+  private retryOf(run: ClaimedRun, attempt: number, failure: Error, finishedAt: Date): RetryRecord | null {
+    const policy = this.job.retry;
+    if (failure instanceof HandlerNotFoundError) return null;
+    if (!shouldRetry(policy, failure instanceof JobTimeoutError ? 'timeout' : 'error', attempt)) return null;
+    this.retriesScheduled++;
+    return { jobId: this.jobId, runTime: run.runTime, attempt: attempt + 1, at: retryTime(policy!, attempt, finishedAt) };
   }
 
   /** The job id when `run` is the submission's last: its record ends the submission. */
@@ -430,6 +457,7 @@ class RunContext implements JobContext, AbortableRun {
     job: JobSpec,
     readonly scheduledRunTime: Date,
     readonly instanceId: string,
+    readonly attempt: number,
   ) {
     this.jobId = job.id;
     this.jobName = job.name;
@@ -444,7 +472,13 @@ class RunContext implements JobContext, AbortableRun {
   }
 
   toJSON(): object {
-    return { jobId: this.jobId, jobName: this.jobName, scheduledRunTime: this.scheduledRunTime, instanceId: this.instanceId };
+    return {
+      jobId: this.jobId,
+      jobName: this.jobName,
+      scheduledRunTime: this.scheduledRunTime,
+      instanceId: this.instanceId,
+      attempt: this.attempt,
+    };
   }
 }
 

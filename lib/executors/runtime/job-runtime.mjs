@@ -57,6 +57,7 @@ class Context {
     this.jobName = c.jobName;
     this.scheduledRunTime = new Date(c.scheduledRunTime);
     this.instanceId = c.instanceId;
+    this.attempt = c.attempt ?? 1;
     this.#id = id;
   }
 

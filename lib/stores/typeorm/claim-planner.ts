@@ -19,6 +19,8 @@ export interface ExecutionValues {
   durationMs: number | null;
   error: string | null;
   traceback: string | null;
+  /** A 'retry_pending' record's due time. */
+  retryAt?: number | null;
 }
 
 /** What a claim writes, gathered so each kind of write is one bulk statement (or a few chunks). */
@@ -85,9 +87,10 @@ export function planClaims(
       writes.executions.push({ ...row('error', runTime), error: error.message, traceback: error.stack ?? String(error) });
     }
 
-    // A finished job that must be run again if this process dies keeps its row (paused) until its
-    // runs end: a run taken over after a crash needs the job's handler and args.
-    if (decision.remove && !(job.rerunOnLoss && runs.length > 0)) writes.removed.push(job.id);
+    // A finished job that must be run again if this process dies, or whose failed runs are retried,
+    // keeps its row (paused) until its runs end: a run taken over after a crash, or a retry, needs
+    // the job's handler and args.
+    if (decision.remove && !((job.rerunOnLoss || job.retry !== null) && runs.length > 0)) writes.removed.push(job.id);
     else writes.moved.push({ id: job.id, nextRunTime: decision.remove || !decision.nextRunTime ? null : decision.nextRunTime.getTime() });
     writes.claims.push({ job: copyJob(job, decision.nextRunTime), plan: decision, runs });
   }

@@ -1,4 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { readExecutionQuery } from '../../core/runs/execution-query.js';
+import type { ExecutionValues } from './claim-planner.js';
+import type { RetryHint } from './retry-hint.js';
+import type { StoreContextHolder } from './store-context-holder.js';
 import type { ExecutionQuery, JobExecution, Outcome } from '../../core/runs/execution.js';
 import { toExecution } from './rows/job-row.js';
 import type { StoreConnection } from './store-connection.js';
@@ -10,22 +14,51 @@ import { single, type SqlSteps } from './sql/sql-session.js';
  * claims (run-claims.ts).
  */
 export class ExecutionHistory {
-  constructor(private readonly connection: StoreConnection) {}
+  constructor(
+    private readonly connection: StoreConnection,
+    private readonly context: StoreContextHolder,
+    private readonly retries: RetryHint,
+  ) {}
 
   async finishExecution(executionId: string, outcome: Outcome): Promise<void> {
-    const { session, executionSql: sql } = await this.connection.get();
-    await session.run(single(sql.finishExecution(executionId, outcome)));
+    return this.finishExecutions([{ executionId, outcome }]);
   }
 
+  /**
+   * The outcomes, and the retries failed runs schedule as 'retry_pending' records, in one
+   * transaction: a crash between "failed" and "retry scheduled" is impossible.
+   */
   async finishExecutions(items: readonly { executionId: string; outcome: Outcome }[]): Promise<void> {
     if (items.length === 0) return;
     const { session, executionSql: sql } = await this.connection.get();
-    const statements = sql.finishExecutions(items);
+    const retries: ExecutionValues[] = [];
+    for (const { outcome } of items) {
+      const retry = outcome.retry;
+      if (retry == null) continue;
+      retries.push({
+        id: randomUUID(),
+        jobId: retry.jobId,
+        scheduledRunTime: retry.runTime.getTime(),
+        attempt: retry.attempt,
+        status: 'retry_pending',
+        instanceId: this.context.instanceId,
+        // A submission of its own: maxInstances counts distinct batches of open records.
+        batchId: randomUUID(),
+        startedAt: null,
+        finishedAt: null,
+        durationMs: null,
+        error: null,
+        traceback: null,
+        retryAt: retry.at.getTime(),
+      });
+    }
+    const statements = [...sql.finishExecutions(items), ...sql.insertExecutions(retries, true)];
     await session.runInWriteTransaction(
       (function* (): SqlSteps<void> {
         for (const statement of statements) yield statement;
       })(),
     );
+    for (const retry of retries) this.retries.added(retry.retryAt!);
   }
 
   async getExecutions(query: ExecutionQuery): Promise<JobExecution[]> {

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { JobLookupError, UnplannableJobError } from '../../core/errors.js';
-import type { JobSpec } from '../../core/jobs/job.js';
+import { copyJob, type JobSpec } from '../../core/jobs/job.js';
 import type { Claim } from '../../core/loop/claim.js';
-import type { PlanFunction, ReleasedRun } from '../job-store.js';
+import type { DueRetry, PlanFunction, ReleasedRun, RetryPlanFunction } from '../job-store.js';
+import { retryPlan } from '../../core/loop/run-plan.js';
+import type { RetryHint } from './retry-hint.js';
 import { planClaims, type ExecutionValues } from './claim-planner.js';
 import type { JobReader } from './rows/job-reader.js';
 import { toNumberOrNull, type Row } from './rows/job-row.js';
@@ -24,9 +26,10 @@ export class RunClaims {
     private readonly reader: JobReader,
     private readonly context: StoreContextHolder,
     private readonly jobsChanged: () => void,
+    private readonly retries: RetryHint,
   ) {}
 
-  async claimDueJobs(now: Date, limit: number, plan: PlanFunction): Promise<Claim[]> {
+  async claimDueJobs(now: Date, limit: number, plan: PlanFunction, planRetry?: RetryPlanFunction): Promise<Claim[]> {
     if (!Number.isInteger(limit) || limit < 1) return [];
     const { session, jobSql, executionSql } = await this.connection.get();
     // A deadlock victim's transaction was rolled back whole, and plan is pure: claiming again is
@@ -35,7 +38,7 @@ export class RunClaims {
       // Reported after the transaction: on SQLite a slow event subscriber would hold the write lock.
       const problems: { error: Error; jobId: string }[] = [];
       try {
-        return await session.runInWriteTransaction(this.claimSteps(jobSql, executionSql, now, limit, plan, problems));
+        return await session.runInWriteTransaction(this.claimSteps(jobSql, executionSql, now, limit, plan, problems, planRetry));
       } catch (error) {
         if (attempt >= CLAIM_ATTEMPTS || !session.dialect.isDeadlock(error)) throw error;
       } finally {
@@ -45,6 +48,97 @@ export class RunClaims {
   }
 
   private *claimSteps(
+    jobSql: JobSql,
+    executionSql: ExecutionSql,
+    now: Date,
+    limit: number,
+    plan: PlanFunction,
+    problems: { error: Error; jobId: string }[],
+    planRetry?: RetryPlanFunction,
+  ): SqlSteps<Claim[]> {
+    const claims = yield* this.jobClaimSteps(jobSql, executionSql, now, limit, plan, problems);
+    if (planRetry === undefined || !this.retries.mayBeDue(now.getTime())) return claims;
+    return claims.concat(yield* this.retryClaimSteps(jobSql, executionSql, now, limit, planRetry, problems));
+  }
+
+  /**
+   * Due retries, in the claim's transaction: their records locked as due jobs' rows are (each to
+   * one claimer), their jobs read for handler and args, and each record made 'running' here or
+   * 'missed' as planRetry decides. A retry whose job is gone is deleted. maxInstances already
+   * counts the record, so no count is read.
+   */
+  private *retryClaimSteps(
+    jobSql: JobSql,
+    executionSql: ExecutionSql,
+    now: Date,
+    limit: number,
+    planRetry: RetryPlanFunction,
+    problems: { error: Error; jobId: string }[],
+  ): SqlSteps<Claim[]> {
+    const { rows } = yield executionSql.selectDueRetries(now.getTime(), limit);
+    if (rows.length === 0) {
+      this.retries.drained(now.getTime());
+      return [];
+    }
+    const due: DueRetry[] = rows.map((row) => ({
+      executionId: String(row.id),
+      jobId: String(row.job_id),
+      runTime: new Date(Number(row.scheduled_run_time)),
+      attempt: Number(row.attempt),
+      retryAt: new Date(Number(row.retry_at)),
+    }));
+    const jobs = new Map<string, JobSpec>();
+    const present = new Set<string>();
+    for (const statement of jobSql.selectJobsByIds([...new Set(due.map((r) => r.jobId))])) {
+      for (const row of (yield statement).rows) {
+        present.add(String(row.id));
+        const job = this.reader.read(row, (error, jobId) => problems.push({ error, jobId }));
+        if (job) jobs.set(job.id, job);
+      }
+    }
+    const started: string[] = [];
+    const missed: string[] = [];
+    const orphaned: string[] = [];
+    const claims: Claim[] = [];
+    let waiting = 0;
+    for (const retry of due) {
+      const job = jobs.get(retry.jobId);
+      if (job === undefined) {
+        // Removed while its failed run was being recorded; an unreadable row waits to be fixed.
+        if (present.has(retry.jobId)) waiting++;
+        else orphaned.push(retry.jobId);
+        continue;
+      }
+      let decision: 'run' | 'missed' | null;
+      try {
+        decision = planRetry(job, retry, now);
+      } catch (error) {
+        problems.push({ error: new UnplannableJobError(job.id, describe(error), { cause: error }), jobId: job.id });
+        decision = null;
+      }
+      if (decision === null) {
+        waiting++;
+        continue;
+      }
+      const isMissed = decision === 'missed';
+      (isMissed ? missed : started).push(retry.executionId);
+      const runs = isMissed
+        ? []
+        : [{ executionId: retry.executionId, runTime: retry.runTime, attempt: retry.attempt, dueAt: retry.retryAt }];
+      claims.push({ job: copyJob(job), plan: retryPlan(job, retry.runTime, isMissed), runs, retry: true });
+    }
+    for (const statement of [
+      ...executionSql.startRetries(started, this.context.instanceId),
+      ...executionSql.missRetries(missed, Date.now(), MISSED_RETRY),
+      ...executionSql.deleteRetries([...new Set(orphaned)]),
+    ]) {
+      yield statement;
+    }
+    if (rows.length < limit && waiting === 0) this.retries.drained(now.getTime());
+    return claims;
+  }
+
+  private *jobClaimSteps(
     jobSql: JobSql,
     executionSql: ExecutionSql,
     now: Date,
@@ -150,10 +244,16 @@ export class RunClaims {
   async releaseRuns(runs: readonly ReleasedRun[]): Promise<void> {
     if (runs.length === 0) return;
     const { session, jobSql, executionSql } = await this.connection.get();
+    // A retry goes back to waiting for its retry_at; the job's schedule is not its business.
+    const retries = runs.filter((r) => (r.attempt ?? 1) > 1);
+    const firsts = retries.length === 0 ? runs : runs.filter((r) => (r.attempt ?? 1) <= 1);
     const statements = [
-      ...executionSql.deleteRunningExecutions(runs.map((r) => r.executionId)),
-      ...jobSql.restoreNextRunTimes(runs.map((r) => ({ id: r.jobId, nextRunTime: r.runTime.getTime() }))),
+      ...executionSql.deleteRunningExecutions(firsts.map((r) => r.executionId)),
+      ...jobSql.restoreNextRunTimes(firsts.map((r) => ({ id: r.jobId, nextRunTime: r.runTime.getTime() }))),
+      ...executionSql.releaseRetries(retries.map((r) => r.executionId)),
     ];
+    // Due again at once (their retry_at has passed): the next claim looks.
+    if (retries.length > 0) this.retries.added(-Infinity);
     await session.runInWriteTransaction(
       (function* (): SqlSteps<void> {
         for (const statement of statements) yield statement;
@@ -164,6 +264,8 @@ export class RunClaims {
 }
 
 const CLAIM_ATTEMPTS = 3;
+/** The error text of a retry recorded 'missed'. */
+const MISSED_RETRY = 'the retry could not start within misfireGraceTime of its retry time';
 /** How many ms after the asked time an extra run may move to find a free run time (normally none). */
 const EXTRA_RUN_SPAN_MS = 1000;
 

@@ -4,7 +4,8 @@ import type { JobReader } from './rows/job-reader.js';
 import { isDateMs, toJobValues, type JobValues } from './rows/job-row.js';
 import type { StoreConnection } from './store-connection.js';
 import type { StoreContextHolder } from './store-context-holder.js';
-import { single, type SqlSession } from './sql/sql-session.js';
+import { single, type SqlSession, type SqlSteps } from './sql/sql-session.js';
+import type { RetryHint } from './retry-hint.js';
 
 /**
  * The store's jobs as the scheduler manages them: added, updated, removed, looked up and listed,
@@ -17,6 +18,7 @@ export class StoredJobs {
     private readonly reader: JobReader,
     private readonly context: StoreContextHolder,
     private readonly jobsChanged: () => void,
+    private readonly retries: RetryHint,
   ) {}
 
   async addJob(job: JobSpec): Promise<void> {
@@ -52,17 +54,29 @@ export class StoredJobs {
     this.jobsChanged();
   }
 
+  /** With its pending retries, in one transaction. */
   async removeJob(id: string): Promise<void> {
-    const { session, jobSql: sql } = await this.connection.get();
-    const { affected } = await session.run(single(sql.deleteJob(id)));
+    const { session, jobSql: sql, executionSql } = await this.connection.get();
+    const { affected } = await session.runInWriteTransaction(
+      (function* (): SqlSteps<{ affected: number }> {
+        const result = yield sql.deleteJob(id);
+        for (const statement of executionSql.deleteRetries([id])) yield statement;
+        return result;
+      })(),
+    );
     this.reader.unreadable.forget(id);
     if (affected === 0) throw new JobLookupError(id, this.context.alias);
     this.jobsChanged();
   }
 
   async removeAllJobs(): Promise<void> {
-    const { session, jobSql: sql } = await this.connection.get();
-    await session.run(single(sql.deleteAllJobs()));
+    const { session, jobSql: sql, executionSql } = await this.connection.get();
+    await session.runInWriteTransaction(
+      (function* (): SqlSteps<void> {
+        yield sql.deleteAllJobs();
+        for (const statement of executionSql.deleteRetries()) yield statement;
+      })(),
+    );
     this.reader.unreadable.clear();
     this.jobsChanged();
   }
@@ -90,10 +104,15 @@ export class StoredJobs {
     // for: the loop's wake-up must never become NaN. Each round excludes at least one more row.
     for (let round = 0; round < 20; round++) {
       const { rows } = await session.run(single(sql.minNextRunTime(this.reader.unreadable)));
+      const retryNext = rows[0]?.retry_next;
+      const retryMs = retryNext === null || retryNext === undefined ? null : Number(retryNext);
+      // A retry_at that is no date (edited by hand) is taken as due now: the claim then judges it.
+      const retryAt = retryMs === null ? null : isDateMs(retryMs) ? retryMs : Date.now();
+      this.retries.seen(retryAt);
       const next = rows[0]?.next;
-      if (next === null || next === undefined) return null;
+      if (next === null || next === undefined) return retryAt === null ? null : new Date(retryAt);
       const ms = Number(next);
-      if (isDateMs(ms)) return new Date(ms);
+      if (isDateMs(ms)) return new Date(retryAt !== null && retryAt < ms ? retryAt : ms);
       const { rows: bad } = await session.run(single(sql.selectJobsAt(next)));
       for (const row of bad) this.reader.read(row);
       if (bad.length === 0) return null;

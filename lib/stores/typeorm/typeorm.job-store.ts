@@ -5,7 +5,16 @@ import type { JobSpec } from '../../core/jobs/job.js';
 import type { ExecutionQuery, JobExecution, Outcome } from '../../core/runs/execution.js';
 import type { StoreJobPage, StoreJobQuery } from '../../core/jobs/job-query.js';
 import type { Claim } from '../../core/loop/claim.js';
-import type { ClusterInstance, JobStore, PlanFunction, ReleasedRun, StoreContext, StoreHeartbeat } from '../job-store.js';
+import type {
+  ClusterInstance,
+  JobStore,
+  PlanFunction,
+  ReleasedRun,
+  RetryPlanFunction,
+  StoreContext,
+  StoreHeartbeat,
+} from '../job-store.js';
+import { RetryHint } from './retry-hint.js';
 import { InstanceMonitor } from './cluster/instance-monitor.js';
 import { PostgresNotifier } from './cluster/postgres-notifier.js';
 import { ExecutionHistory } from './execution-history.js';
@@ -76,6 +85,7 @@ function isDataSource(value: unknown): value is DataSource {
  */
 export class TypeOrmJobStore implements JobStore {
   readonly persistent = true;
+  readonly supportsRetries = true;
   readonly tableNames: SchedulerTableNames;
 
   private readonly dataSource: DataSource;
@@ -136,9 +146,11 @@ export class TypeOrmJobStore implements JobStore {
     this.connection = new StoreConnection(this.dataSource, this.tableNames);
     const reader = new JobReader(this.context);
     const jobsChanged = () => this.jobsChanged();
-    this.jobs = new StoredJobs(this.connection, reader, this.context, jobsChanged);
-    this.claims = new RunClaims(this.connection, reader, this.context, jobsChanged);
-    this.history = new ExecutionHistory(this.connection);
+    // What the parts know of pending retries' due times (claims skip the retry select without).
+    const retries = new RetryHint();
+    this.jobs = new StoredJobs(this.connection, reader, this.context, jobsChanged, retries);
+    this.claims = new RunClaims(this.connection, reader, this.context, jobsChanged, retries);
+    this.history = new ExecutionHistory(this.connection, this.context, retries);
     this.pages = new PagedReads(this.connection, reader, this.tableNames, this.instanceTimeout);
   }
 
@@ -216,8 +228,8 @@ export class TypeOrmJobStore implements JobStore {
     return this.jobs.getNextRunTime();
   }
 
-  claimDueJobs(now: Date, limit: number, plan: PlanFunction): Promise<Claim[]> {
-    return this.claims.claimDueJobs(now, limit, plan);
+  claimDueJobs(now: Date, limit: number, plan: PlanFunction, planRetry?: RetryPlanFunction): Promise<Claim[]> {
+    return this.claims.claimDueJobs(now, limit, plan, planRetry);
   }
 
   startExtraRun(jobId: string, runTime: Date): Promise<string | null> {

@@ -4,7 +4,7 @@ import type { SchedulerEvent } from '../../../lib/core/events/scheduler-events.j
 import type { JobSpec } from '../../../lib/core/jobs/job.js';
 import type { Outcome } from '../../../lib/core/runs/execution.js';
 import type { ClaimedRun, Plan } from '../../../lib/core/loop/claim.js';
-import type { JobStore, PlanFunction, StoreContext } from '../../../lib/stores/job-store.js';
+import type { DueRetry, JobStore, PlanFunction, RetryPlanFunction, StoreContext } from '../../../lib/stores/job-store.js';
 
 /**
  * The behaviour every JobStore shares, written against the interface only. A store factory must
@@ -28,6 +28,7 @@ export function makeJob(id: string, overrides: Partial<JobSpec> = {}): JobSpec {
     misfireGraceTime: 1000,
     timeout: null,
     rerunOnLoss: false,
+    retry: null,
     nextRunTime: T0,
     ...overrides,
   };
@@ -419,6 +420,139 @@ export function runJobStoreContract(name: string, makeStore: () => JobStore | Pr
       });
     });
 
+    describe('retries', () => {
+      const runRetry: RetryPlanFunction = () => 'run';
+      const failedWithRetry = (jobId: string, runTime: Date, retryAt: Date, attempt = 2) =>
+        outcome('error', runTime, { error: 'Error: boom', retry: { jobId, runTime, attempt, at: retryAt } });
+      /** Claims job `id` at T0 and fails its run with a retry due at `retryAt`; returns the failed run's id. */
+      async function failOnce(id: string, retryAt: Date, overrides: Partial<JobSpec> = {}): Promise<string> {
+        await store.addJob(makeJob(id, { nextRunTime: at(0), ...overrides }));
+        const [claim] = await store.claimDueJobs(T0, 10, runOnce);
+        const executionId = claim!.runs[0]!.executionId;
+        await store.finishExecutions([{ executionId, outcome: failedWithRetry(id, at(0), retryAt) }]);
+        return executionId;
+      }
+      /** A job's records, the latest attempt first (the order of records of one time is the store's). */
+      const retryRecords = async (jobId: string) =>
+        (await store.getExecutions({ jobId }))
+          .sort((a, b) => b.attempt - a.attempt)
+          .map((e) => [e.attempt, e.status, e.retryAt ? e.retryAt.getTime() - T0.getTime() : null]);
+
+      it('records the retry of a failed run with its outcome, as a pending record that maxInstances counts', async () => {
+        expect(store.supportsRetries).toBe(true);
+        await failOnce('r', at(5000));
+        expect(await retryRecords('r')).toEqual([
+          [2, 'retry_pending', 5000],
+          [1, 'error', null],
+        ]);
+        // The job's next fire (an hour on) is planned with the pending retry counted as running.
+        const { plan, calls } = spyPlan(runOnce);
+        await store.claimDueJobs(at(3_600_000), 10, plan);
+        expect(calls.map((c) => c.running)).toEqual([1]);
+        // getNextRunTime is the retry's time when it is earlier than every job's.
+        expect((await store.getNextRunTime())!.getTime()).toBe(at(5000).getTime());
+      });
+
+      it('offers a retry to planRetry once it is due, and runs it as a claim of its attempt', async () => {
+        const offered: DueRetry[] = [];
+        const planRetry: RetryPlanFunction = (_job, retry) => (offered.push(retry), 'run');
+        await failOnce('r', at(5000));
+        expect(await store.claimDueJobs(at(4999), 10, runOnce, planRetry)).toEqual([]);
+        expect(offered).toEqual([]);
+        const claims = await store.claimDueJobs(at(5000), 10, runOnce, planRetry);
+        expect(offered.map((r) => [r.jobId, r.attempt, r.runTime.getTime(), r.retryAt.getTime()])).toEqual([
+          ['r', 2, at(0).getTime(), at(5000).getTime()],
+        ]);
+        expect(claims).toHaveLength(1);
+        const [claim] = claims;
+        expect(claim!.retry).toBe(true);
+        expect(claim!.job.id).toBe('r');
+        expect(claim!.plan.runTimes).toEqual([at(0)]);
+        expect(claim!.runs).toEqual([{ executionId: offered[0]!.executionId, runTime: at(0), attempt: 2, dueAt: at(5000) }]);
+        const [record] = await store.getExecutions({ jobId: 'r', status: 'running' });
+        expect([record!.attempt, record!.instanceId]).toEqual([2, 'instance-a']);
+        // Claimed once: the next claim has nothing to offer.
+        expect(await store.claimDueJobs(at(9000), 10, runOnce, planRetry)).toEqual([]);
+        expect(offered).toHaveLength(1);
+        // Its outcome ends it like any run's.
+        await store.finishExecution(record!.id, outcome('executed', at(5001)));
+        expect(await retryRecords('r')).toEqual([
+          [2, 'executed', 5000],
+          [1, 'error', null],
+        ]);
+      });
+
+      it('records a retry planRetry calls missed, and leaves one it postpones', async () => {
+        await failOnce('m', at(1000));
+        await failOnce('w', at(1000));
+        const claims = await store.claimDueJobs(at(2000), 10, runOnce, (job) => (job.id === 'm' ? 'missed' : null));
+        expect(claims.map((c) => [c.job.id, c.retry, c.plan.missed.length, c.runs.length])).toEqual([['m', true, 1, 0]]);
+        expect((await retryRecords('m'))[0]!.slice(0, 2)).toEqual([2, 'missed']);
+        expect((await retryRecords('w'))[0]!.slice(0, 2)).toEqual([2, 'retry_pending']);
+      });
+
+      it('hands each due retry to one of several concurrent claims', async () => {
+        for (let i = 0; i < 20; i++) await failOnce(`c${i}`, at(1000));
+        const batches = await Promise.all([1, 2, 3, 4].map(() => store.claimDueJobs(at(2000), 5, runOnce, runRetry)));
+        const claimed = batches.flat().flatMap((c) => c.runs.map((r) => r.executionId));
+        // Each claim takes up to 5; together they may leave some for a later claim, never one twice.
+        expect(new Set(claimed).size).toBe(claimed.length);
+        const rest = await store.claimDueJobs(at(2000), 100, runOnce, runRetry);
+        const all = [...claimed, ...rest.flatMap((c) => c.runs.map((r) => r.executionId))];
+        expect(new Set(all).size).toBe(20);
+        expect(all).toHaveLength(20);
+      });
+
+      it("drops a removed job's pending retries, and a retry whose job is gone", async () => {
+        await failOnce('gone', at(1000));
+        await failOnce('all1', at(1000));
+        await store.removeJob('gone');
+        expect((await retryRecords('gone')).map((r) => r[1])).toEqual(['error']);
+        await store.removeAllJobs();
+        expect((await retryRecords('all1')).map((r) => r[1])).toEqual(['error']);
+        // A failed run recorded after its job was removed: the retry finds no job and is deleted.
+        await store.addJob(makeJob('late', { nextRunTime: at(0) }));
+        const [claim] = await store.claimDueJobs(T0, 10, runOnce);
+        await store.removeJob('late');
+        await store.finishExecution(claim!.runs[0]!.executionId, failedWithRetry('late', at(0), at(1000)));
+        expect(await store.claimDueJobs(at(2000), 10, runOnce, runRetry)).toEqual([]);
+        expect((await retryRecords('late')).map((r) => r[1])).toEqual(['error']);
+        expect(await store.getNextRunTime()).toBeNull();
+      });
+
+      it('takes a released retry back to pending, and prunes no pending retry', async () => {
+        await failOnce('r', at(1000));
+        const [claim] = await store.claimDueJobs(at(1000), 10, runOnce, runRetry);
+        const run = claim!.runs[0]!;
+        await store.releaseRuns!([{ jobId: 'r', executionId: run.executionId, runTime: run.runTime, attempt: run.attempt }]);
+        expect((await retryRecords('r'))[0]).toEqual([2, 'retry_pending', 1000]);
+        // Its job's schedule is untouched by the release.
+        expect((await store.lookupJob('r'))!.nextRunTime!.getTime()).toBe(at(3_600_000).getTime());
+        expect(await store.pruneExecutions(0)).toBe(1); // the failed first run only
+        expect((await retryRecords('r')).map((r) => r[1])).toEqual(['retry_pending']);
+        const [again] = await store.claimDueJobs(at(1000), 10, runOnce, runRetry);
+        expect(again!.runs[0]!.executionId).toBe(run.executionId);
+      });
+
+      it('writes an outcome again without failing on the retry it recorded the first time', async () => {
+        const executionId = await failOnce('twice', at(1000));
+        await store.finishExecutions([{ executionId, outcome: failedWithRetry('twice', at(0), at(1000)) }]);
+        expect((await retryRecords('twice')).map((r) => r.slice(0, 2))).toEqual([
+          [2, 'retry_pending'],
+          [1, 'error'],
+        ]);
+      });
+
+      it('keeps a job with a retry policy, paused, when its trigger ends with a run that may be retried', async () => {
+        const policy = { attempts: 2, delay: 1000, backoff: 'fixed' as const, maxDelay: null, jitter: 0 };
+        await store.addJob(makeJob('once', { nextRunTime: at(0), retry: policy }));
+        const [claim] = await store.claimDueJobs(T0, 10, () => emptyPlan({ runTimes: [at(0)], nextRunTime: null, remove: true }));
+        expect(claim!.runs).toHaveLength(1);
+        const kept = await store.lookupJob('once');
+        expect(kept && [kept.nextRunTime, kept.retry]).toEqual([null, policy]);
+      });
+    });
+
     describe('executions', () => {
       it('records the outcome of a run', async () => {
         await store.addJob(makeJob('f', { nextRunTime: at(0) }));
@@ -437,6 +571,7 @@ export function runJobStoreContract(name: string, makeStore: () => JobStore | Pr
           scheduledRunTime: at(0),
           attempt: 1,
           instanceId: 'instance-a',
+          retryAt: null,
           ...result,
         });
       });

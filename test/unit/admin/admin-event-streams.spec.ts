@@ -92,7 +92,7 @@ describe('AdminEventStreams', () => {
     expect(bus.wants('job_executed')).toBe(false);
     expect(bus.wants('job_error')).toBe(true);
     const scheduled = Date.UTC(2026, 0, 1, 12);
-    bus.tallies.executed('j1', 'default', scheduled, scheduled + 3, 7);
+    bus.tallies.executed('j1', 'default', scheduled, scheduled + 3, 7, 2);
     jest.advanceTimersByTime(100);
     const event: JobExecutedEvent = {
       type: 'job_executed',
@@ -105,10 +105,11 @@ describe('AdminEventStreams', () => {
       finishedAt: new Date(scheduled + 10),
       durationMs: 7,
       returnValue: 42,
+      attempt: 2,
     };
     expect(response.written).toContain(`data: ${eventJson(event)}\n\n`);
     // Tallied runs past the cap are counted too.
-    for (let i = 0; i < MAX_EVENTS_PER_FLUSH + 5; i++) bus.tallies.executed(`j${i}`, 'default', scheduled, scheduled, 1);
+    for (let i = 0; i < MAX_EVENTS_PER_FLUSH + 5; i++) bus.tallies.executed(`j${i}`, 'default', scheduled, scheduled, 1, 1);
     jest.advanceTimersByTime(100);
     expect(response.messages().at(-1)).toEqual(['overflow', { dropped: 5 }]);
   });

@@ -17,7 +17,7 @@ const BASE = 150;
 const STRIP = 160;
 const STRIP_HEIGHT = 12;
 const HEIGHT = 200;
-const STATUSES = ['executed', 'error', 'missed', 'max_instances', 'lost', 'running'];
+const STATUSES = ['executed', 'error', 'missed', 'max_instances', 'lost', 'running', 'retry_pending'];
 
 /**
  * @typedef {{ id: string, scheduledRunTime: string, status: string, startedAt: string | null, durationMs: number | null }} Execution

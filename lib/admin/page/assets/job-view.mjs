@@ -111,7 +111,9 @@ export function createJobView(ctx) {
       'Status',
       [
         ['', 'All'],
-        ...['executed', 'error', 'missed', 'max_instances', 'lost', 'running'].map((s) => /** @type {[string, string]} */ ([s, s])),
+        ...['executed', 'error', 'missed', 'max_instances', 'lost', 'running', 'retry_pending'].map(
+          (s) => /** @type {[string, string]} */ ([s, s]),
+        ),
       ],
       params.status,
       (value) => ctx.navigate(jobHashWith({ ...params, status: value, offset: 0 })),

@@ -4,7 +4,7 @@ import { formatCount, formatRelative, formatTime } from './format.mjs';
 
 /** Small pieces shared by the views: badges, times, the pager, notices and toasts. */
 
-const KNOWN_STATUSES = new Set(['executed', 'error', 'missed', 'max_instances', 'lost', 'running']);
+const KNOWN_STATUSES = new Set(['executed', 'error', 'missed', 'max_instances', 'lost', 'running', 'retry_pending']);
 
 /**
  * An execution's status as text in a coloured badge (`executed`, `error`, ...).

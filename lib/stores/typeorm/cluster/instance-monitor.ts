@@ -20,6 +20,8 @@ interface LostRun {
   id: string;
   jobId: string;
   runTime: Date;
+  /** Which run of runTime (a retry is 2 or more). */
+  attempt: number;
   owner: string;
 }
 
@@ -118,6 +120,7 @@ export class InstanceMonitor {
       id: String(row.id),
       jobId: String(row.job_id),
       runTime: new Date(Number(row.scheduled_run_time)),
+      attempt: Number(row.attempt) || 1,
       owner: String(row.instance_id),
     }));
     const reruns: { job: JobSpec; runs: ClaimedRun[] }[] = [];
@@ -139,7 +142,7 @@ export class InstanceMonitor {
       ))
         yield statement;
       runs.forEach((run) => again.add(run.id));
-      reruns.push({ job, runs: runs.map((run) => ({ executionId: run.id, runTime: run.runTime })) });
+      reruns.push({ job, runs: runs.map((run) => ({ executionId: run.id, runTime: run.runTime, attempt: run.attempt })) });
     }
     const gone = lost.filter((run) => !again.has(run.id));
     for (const owner of new Set(gone.map((run) => run.owner))) {

@@ -3,6 +3,7 @@ import { MAX_INT32, MAX_TIMER_MS } from '../../../utils/option-checks.js';
 import type { JobSpec } from '../../../core/jobs/job.js';
 import type { ExecutionStatus, JobExecution } from '../../../core/runs/execution.js';
 import type { TriggerSpec } from '../../../triggers/trigger.js';
+import { readRetryOptions, type RetryPolicy } from '../../../core/jobs/retry-policy.js';
 
 /** The jobs table's columns, in the order every statement lists them. */
 export const JOB_COLUMNS = [
@@ -17,6 +18,7 @@ export const JOB_COLUMNS = [
   'misfire_grace_time',
   'timeout',
   'rerun_on_loss',
+  'retry',
   'next_run_time',
 ] as const;
 
@@ -33,6 +35,7 @@ export const EXECUTION_COLUMNS = [
   'duration_ms',
   'error',
   'traceback',
+  'retry_at',
 ] as const;
 
 export type Row = Record<string, unknown>;
@@ -50,6 +53,8 @@ export interface JobValues {
   misfireGraceTime: number | null;
   timeout: number | null;
   rerunOnLoss: boolean;
+  /** The policy as JSON; null: none. */
+  retry: string | null;
   nextRunTime: number | null;
 }
 
@@ -73,6 +78,7 @@ export function toJobValues(job: JobSpec): JobValues {
     misfireGraceTime: job.misfireGraceTime,
     timeout: job.timeout,
     rerunOnLoss: job.rerunOnLoss,
+    retry: job.retry === null ? null : JSON.stringify(job.retry),
     nextRunTime: toEpochMs(job.nextRunTime),
   };
 }
@@ -97,7 +103,17 @@ export function toEpochMs(date: Date | null): number | null {
 
 /** The columns a row can be unreadable by. */
 export type JobColumn =
-  'id' | 'name' | 'handler' | 'args' | 'trigger' | 'executor' | 'max_instances' | 'misfire_grace_time' | 'timeout' | 'next_run_time';
+  | 'id'
+  | 'name'
+  | 'handler'
+  | 'args'
+  | 'trigger'
+  | 'executor'
+  | 'max_instances'
+  | 'misfire_grace_time'
+  | 'timeout'
+  | 'retry'
+  | 'next_run_time';
 
 /** A jobs row that cannot become a JobSpec (edited by hand, written by a newer version). @publicApi */
 export class UnreadableJobRowError extends SchedulerError {
@@ -159,8 +175,28 @@ export function toJobSpec(row: Row): JobSpec {
     misfireGraceTime: whole('misfire_grace_time', 0, Number.MAX_SAFE_INTEGER),
     timeout: whole('timeout', 1, MAX_TIMER_MS),
     rerunOnLoss: toBoolean(row.rerun_on_loss),
+    retry: toRetryPolicy(id, row.retry),
     nextRunTime: nextRunTime === null ? null : new Date(nextRunTime),
   };
+}
+
+/** A retry column read as a caller's `retry` option is read: NULL is none, anything else must pass its checks. */
+function toRetryPolicy(id: string, value: unknown): RetryPolicy | null {
+  if (value === null || value === undefined) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(String(value));
+  } catch (error) {
+    throw new UnreadableJobRowError(id, 'retry', `is not valid JSON (${(error as Error).message})`);
+  }
+  if (parsed === null) return null;
+  // A policy written by this version has every field; one edited by hand is read like input.
+  const { maxDelay, ...rest } = (typeof parsed === 'object' && parsed !== null ? parsed : { attempts: parsed }) as Record<string, unknown>;
+  try {
+    return readRetryOptions(maxDelay === null ? rest : { ...rest, maxDelay });
+  } catch (error) {
+    throw new UnreadableJobRowError(id, 'retry', `holds a policy the scheduler refuses (${(error as Error).message})`);
+  }
 }
 
 /** Whether a next_run_time read from the database is a date a JobSpec can hold. */
@@ -190,6 +226,7 @@ export function toExecution(row: Row): JobExecution {
     durationMs: toNumberOrNull(row.duration_ms),
     error: toStringOrNull(row.error),
     traceback: toStringOrNull(row.traceback),
+    retryAt: toDateOrNull(row.retry_at),
   };
 }
 

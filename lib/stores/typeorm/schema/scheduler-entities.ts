@@ -29,6 +29,8 @@ export interface SchedulerJobEntity {
   misfireGraceTime: number | null;
   timeout: number | null;
   rerunOnLoss: boolean;
+  /** The job's retry policy as JSON (every default filled in); null: failed runs are not retried. */
+  retry: string | null;
   /** null: paused. */
   nextRunTime: Date | null;
 }
@@ -49,6 +51,8 @@ export interface SchedulerExecutionEntity {
   durationMs: number | null;
   error: string | null;
   traceback: string | null;
+  /** When a 'retry_pending' record comes due; null for the others. */
+  retryAt: Date | null;
 }
 
 /** A row of the instances table: one per scheduler process (cluster heartbeats). @publicApi */
@@ -98,6 +102,7 @@ export function createSchedulerEntities(prefix: string = DEFAULT_TABLE_PREFIX): 
       misfireGraceTime: { name: 'misfire_grace_time', type: 'bigint', nullable: true },
       timeout: { type: 'bigint', nullable: true },
       rerunOnLoss: { name: 'rerun_on_loss', type: 'boolean' },
+      retry: { type: 'text', nullable: true },
       nextRunTime: { name: 'next_run_time', type: 'bigint', nullable: true, transformer: epochMs },
     },
     // With id, so "due first, then by id" (claims, job pages) is read off the index even when thousands share a time.
@@ -119,6 +124,7 @@ export function createSchedulerEntities(prefix: string = DEFAULT_TABLE_PREFIX): 
       durationMs: { name: 'duration_ms', type: 'double precision', nullable: true },
       error: { type: 'text', nullable: true },
       traceback: { type: 'text', nullable: true },
+      retryAt: { name: 'retry_at', type: 'bigint', nullable: true, transformer: epochMs },
     },
     uniques: [{ name: names.executionsJobRunTimeUnique, columns: ['jobId', 'scheduledRunTime', 'attempt'] }],
     indices: [
@@ -126,6 +132,8 @@ export function createSchedulerEntities(prefix: string = DEFAULT_TABLE_PREFIX): 
       // With id: history is ordered by (time, id), and thousands of records can share a time (a cron burst).
       { name: names.executionsRunTimeIndex, columns: ['scheduledRunTime', 'id'] },
       { name: names.executionsStatusTimeIndex, columns: ['status', 'scheduledRunTime', 'id'] },
+      // The claim's walk over due retries: WHERE status = 'retry_pending' ORDER BY retry_at.
+      { name: names.executionsRetryIndex, columns: ['status', 'retryAt'] },
     ],
   });
   const instance = new EntitySchema<SchedulerInstanceEntity>({

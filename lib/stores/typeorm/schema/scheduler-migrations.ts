@@ -48,6 +48,7 @@ export function createSchedulerMigrations(prefix: string = DEFAULT_TABLE_PREFIX)
             { name: 'misfire_grace_time', type: 'bigint', isNullable: true },
             { name: 'timeout', type: 'bigint', isNullable: true },
             { name: 'rerun_on_loss', type: 'boolean' },
+            { name: 'retry', type: 'text', isNullable: true },
             { name: 'next_run_time', type: 'bigint', isNullable: true },
           ],
         }),
@@ -70,6 +71,7 @@ export function createSchedulerMigrations(prefix: string = DEFAULT_TABLE_PREFIX)
             { name: 'duration_ms', type: 'double precision', isNullable: true },
             { name: 'error', type: 'text', isNullable: true },
             { name: 'traceback', type: 'text', isNullable: true },
+            { name: 'retry_at', type: 'bigint', isNullable: true },
           ],
         }),
       );
@@ -91,6 +93,10 @@ export function createSchedulerMigrations(prefix: string = DEFAULT_TABLE_PREFIX)
       await queryRunner.createIndex(
         names.executions,
         new TableIndex({ name: names.executionsStatusTimeIndex, columnNames: ['status', 'scheduled_run_time', 'id'] }),
+      );
+      await queryRunner.createIndex(
+        names.executions,
+        new TableIndex({ name: names.executionsRetryIndex, columnNames: ['status', 'retry_at'] }),
       );
 
       await queryRunner.createTable(

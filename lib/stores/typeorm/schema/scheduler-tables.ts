@@ -23,6 +23,8 @@ export interface SchedulerTableNames {
   executionsRunTimeIndex: string;
   /** History of one status (newest first), e.g. the errors: a page without walking the other statuses' rows. */
   executionsStatusTimeIndex: string;
+  /** Pending retries by due time, for the claim. */
+  executionsRetryIndex: string;
   instancesPrimaryKey: string;
 }
 
@@ -39,6 +41,7 @@ export function schedulerTableNames(prefix: string = DEFAULT_TABLE_PREFIX): Sche
     executionsStatusJobIndex: `IDX_${prefix}executions_status_job`,
     executionsRunTimeIndex: `IDX_${prefix}executions_run_time`,
     executionsStatusTimeIndex: `IDX_${prefix}executions_status_time`,
+    executionsRetryIndex: `IDX_${prefix}executions_retry`,
     instancesPrimaryKey: `PK_${prefix}instances`,
   };
 }

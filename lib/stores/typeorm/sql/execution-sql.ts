@@ -41,7 +41,7 @@ export class ExecutionSql {
   runningCounts(jobIds: readonly string[]): Statement[] {
     const head =
       `SELECT ${this.c('job_id')}, COUNT(DISTINCT ${this.c('batch_id')}) AS ${this.c('running')} FROM ${this.executions}` +
-      ` WHERE ${this.c('status')} = 'running' AND ${this.c('job_id')}`;
+      ` WHERE ${this.c('status')} IN ('running', 'retry_pending') AND ${this.c('job_id')}`;
     const tail = ` GROUP BY ${this.c('job_id')}`;
     if (this.d.kind === 'postgres') return [{ sql: `${head} = ANY($1::varchar[])${tail}`, params: [jobIds] }];
     return chunk(jobIds, ROWS_PER_STATEMENT).map((ids) => {
@@ -63,8 +63,21 @@ export class ExecutionSql {
     });
   }
 
-  insertExecutions(rows: readonly ExecutionValues[]): Statement[] {
+  /**
+   * `ignoreDuplicates`: a row whose (job, time, attempt) has a record already is skipped, not an
+   * error. For retries written with an outcome: a write retried after its commit's answer was lost
+   * must land, not fail on the retry it wrote the first time.
+   */
+  insertExecutions(rows: readonly ExecutionValues[], ignoreDuplicates = false): Statement[] {
     if (rows.length === 0) return [];
+    const insert = !ignoreDuplicates
+      ? 'INSERT'
+      : this.d.kind === 'mysql'
+        ? 'INSERT IGNORE'
+        : this.d.kind === 'sqlite'
+          ? 'INSERT OR IGNORE'
+          : 'INSERT';
+    const onConflict = ignoreDuplicates && this.d.kind === 'postgres' ? ' ON CONFLICT DO NOTHING' : '';
     const values = (r: ExecutionValues): unknown[] => [
       r.id,
       r.jobId,
@@ -78,18 +91,38 @@ export class ExecutionSql {
       r.durationMs,
       this.text(r.error),
       this.text(r.traceback),
+      r.retryAt ?? null,
     ];
     if (this.d.kind === 'postgres') {
-      const types = ['varchar', 'varchar', 'bigint', 'int4', 'varchar', 'varchar', 'varchar', 'bigint', 'bigint', 'float8', 'text', 'text'];
+      const types = [
+        'varchar',
+        'varchar',
+        'bigint',
+        'int4',
+        'varchar',
+        'varchar',
+        'varchar',
+        'bigint',
+        'bigint',
+        'float8',
+        'text',
+        'text',
+        'bigint',
+      ];
       const columns = types.map(() => [] as unknown[]);
       for (const row of rows) values(row).forEach((v, i) => columns[i]!.push(v));
       const arrays = types.map((type, i) => `$${i + 1}::${type}[]`).join(', ');
-      return [{ sql: `INSERT INTO ${this.executions} (${this.executionColumns}) SELECT * FROM unnest(${arrays})`, params: columns }];
+      return [
+        {
+          sql: `${insert} INTO ${this.executions} (${this.executionColumns}) SELECT * FROM unnest(${arrays})${onConflict}`,
+          params: columns,
+        },
+      ];
     }
     return chunk(rows, ROWS_PER_STATEMENT).map((part) => {
       const p = this.d.params();
       const tuples = part.map((r) => `(${p.list(values(r))})`).join(', ');
-      return { sql: `INSERT INTO ${this.executions} (${this.executionColumns}) VALUES ${tuples}`, params: p.values };
+      return { sql: `${insert} INTO ${this.executions} (${this.executionColumns}) VALUES ${tuples}${onConflict}`, params: p.values };
     });
   }
 
@@ -199,10 +232,79 @@ export class ExecutionSql {
     });
   }
 
+  /**
+   * The claim's lock on due retries, oldest first: SKIP LOCKED hands each record to one claimer
+   * (SQLite: the claim's write transaction does), and the (status, retry_at) index lets the
+   * database stop after `limit` rows.
+   */
+  selectDueRetries(now: number, limit: number): Statement {
+    const p = this.d.params();
+    const retryAt = this.c('retry_at');
+    return {
+      sql:
+        `SELECT ${this.c('id')}, ${this.c('job_id')}, ${this.c('scheduled_run_time')}, ${this.c('attempt')}, ${retryAt} FROM ${this.executions}` +
+        ` WHERE ${this.c('status')} = 'retry_pending' AND ${retryAt} <= ${p.add(now)}` +
+        ` ORDER BY ${retryAt}, ${this.c('id')} LIMIT ${limit}${this.d.claimLock}`,
+      params: p.values,
+    };
+  }
+
+  /** Pending retries claimed to run here: 'running' in this instance's name, still counted by maxInstances. */
+  startRetries(ids: readonly string[], instanceId: string): Statement[] {
+    return this.updateByIds(
+      ids,
+      'retry_pending',
+      (p) => `${this.c('status')} = 'running', ${this.c('instance_id')} = ${p.add(instanceId)}`,
+    );
+  }
+
+  /** Pending retries that came due too late (misfireGraceTime counted from retry_at): 'missed'. */
+  missRetries(ids: readonly string[], now: number, reason: string): Statement[] {
+    return this.updateByIds(
+      ids,
+      'retry_pending',
+      (p) => `${this.c('status')} = 'missed', ${this.c('finished_at')} = ${p.add(now)}, ${this.c('error')} = ${p.add(reason)}`,
+    );
+  }
+
+  /** Retries claimed ahead or in doubt, taken back unstarted: pending again at their retry_at. */
+  releaseRetries(ids: readonly string[]): Statement[] {
+    return this.updateByIds(ids, 'running', () => `${this.c('status')} = 'retry_pending'`);
+  }
+
+  /** Deletes the pending retries of these jobs (removed), or of every job (undefined). */
+  deleteRetries(jobIds?: readonly string[]): Statement[] {
+    const pending = `${this.c('status')} = 'retry_pending'`;
+    if (jobIds === undefined) return [{ sql: `DELETE FROM ${this.executions} WHERE ${pending}`, params: [] }];
+    if (jobIds.length === 0) return [];
+    if (this.d.kind === 'postgres') {
+      return [{ sql: `DELETE FROM ${this.executions} WHERE ${this.c('job_id')} = ANY($1::varchar[]) AND ${pending}`, params: [jobIds] }];
+    }
+    return chunk(jobIds, ROWS_PER_STATEMENT).map((part) => {
+      const p = this.d.params();
+      return { sql: `DELETE FROM ${this.executions} WHERE ${this.c('job_id')} IN (${p.list(part)}) AND ${pending}`, params: p.values };
+    });
+  }
+
+  /** `UPDATE … SET <assignments> WHERE id IN (ids) AND status = <from>`, in chunks. */
+  private updateByIds(ids: readonly string[], from: string, assignments: (p: ParamList) => string): Statement[] {
+    return chunk(ids, ROWS_PER_STATEMENT).map((part) => {
+      const p = this.d.params();
+      const set = assignments(p);
+      return {
+        sql: `UPDATE ${this.executions} SET ${set} WHERE ${this.c('id')} IN (${p.list(part)}) AND ${this.c('status')} = ${p.add(from)}`,
+        params: p.values,
+      };
+    });
+  }
+
   pruneExecutions(before: number): Statement {
     const p = this.d.params();
     return {
-      sql: `DELETE FROM ${this.executions} WHERE ${this.c('status')} <> 'running' AND ${this.c('scheduled_run_time')} < ${p.add(before)}`,
+      // Open records are kept whatever their age: maxInstances counts them, and a retry must run.
+      sql:
+        `DELETE FROM ${this.executions} WHERE ${this.c('status')} NOT IN ('running', 'retry_pending')` +
+        ` AND ${this.c('scheduled_run_time')} < ${p.add(before)}`,
       params: p.values,
     };
   }

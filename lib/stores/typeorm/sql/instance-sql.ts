@@ -75,7 +75,7 @@ export class InstanceSql {
     const p = this.d.params();
     return {
       sql:
-        `SELECT ${this.c('id')}, ${this.c('job_id')}, ${this.c('scheduled_run_time')}, ${this.c('instance_id')}` +
+        `SELECT ${this.c('id')}, ${this.c('job_id')}, ${this.c('scheduled_run_time')}, ${this.c('attempt')}, ${this.c('instance_id')}` +
         ` FROM ${this.executions} WHERE ${this.c('status')} = 'running' AND ${this.c('instance_id')} ${owner(p)}` +
         this.d.claimLock,
       params: p.values,

@@ -24,7 +24,7 @@ describe('run tally (counting runs without job_executed events)', () => {
 
   it("tells a listener of every run that ended well with the job_executed event's facts", async () => {
     scheduler = new Scheduler({ timezone: 'UTC', stores: { default: new MemoryJobStore() }, logger: quiet });
-    const told: [string, string, number, number, number][] = [];
+    const told: [string, string, number, number, number, number][] = [];
     const release = (scheduler.events$ as unknown as RunTallySource).tallyRuns({ executed: (...args) => told.push(args) });
     const events: JobExecutedEvent[] = [];
     scheduler.executed$.subscribe((e) => events.push(e));
@@ -36,7 +36,7 @@ describe('run tally (counting runs without job_executed events)', () => {
     await sleep(100);
     expect(events).toHaveLength(1);
     const [e] = events;
-    expect(told).toEqual([['a', 'default', e.scheduledRunTime.getTime(), e.startedAt.getTime(), e.durationMs]]);
+    expect(told).toEqual([['a', 'default', e.scheduledRunTime.getTime(), e.startedAt.getTime(), e.durationMs, 1]]);
     expect(e.startedAt.getTime() + e.durationMs).toBe(e.finishedAt.getTime());
     release();
     await scheduler.runJobNow('a');
@@ -72,6 +72,7 @@ describe('run tally (counting runs without job_executed events)', () => {
       finishedAt: at,
       durationMs: 0,
       returnValue: undefined,
+      attempt: 1,
     };
     subject.next(event);
     subject.next(event);
