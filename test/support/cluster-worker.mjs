@@ -30,6 +30,12 @@ scheduler.registry.register('work', async (ms) => {
   return process.pid;
 });
 const say = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
+// Fails its first `failures` attempts of each fire time, telling the test of every call.
+scheduler.registry.register('flaky', async (failures, ctx) => {
+  say({ type: 'call', jobId: ctx.jobId, scheduledRunTime: ctx.scheduledRunTime.getTime(), attempt: ctx.attempt });
+  await sleep(5);
+  if (ctx.attempt <= failures) throw new Error(`attempt ${ctx.attempt} fails`);
+});
 scheduler.events$.subscribe((e) => {
   if (e.type === 'job_lost' || e.type === 'jobstore_error') {
     say({

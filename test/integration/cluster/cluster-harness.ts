@@ -21,6 +21,7 @@ export interface WorkerLine {
   lostInstanceId?: string;
   error?: string;
   instanceId?: string;
+  attempt?: number;
 }
 
 export class Worker {
@@ -102,6 +103,9 @@ export async function controller(db: TestDatabase, prefix: string, settings: Wor
   });
   // If it takes over a run lost with a killed worker, it can run it like any replica.
   scheduler.registry.register('work', (ms: number) => sleep(ms));
+  scheduler.registry.register('flaky', () => {
+    throw new Error('the controller is paused and runs nothing');
+  });
   const events: WorkerLine[] = [];
   scheduler.events$.subscribe((e) => {
     if (e.type === 'job_lost') {
@@ -123,14 +127,17 @@ export async function controller(db: TestDatabase, prefix: string, settings: Wor
     scheduler,
     /** job_lost events this process emitted. */
     events,
-    async executions(): Promise<{ jobId: string; time: number; status: string; instanceId: string; startedAt: number | null }[]> {
+    async executions(): Promise<
+      { jobId: string; time: number; attempt: number; status: string; instanceId: string; startedAt: number | null }[]
+    > {
       const rows: Record<string, unknown>[] = await dataSource.query(
-        `SELECT ${quote('job_id')} AS j, ${quote('scheduled_run_time')} AS t, ${quote('status')} AS s, ${quote('instance_id')} AS i,` +
-          ` ${quote('started_at')} AS st FROM ${quote(table)}`,
+        `SELECT ${quote('job_id')} AS j, ${quote('scheduled_run_time')} AS t, ${quote('attempt')} AS a, ${quote('status')} AS s,` +
+          ` ${quote('instance_id')} AS i, ${quote('started_at')} AS st FROM ${quote(table)}`,
       );
       return rows.map((r) => ({
         jobId: String(r.j),
         time: Number(r.t),
+        attempt: Number(r.a),
         status: String(r.s),
         instanceId: String(r.i),
         startedAt: r.st === null ? null : Number(r.st),

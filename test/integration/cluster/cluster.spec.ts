@@ -156,6 +156,65 @@ for (const name of servers) {
       expect(reported).toEqual(killedRuns.map((r) => `${r.jobId}@${r.time}`).sort());
     }, 90_000);
 
+    it('runs each retry of a failed run exactly once across 3 processes', async () => {
+      const prefix = uniquePrefix('cr');
+      db.dropTablesAfterAll(prefix);
+      const control = await controller(db, prefix);
+      controllers.push(control);
+      workers.push(...['a', 'b', 'c'].map((id) => startWorker(db, prefix, `${name}-r${id}`)));
+      await Promise.all(workers.map((w) => w.ready()));
+
+      // Every fire time fails twice and succeeds on its third attempt; the retries come due while
+      // the other processes claim too, many at one instant (fixed delay) and some spread (jitter).
+      const start = Math.ceil((Date.now() + 3000) / 1000) * 1000;
+      const burst = 200;
+      for (let i = 0; i < burst; i++) {
+        await control.scheduler.addJob({
+          id: `once-${i}`,
+          handler: 'flaky',
+          args: [2],
+          misfireGraceTime: null,
+          trigger: { type: 'date', runDate: new Date(start) },
+          retry: { attempts: 3, delay: 300, jitter: i % 2 === 0 ? 0 : 200 },
+        });
+      }
+      const periodic = 10;
+      for (let i = 0; i < periodic; i++) {
+        await control.scheduler.addJob({
+          id: `every-${i}`,
+          handler: 'flaky',
+          args: [2],
+          misfireGraceTime: null,
+          maxInstances: 3,
+          trigger: { type: 'interval', seconds: 1, startDate: new Date(start), endDate: new Date(start + 4000) },
+          retry: { attempts: 3, delay: 200, backoff: 'exponential' },
+        });
+      }
+      const fires = burst + periodic * 5;
+      await until(
+        async () => (await control.executions()).filter((e) => e.status === 'executed').length >= fires,
+        40_000,
+        'every fire time to succeed on its third attempt',
+      );
+      await sleep(1000);
+      const rows = await control.executions();
+      // From the executions table: three records per fire time, attempts 1, 2, 3.
+      const perFire = new Map<string, string[]>();
+      for (const r of rows)
+        perFire.set(`${r.jobId}@${r.time}`, [...(perFire.get(`${r.jobId}@${r.time}`) ?? []), `${r.attempt}:${r.status}`]);
+      expect(perFire.size).toBe(fires);
+      for (const records of perFire.values()) expect(records.sort()).toEqual(['1:error', '2:error', '3:executed']);
+      // From the handlers' side: each (job, fire time, attempt) was called once in the whole cluster.
+      const calls = workers.flatMap((w) => w.lines).filter((l) => l.type === 'call');
+      const perAttempt = counts(calls, (c) => `${c.jobId}@${c.scheduledRunTime}#${c.attempt}`);
+      expect(perAttempt.size).toBe(fires * 3);
+      expect([...perAttempt.values()].every((n) => n === 1)).toBe(true);
+      // The retries were spread over the processes, and the one-shot jobs are gone after their last.
+      const retriedBy = new Set(rows.filter((r) => r.attempt > 1).map((r) => r.instanceId));
+      expect(retriedBy.size).toBeGreaterThan(1);
+      await until(async () => (await control.scheduler.getJobs()).length === 0, 10_000, 'the finished jobs to be removed');
+    }, 90_000);
+
     if (name === 'postgres') {
       it('starts a job added on one process within 100 ms of its time on another, despite a 10 s poll', async () => {
         const prefix = uniquePrefix('cn');

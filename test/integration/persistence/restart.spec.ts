@@ -54,6 +54,17 @@ class Volatile {
   run(_ctx: JobContext) {}
 }
 
+/** Fails the first attempt of every fire time; remembers each call's attempt. */
+const attempts: number[] = [];
+@Injectable()
+class FailsOnce {
+  @JobHandler('failsOnce')
+  run(ctx: JobContext) {
+    attempts.push(ctx.attempt);
+    if (ctx.attempt === 1) throw new Error('the first attempt fails');
+  }
+}
+
 interface Booted {
   app: INestApplication;
   scheduler: SchedulerService;
@@ -146,6 +157,40 @@ for (const name of DATABASES) {
       expect(orphanErrors.length).toBeGreaterThanOrEqual(1);
       expect(orphanErrors[0].error).toBeInstanceOf(HandlerNotFoundError);
       expect(await scheduler.getJob('orphan')).not.toBeNull();
+      await close(run);
+    }, 20_000);
+
+    it('runs a retry pending at shutdown once after a restart, when its back-off ends', async () => {
+      const prefix = uniquePrefix('rr');
+      db.dropTablesAfterAll(prefix);
+      attempts.length = 0;
+      let run = await boot(db, prefix, [FailsOnce]);
+      const fireAt = Date.now() + 300;
+      await run.scheduler.addJob({
+        id: 'retried',
+        handler: 'failsOnce',
+        trigger: { type: 'date', runDate: new Date(fireAt) },
+        misfireGraceTime: 10_000,
+        retry: { attempts: 2, delay: 2000 },
+      });
+      await sleep(fireAt + 600 - Date.now());
+      expect(attempts).toEqual([1]);
+      // Shut down in the middle of the back-off: the retry is in the store, not in this process.
+      await close(run);
+      await sleep(fireAt + 2600 - Date.now());
+      run = await boot(db, prefix, [FailsOnce]);
+      await sleep(1000);
+      expect(attempts).toEqual([1, 2]);
+      const records = await run.scheduler.getExecutions({ jobId: 'retried' });
+      expect(records.map((r) => [r.attempt, r.status, r.scheduledRunTime.getTime()]).sort()).toEqual([
+        [1, 'error', fireAt],
+        [2, 'executed', fireAt],
+      ]);
+      // Its retry started after its retry time, not at the restart's first pass regardless.
+      const retry = records.find((r) => r.attempt === 2)!;
+      expect(retry.startedAt!.getTime()).toBeGreaterThanOrEqual(retry.retryAt!.getTime());
+      // The one-shot job was kept for the retry and is gone after it.
+      expect(await run.scheduler.getJob('retried')).toBeNull();
       await close(run);
     }, 20_000);
 

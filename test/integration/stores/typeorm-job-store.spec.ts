@@ -353,7 +353,7 @@ for (const name of DATABASES) {
       const prefix = uniquePrefix('u');
       let dataSource: DataSource;
       const q = (id: string) => (dataSource ? dataSource.driver.escape(id) : id);
-      const corrupt = (id: string, column: 'args' | 'trigger', value: string) =>
+      const corrupt = (id: string, column: 'args' | 'trigger' | 'retry', value: string) =>
         dataSource.query(
           `UPDATE ${q(`${prefix}jobs`)} SET ${q(column)} = ${name === 'postgres' ? '$1' : '?'} WHERE ${q('id')} = ${name === 'postgres' ? '$2' : '?'}`,
           [value, id],
@@ -396,6 +396,22 @@ for (const name of DATABASES) {
         const [claim] = await store.claimDueJobs(T0, 10, onceThenLater);
         expect(claim!.job).toMatchObject({ id: 'bad', trigger: { type: 'cron', hour: 6 } });
         expect(ctx.events).toHaveLength(1);
+      });
+
+      it('reports a row whose retry policy the scheduler refuses, skips it, and takes it back once fixed', async () => {
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
+        const ctx = recordingContext();
+        await store.start(ctx);
+        const policy = { attempts: 1, delay: 1000, backoff: 'fixed' as const, maxDelay: null, jitter: 0 };
+        await store.addJob(makeJob('retrier', { nextRunTime: at(-1), retry: policy }));
+        await store.addJob(makeJob('plain', { nextRunTime: at(0) }));
+        await corrupt('retrier', 'retry', '{"attempts": 1, "backoff": "linear"}');
+        expect((await store.claimDueJobs(T0, 10, onceThenLater)).map((c) => c.job.id)).toEqual(['plain']);
+        expect(ctx.events).toHaveLength(1);
+        expect((ctx.events[0] as JobStoreErrorEvent).error.message).toMatch(/'retrier'.*'retry'.*backoff/s);
+        await corrupt('retrier', 'retry', '{"attempts": 3}');
+        const [claim] = await store.claimDueJobs(T0, 10, onceThenLater);
+        expect(claim!.job.retry).toEqual({ ...policy, attempts: 3 });
       });
 
       it('names the args column, reports a new breakage again, and recovers through updateJob', async () => {

@@ -6,22 +6,29 @@ const NO_TIME = 'null';
 
 /**
  * Jobs rows this process could not use (unparsable JSON, or the scheduler's plan threw on them),
- * remembered with the exact column text (args, trigger, next_run_time) that failed. Claims and getNextRunTime exclude a row only
+ * remembered with the exact column text (args, trigger, retry, next_run_time) that failed. Claims and getNextRunTime exclude a row only
  * while that text is unchanged, so a broken row neither blocks the rows behind it nor makes the
  * loop spin on a due time it can never claim, and it comes back by itself once someone fixes it
  * (by hand or with updateJob). Each version of a row is reported once per process.
  */
 export class UnreadableJobs {
-  private readonly rows = new Map<string, { args: string; trigger: string; next: string }>();
+  private readonly rows = new Map<string, { args: string; trigger: string; retry: string; next: string }>();
 
   /** Returns true when this version of the row is new, i.e. should be reported. */
   remember(row: Row): boolean {
     const id = String(row.id);
     const next = row.next_run_time === null || row.next_run_time === undefined ? NO_TIME : String(row.next_run_time);
-    const version = { args: String(row.args ?? ''), trigger: String(row.trigger ?? ''), next };
+    const retry = row.retry === null || row.retry === undefined ? NO_TIME : String(row.retry);
+    const version = { args: String(row.args ?? ''), trigger: String(row.trigger ?? ''), retry, next };
     const known = this.rows.get(id);
     this.rows.set(id, version);
-    return !known || known.args !== version.args || known.trigger !== version.trigger || known.next !== version.next;
+    return (
+      !known ||
+      known.args !== version.args ||
+      known.trigger !== version.trigger ||
+      known.retry !== version.retry ||
+      known.next !== version.next
+    );
   }
 
   forget(id: string): void {
@@ -39,11 +46,12 @@ export class UnreadableJobs {
   /** `AND NOT (...)` terms for a WHERE clause over the jobs table (empty when nothing is remembered). */
   exclusion(dialect: SqlDialect, params: ParamList): string {
     let sql = '';
-    for (const [id, { args, trigger, next }] of this.rows) {
+    for (const [id, { args, trigger, retry, next }] of this.rows) {
       sql +=
         ` AND NOT (${dialect.id('id')} = ${params.add(id)}` +
         ` AND ${dialect.id('args')} = ${params.add(args)}` +
         ` AND ${dialect.id('trigger')} = ${params.add(trigger)}` +
+        ` AND ${retry === NO_TIME ? `${dialect.id('retry')} IS NULL` : `${dialect.id('retry')} = ${params.add(retry)}`}` +
         // The column compared with the value directly, not through COALESCE: SQLite applies the
         // column's INTEGER affinity to a text parameter only then.
         ` AND ${next === NO_TIME ? `${dialect.id('next_run_time')} IS NULL` : `${dialect.id('next_run_time')} = ${params.add(next)}`})`;
