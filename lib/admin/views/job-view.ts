@@ -1,6 +1,7 @@
 import { describeValue } from '../../core/errors.js';
 import type { Job } from '../../core/jobs/job.js';
 import type { JobExecution } from '../../core/runs/execution.js';
+import type { RetryPolicy } from '../../core/jobs/retry-policy.js';
 import type { TriggerSpec } from '../../triggers/trigger.js';
 import { describeTrigger } from './trigger-text.js';
 
@@ -22,6 +23,8 @@ export interface JobView {
   coalesce: boolean;
   maxInstances: number;
   misfireGraceTime: number | null;
+  /** How failed runs are retried; null: they are not. */
+  retry: RetryPolicy | null;
   nextRunTime: string | null;
   paused: boolean;
   /** Added before the scheduler started; its first run time is computed at start. */
@@ -42,6 +45,7 @@ export function toJobView(job: Job, lastExecution: JobExecution | null): JobView
     coalesce: job.coalesce,
     maxInstances: job.maxInstances,
     misfireGraceTime: job.misfireGraceTime,
+    retry: job.retry,
     nextRunTime: job.nextRunTime === null ? null : job.nextRunTime.toISOString(),
     paused: job.nextRunTime === null,
     pending: job.pending,

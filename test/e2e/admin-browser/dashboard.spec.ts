@@ -231,6 +231,16 @@ describeInChromium('admin dashboard in Chromium', () => {
     await expectText(page.locator('.pager'), 'of 60');
   });
 
+  it("shows a job's retry policy in words", async () => {
+    await page.evaluate(() => ((globalThis as unknown as { location: { hash: string } }).location.hash = '#/job/archive'));
+    const view = page.locator('.job-view');
+    await expectText(view.getByRole('heading', { level: 2 }), 'archive');
+    await expectText(view, '3 × after 2 s, doubling up to 1 min 0 s');
+    await page.evaluate(() => ((globalThis as unknown as { location: { hash: string } }).location.hash = '#/job/crm-sync'));
+    await expectText(view.getByRole('heading', { level: 2 }), 'crm-sync');
+    await expectMatch(view, /Retries\s*none/);
+  });
+
   it('logged no error, no CSP violation and opened no browser dialog along the way', () => {
     expect(record.pageErrors).toEqual([]);
     // Chromium logs every 4xx answer; the one expected is the refused trigger.

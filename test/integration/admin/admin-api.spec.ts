@@ -118,6 +118,7 @@ describe.each(combinations)('admin REST on %s with the %s store', (platform, sto
       coalesce: true,
       maxInstances: 1,
       misfireGraceTime: 1000,
+      retry: null,
       nextRunTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT0[78]:00:00\.000Z$/),
       paused: false,
       pending: false,

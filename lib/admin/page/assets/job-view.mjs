@@ -172,6 +172,7 @@ export function createJobView(ctx) {
       ['Coalesce', j.coalesce ? 'yes' : 'no'],
       ['Max instances', String(j.maxInstances)],
       ['Misfire grace time', j.misfireGraceTime === null ? 'no limit' : formatDuration(j.misfireGraceTime)],
+      ['Retries', retryText(j.retry)],
     ]);
   }
 
@@ -195,4 +196,17 @@ function jobHashWith(p) {
   if (p.status) query.set('status', p.status);
   if (p.offset) query.set('offset', String(p.offset));
   return `#/job/${encodeURIComponent(p.id)}?${query}`;
+}
+
+/**
+ * A job's retry policy in words: "none", or "3 × after 2 s, doubling up to 1 min, + up to 500 ms".
+ * @param {{ attempts: number, delay: number, backoff: string, maxDelay: number | null, jitter: number } | null | undefined} retry
+ */
+function retryText(retry) {
+  if (!retry || retry.attempts === 0) return 'none';
+  let text = `${retry.attempts} × after ${formatDuration(retry.delay)}`;
+  if (retry.backoff === 'exponential')
+    text += retry.maxDelay === null ? ', doubling' : `, doubling up to ${formatDuration(retry.maxDelay)}`;
+  if (retry.jitter > 0) text += `, + up to ${formatDuration(retry.jitter)}`;
+  return text;
 }

@@ -131,6 +131,7 @@ async function seedJobs(scheduler: SchedulerService, fillers: number): Promise<v
     handler: 'noop',
     trigger: { type: 'interval', days: 1 },
     nextRunTime: null,
+    retry: { attempts: 3, delay: 2000, backoff: 'exponential', maxDelay: 60_000 },
   });
   // An id with characters that must be escaped in a URL path and in the page's hash.
   await scheduler.addJob({ id: SPECIAL_ID, name: 'Daily export', handler: 'reports.build', trigger: { type: 'interval', days: 3 } });
