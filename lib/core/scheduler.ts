@@ -292,6 +292,7 @@ export class Scheduler {
       await settlesWithin(drained, Math.min(1000, this.shutdownTimeout));
     }
     await this.deferred.settle();
+    await this.dispatcher.releaseHandedBack();
     if (!(await this.outcomes.settle(this.shutdownTimeout))) {
       const unwritten = this.outcomes.abandon();
       this.logger.warn(`${unwritten} execution record(s) could not be written before shutdown`);

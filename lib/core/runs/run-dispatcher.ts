@@ -58,6 +58,8 @@ export class RunDispatcher {
   private readonly bus: EventBus;
   /** Deletions of finished jobs after their last runs ended, awaited by shutdown. */
   private readonly writes = new Set<Promise<void>>();
+  /** Submissions shutdown took from the executors unstarted, to give back (releaseHandedBack). */
+  private handedBack: Submission[] = [];
 
   constructor(private readonly deps: RunDispatcherDeps) {
     this.executors = deps.executors;
@@ -85,6 +87,11 @@ export class RunDispatcher {
       deferred: deps.deferred,
       track: (submission) => this.live.track(submission),
       ended: () => deps.runEnded(),
+      handBack: (submission) => {
+        if (this.deps.stores.get(submission.store)?.releaseRuns === undefined) return false;
+        this.handedBack.push(submission);
+        return true;
+      },
       instrumentation: deps.instrumentation ?? null,
       tallies: this.bus.tallies,
     };
@@ -310,6 +317,27 @@ export class RunDispatcher {
    * after shutdown is then run by the next start or by another process, by the misfire rules. Where
    * a store cannot take them back, they are recorded as missed.
    */
+  /**
+   * Gives back to their stores the runs that shutdown found waiting for an executor slot, like
+   * those claimed ahead (releaseStaged): each job's time is restored, so another replica (woken at
+   * once on PostgreSQL by the store's notification) or the next start runs them. Where the store
+   * fails to take them, they are recorded as missed.
+   */
+  async releaseHandedBack(): Promise<void> {
+    const taken = this.handedBack;
+    this.handedBack = [];
+    const byStore = new Map<string, Submission[]>();
+    for (const submission of taken) byStore.set(submission.store, [...(byStore.get(submission.store) ?? []), submission]);
+    for (const [alias, submissions] of byStore) {
+      try {
+        await this.deps.storeOf(alias).releaseRuns!(submissions.flatMap((s) => s.released()));
+      } catch (err) {
+        this.deps.storeError(alias, err);
+        for (const submission of submissions) submission.handBackFailed('the scheduler shut down before the run started');
+      }
+    }
+  }
+
   async releaseStaged(): Promise<void> {
     for (const alias of this.deps.stores.keys()) {
       await this.takeBack(alias, null).catch((err) => {

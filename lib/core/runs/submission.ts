@@ -45,6 +45,12 @@ export interface RunHost {
   track(submission: Submission): void;
   /** A submission has run all its runs: its executor slot is free again. */
   ended(submission: Submission): void;
+  /**
+   * Shutdown reached a submission none of whose runs started (it waited for an executor slot):
+   * true when the scheduler takes it to give back to its store, as if never claimed, rather than
+   * recording its runs missed. See RunDispatcher.releaseHandedBack.
+   */
+  handBack(submission: Submission): boolean;
   /** Wraps every run (tracing); null: none, and runs take the fast path. */
   readonly instrumentation: RunInstrumentation | null;
   /** Told of every run that ended well when active, without an event (see events/run-tally.ts). */
@@ -194,14 +200,22 @@ export class Submission implements ExecutorTask, RecordsRun {
     }
   }
 
-  /** The executor dropped the submission unstarted (shutdown): its runs are missed. */
+  /**
+   * The executor dropped the submission unstarted (shutdown): its runs go back to the store when
+   * the scheduler can give them back, and are missed otherwise.
+   */
   cancel(reason: string): void {
     if (this.started) return;
     this.started = true;
     this.committed = this.runs.length;
-    this.giveUp(this.runs, reason);
+    if (!(this.host.stopping && this.host.handBack(this))) this.giveUp(this.runs, reason);
     this.over = true;
     this.host.ended(this);
+  }
+
+  /** Handed back at shutdown, but the store could not take it: its runs are missed after all. */
+  handBackFailed(reason: string): void {
+    this.giveUp(this.runs, reason);
   }
 
   /**
@@ -228,6 +242,13 @@ export class Submission implements ExecutorTask, RecordsRun {
     for (let i = first; i < this.runs.length; i++) {
       if (this.host.stopping) {
         this.committed = this.runs.length;
+        // Nothing of it ran yet (it waited for a slot): back to the store, for another replica or
+        // the next start. Runs after one that ran are not: the job's schedule has moved past them.
+        if (i === 0 && this.host.handBack(this)) {
+          this.over = true;
+          this.host.ended(this);
+          return;
+        }
         this.giveUp(this.runs.slice(i), 'the scheduler shut down before the run started');
         this.over = true;
         this.host.ended(this);
