@@ -156,6 +156,43 @@ for (const name of servers) {
       expect(reported).toEqual(killedRuns.map((r) => `${r.jobId}@${r.time}`).sort());
     }, 90_000);
 
+    it('re-runs a rerunOnLoss run lost with a killed process, with the default misfireGraceTime', async () => {
+      const prefix = uniquePrefix('cg');
+      db.dropTablesAfterAll(prefix);
+      const control = await controller(db, prefix);
+      controllers.push(control);
+      workers.push(...['a', 'b'].map((id) => startWorker(db, prefix, `${name}-g${id}`)));
+      await Promise.all(workers.map((w) => w.ready()));
+      const at = Date.now() + 1500;
+      // The default grace (1 s) is shorter than finding the loss takes (instanceTimeout, 2 s here).
+      await control.scheduler.addJob({
+        id: 'long',
+        handler: 'work',
+        args: [4000],
+        rerunOnLoss: true,
+        trigger: { type: 'date', runDate: new Date(at) },
+      });
+      let owner: Worker | undefined;
+      await until(
+        async () => {
+          const running = (await control.executions()).find((e) => e.jobId === 'long' && e.status === 'running');
+          owner = workers.find((w) => w.id === running?.instanceId);
+          return owner !== undefined;
+        },
+        5000,
+        'the run to start',
+      );
+      await owner!.kill();
+      await until(
+        async () => (await control.executions()).some((e) => e.jobId === 'long' && e.status !== 'running'),
+        20_000,
+        'the lost run to be decided',
+      );
+      const rows = (await control.executions()).filter((e) => e.jobId === 'long');
+      expect(rows.map((r) => [r.time, r.status])).toEqual([[at, 'executed']]);
+      expect(rows[0]!.instanceId).not.toBe(owner!.id);
+    }, 40_000);
+
     it('runs each retry of a failed run exactly once across 3 processes', async () => {
       const prefix = uniquePrefix('cr');
       db.dropTablesAfterAll(prefix);

@@ -142,7 +142,10 @@ export class InstanceMonitor {
       ))
         yield statement;
       runs.forEach((run) => again.add(run.id));
-      reruns.push({ job, runs: runs.map((run) => ({ executionId: run.id, runTime: run.runTime, attempt: run.attempt })) });
+      // The re-run is due when the loss was found, not at its fire time (which is always longer ago
+      // than the detection takes): misfireGraceTime counts from now, so rerunOnLoss re-runs.
+      const foundAt = new Date(now);
+      reruns.push({ job, runs: runs.map((run) => ({ executionId: run.id, runTime: run.runTime, attempt: run.attempt, dueAt: foundAt })) });
     }
     const gone = lost.filter((run) => !again.has(run.id));
     for (const owner of new Set(gone.map((run) => run.owner))) {
