@@ -157,6 +157,28 @@ export class OutcomeRefusedError extends SchedulerError {
   }
 }
 
+/**
+ * This instance was taken for dead by the others sharing its store (its heartbeat stopped for
+ * longer than instanceTimeout: a long pause, a frozen VM, SIGSTOP, a network partition): they
+ * decided its running runs (lost, or re-run elsewhere). Its outcomes for those runs are not written
+ * over their decisions, and the signals of its runs in progress are aborted. @publicApi
+ */
+export class InstanceFencedError extends SchedulerError {
+  constructor(
+    readonly instanceId: string,
+    /** The records whose outcome this instance no longer owns (empty when found by the heartbeat). */
+    readonly executionIds: readonly string[] = [],
+  ) {
+    super(
+      executionIds.length === 0
+        ? `Instance '${instanceId}' was taken for dead by the other instances (no heartbeat within instanceTimeout); ` +
+            'its running runs are theirs to decide now: their signals are aborted and their outcomes will not be written'
+        : `${executionIds.length} outcome(s) of instance '${instanceId}' were not written: other instances decided those runs ` +
+            'while this one was taken for dead (no heartbeat within instanceTimeout)',
+    );
+  }
+}
+
 /** A query (getExecutions) has an unknown key or a value out of range. @publicApi */
 export class InvalidQueryError extends SchedulerError {
   constructor(

@@ -681,6 +681,7 @@ export class Scheduler {
       },
       submit: (job, runs) => this.dispatcher.rerun(alias, job, runs),
       warn: (message) => this.logger.warn(message),
+      abortRuns: (reason) => this.dispatcher.abortActive(reason),
     };
   }
 }

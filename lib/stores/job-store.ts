@@ -22,6 +22,11 @@ export interface StoreContext {
   submit(job: JobSpec, runs: ClaimedRun[]): void;
   /** A configuration the store can work with but that the user should know about. */
   warn(message: string): void;
+  /**
+   * The store found this instance taken for dead by the others (InstanceFencedError): abort the
+   * signals of the runs in progress here, whose records are no longer this instance's to finish.
+   */
+  abortRuns?(reason: Error): void;
 }
 
 /** This instance's heartbeat in a shared store (JobStore.heartbeat). @publicApi */

@@ -57,6 +57,15 @@ export class Worker {
     await this.exited;
   }
 
+  /** SIGSTOP: the process freezes (a long GC pause, a frozen VM) until resume(). */
+  pause(): void {
+    this.process.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.process.kill('SIGCONT');
+  }
+
   async kill(): Promise<void> {
     this.process.kill('SIGKILL');
     await this.exited;

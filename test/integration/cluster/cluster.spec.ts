@@ -193,6 +193,68 @@ for (const name of servers) {
       expect(rows[0]!.instanceId).not.toBe(owner!.id);
     }, 40_000);
 
+    it('fences a process frozen past instanceTimeout: it writes nothing over the runs the others decided', async () => {
+      const prefix = uniquePrefix('cs');
+      db.dropTablesAfterAll(prefix);
+      const control = await controller(db, prefix);
+      controllers.push(control);
+      workers.push(...['a', 'b'].map((id) => startWorker(db, prefix, `${name}-s${id}`)));
+      await Promise.all(workers.map((w) => w.ready()));
+      const at = Date.now() + 1500;
+      for (let i = 0; i < 6; i++) {
+        await control.scheduler.addJob({
+          id: `long-${i}`,
+          handler: 'work',
+          args: [3000],
+          rerunOnLoss: i % 2 === 0,
+          trigger: { type: 'date', runDate: new Date(at) },
+        });
+      }
+      let frozen: Worker | undefined;
+      await until(
+        async () => {
+          const running = (await control.executions()).filter((e) => e.status === 'running');
+          frozen = workers.find((w) => running.some((r) => r.instanceId === w.id));
+          return frozen !== undefined;
+        },
+        5000,
+        'a worker in the middle of a run',
+      );
+      const stalled = frozen!;
+      stalled.pause();
+      const its = (await control.executions()).filter((e) => e.instanceId === stalled.id && e.status === 'running');
+      expect(its.length).toBeGreaterThan(0);
+      // Past instanceTimeout (2 s): the other process marks its runs lost or re-runs them.
+      await until(
+        async () =>
+          (await control.executions())
+            .filter((e) => its.some((r) => r.jobId === e.jobId) && e.instanceId === stalled.id)
+            .every((e) => e.status === 'lost'),
+        10_000,
+        "the frozen process's runs to be decided by the other",
+      );
+      stalled.resume();
+      // It wakes up, finishes its handlers and tries to write their outcomes.
+      await until(
+        async () => stalled.lines.some((l) => l.type === 'jobstore_error' && /taken for dead/.test(l.error ?? '')),
+        10_000,
+        'the fencing to be reported',
+      );
+      await sleep(4000);
+      await until(async () => (await control.executions()).every((e) => e.status !== 'running'), 15_000, 'no run left running');
+      const rows = await control.executions();
+      for (const run of its) {
+        const row = rows.find((r) => r.jobId === run.jobId)!;
+        if (Number(run.jobId.split('-')[1]) % 2 === 0) {
+          expect([row.status, row.instanceId === stalled.id]).toEqual(['executed', false]);
+        } else {
+          // Not written over: the lost record stays lost.
+          expect([row.status, row.instanceId]).toEqual(['lost', stalled.id]);
+        }
+      }
+      expect(stalled.lines.some((l) => l.type === 'jobstore_error' && /were not written/.test(l.error ?? ''))).toBe(true);
+    }, 60_000);
+
     it('runs each retry of a failed run exactly once across 3 processes', async () => {
       const prefix = uniquePrefix('cr');
       db.dropTablesAfterAll(prefix);

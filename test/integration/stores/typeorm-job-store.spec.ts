@@ -18,7 +18,7 @@ import { SqlDialect } from '../../../lib/stores/typeorm/sql/sql-dialect.js';
 import { hasSkipLocked } from '../../../lib/stores/typeorm/store-connection.js';
 import { UnreadableJobs } from '../../../lib/stores/typeorm/rows/unreadable-jobs.js';
 import { DATABASES, describeDatabase, uniquePrefix, type TestDatabase } from '../../support/databases.js';
-import { at, emptyPlan, everySecond, makeJob, recordingContext, runJobStoreContract, spyPlan, T0 } from './job-store.contract.js';
+import { at, emptyPlan, everySecond, makeJob, outcome, recordingContext, runJobStoreContract, spyPlan, T0 } from './job-store.contract.js';
 
 /**
  * The tests' runs happen at T0, in 2024: past the default retention (7 days), the store would prune
@@ -230,6 +230,33 @@ for (const name of DATABASES) {
       });
       afterEach(async () => {
         await clearTables(dataSource, prefix);
+      });
+
+      it("writes an outcome only on a record still running in the writer's name, and reports the others once", async () => {
+        const a = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
+        const b = new TypeOrmJobStore({ dataSource: second, tablePrefix: prefix, ...KEEP_HISTORY });
+        const ctxA = recordingContext('instance-a');
+        const ctxB = recordingContext('instance-b');
+        await a.start(ctxA);
+        await b.start(ctxB);
+        await a.addJob(makeJob('x', { nextRunTime: at(0) }));
+        await a.addJob(makeJob('y', { nextRunTime: at(0) }));
+        const claims = await a.claimDueJobs(T0, 10, everySecond);
+        const ids = claims.map((c) => c.runs[0]!.executionId);
+        // b is not their owner (a replica that was taken for dead, with a stale idea of its runs).
+        await b.finishExecutions(ids.map((executionId) => ({ executionId, outcome: outcome('executed', at(1)) })));
+        expect((await a.getExecutions({})).map((e) => e.status)).toEqual(['running', 'running']);
+        const fenced = ctxB.events.filter((e) => e.type === 'jobstore_error');
+        expect(fenced).toHaveLength(1);
+        expect((fenced[0] as JobStoreErrorEvent).error.message).toMatch(/2 outcome\(s\) of instance 'instance-b' were not written/);
+        // The owner writes them; writing again (a retried write whose answer was lost) is quiet.
+        const items = ids.map((executionId) => ({ executionId, outcome: outcome('executed', at(1)) }));
+        await a.finishExecutions(items);
+        await a.finishExecutions(items);
+        expect((await a.getExecutions({})).map((e) => e.status)).toEqual(['executed', 'executed']);
+        expect(ctxA.events.filter((e) => e.type === 'jobstore_error')).toEqual([]);
+        await a.shutdown();
+        await b.shutdown();
       });
 
       it('aborts the whole claim on a unique-key collision rather than running a time twice', async () => {

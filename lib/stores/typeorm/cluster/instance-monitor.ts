@@ -1,3 +1,4 @@
+import { InstanceFencedError } from '../../../core/errors.js';
 import { randomUUID } from 'node:crypto';
 import type { JobLostEvent } from '../../../core/events/scheduler-events.js';
 import type { JobSpec } from '../../../core/jobs/job.js';
@@ -93,7 +94,12 @@ export class InstanceMonitor {
     const now = Date.now();
     const { affected } = await this.session.run(single(sql.heartbeat(ctx.instanceId, now)));
     if (affected === 0) {
-      // Another instance took us for dead (a long pause?) and removed our row: come back.
+      // Another instance took us for dead (a long pause?) and removed our row: the runs we had
+      // going are theirs to decide now (lost, or re-run elsewhere). Say so, abort their signals
+      // (their outcomes are fenced off anyway, see ExecutionHistory), and come back.
+      const fenced = new InstanceFencedError(ctx.instanceId);
+      this.report(fenced);
+      ctx.abortRuns?.(fenced);
       await this.session.run(single(sql.insertInstance(ctx.instanceId, now)));
     }
     this.lastBeatAt = now;

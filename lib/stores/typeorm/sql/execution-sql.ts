@@ -126,7 +126,11 @@ export class ExecutionSql {
     });
   }
 
-  finishExecution(id: string, outcome: Outcome): Statement {
+  /**
+   * Fenced: the outcome lands only on a record still 'running' and owned by `owner`, so an instance
+   * taken for dead (its runs marked lost or re-run by another) cannot write over their decision.
+   */
+  finishExecution(id: string, outcome: Outcome, owner: string): Statement {
     const p = this.d.params();
     const ms = (d: Date | null) => (d ? d.getTime() : null);
     return {
@@ -134,15 +138,18 @@ export class ExecutionSql {
         `UPDATE ${this.executions} SET ${this.c('status')} = ${p.add(outcome.status)}, ${this.c('started_at')} = ${p.add(ms(outcome.startedAt))},` +
         ` ${this.c('finished_at')} = ${p.add(ms(outcome.finishedAt))}, ${this.c('duration_ms')} = ${p.add(outcome.durationMs)},` +
         ` ${this.c('error')} = ${p.add(this.text(outcome.error))}, ${this.c('traceback')} = ${p.add(this.text(outcome.traceback))}` +
-        ` WHERE ${this.c('id')} = ${p.add(id)}`,
+        ` WHERE ${this.c('id')} = ${p.add(id)} AND ${this.c('status')} = 'running' AND ${this.c('instance_id')} = ${p.add(owner)}`,
       params: p.values,
     };
   }
 
-  /** Outcomes of several runs: one statement on PostgreSQL, one per run (in one transaction) elsewhere. */
-  finishExecutions(items: readonly { executionId: string; outcome: Outcome }[]): Statement[] {
+  /**
+   * Outcomes of several runs, fenced as finishExecution: one statement on PostgreSQL (RETURNING the
+   * ids it wrote), one per run (in one transaction) elsewhere, whose affected counts say the same.
+   */
+  finishExecutions(items: readonly { executionId: string; outcome: Outcome }[], owner: string): Statement[] {
     if (items.length === 0) return [];
-    if (this.d.kind !== 'postgres') return items.map(({ executionId, outcome }) => this.finishExecution(executionId, outcome));
+    if (this.d.kind !== 'postgres') return items.map(({ executionId, outcome }) => this.finishExecution(executionId, outcome, owner));
     const ms = (d: Date | null) => (d ? d.getTime() : null);
     const c = (column: string) => this.c(column);
     return [
@@ -151,7 +158,8 @@ export class ExecutionSql {
           `UPDATE ${this.executions} AS e SET ${c('status')} = v.status, ${c('started_at')} = v.started,` +
           ` ${c('finished_at')} = v.finished, ${c('duration_ms')} = v.duration, ${c('error')} = v.error, ${c('traceback')} = v.traceback` +
           ` FROM unnest($1::varchar[], $2::varchar[], $3::bigint[], $4::bigint[], $5::float8[], $6::text[], $7::text[])` +
-          ` AS v(id, status, started, finished, duration, error, traceback) WHERE e.${c('id')} = v.id`,
+          ` AS v(id, status, started, finished, duration, error, traceback) WHERE e.${c('id')} = v.id` +
+          ` AND e.${c('status')} = 'running' AND e.${c('instance_id')} = $8 RETURNING e.${c('id')}`,
         params: [
           items.map((i) => i.executionId),
           items.map((i) => i.outcome.status),
@@ -160,6 +168,7 @@ export class ExecutionSql {
           items.map((i) => i.outcome.durationMs),
           items.map((i) => this.text(i.outcome.error)),
           items.map((i) => this.text(i.outcome.traceback)),
+          owner,
         ],
       },
     ];
@@ -270,6 +279,17 @@ export class ExecutionSql {
   /** Retries claimed ahead or in doubt, taken back unstarted: pending again at their retry_at. */
   releaseRetries(ids: readonly string[]): Statement[] {
     return this.updateByIds(ids, 'running', () => `${this.c('status')} = 'retry_pending'`);
+  }
+
+  /** The status and owner of these records (outcomes that did not land: fenced, or written before). */
+  selectStates(ids: readonly string[]): Statement[] {
+    return chunk(ids, ROWS_PER_STATEMENT).map((part) => {
+      const p = this.d.params();
+      return {
+        sql: `SELECT ${this.c('id')}, ${this.c('status')}, ${this.c('instance_id')} FROM ${this.executions} WHERE ${this.c('id')} IN (${p.list(part)})`,
+        params: p.values,
+      };
+    });
   }
 
   /** Deletes the pending retries of these jobs (removed), or of every job (undefined). */
