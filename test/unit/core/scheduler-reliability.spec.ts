@@ -485,7 +485,7 @@ describe('Scheduler: a failure between claim and outcome never leaves a record r
       trigger: every(1),
     });
     await advance(1_010);
-    // At once, without waiting out a back-off (the first is 500 ms).
+    // At once, without waiting out a back-off (the first is 100 ms).
     await advance(50);
     const records = await scheduler.getExecutions();
     expect(records.map((r) => [r.jobId, r.status]).sort()).toEqual([

@@ -8,7 +8,13 @@ import { T0, advance, makeScheduler, useFakeClock } from './scheduler-fixture.js
 /** A memory store that can be switched off like a database going away. */
 class FlakyStore extends MemoryJobStore {
   down = false;
+  /** Claims that fail next, one each (a dropped connection). */
+  failClaims = 0;
   override async claimDueJobs(now: Date, limit: number, plan: PlanFunction) {
+    if (this.failClaims > 0) {
+      this.failClaims--;
+      throw new Error('connection reset');
+    }
     if (this.down) throw new Error('connection refused');
     return super.claimDueJobs(now, limit, plan);
   }
@@ -26,6 +32,26 @@ describe('Scheduler when its store fails', () => {
   beforeEach(() => useFakeClock());
   afterEach(() => {
     jest.useRealTimers();
+  });
+
+  it('retries a failed claim within 100 ms, so one dropped connection costs no fire time', async () => {
+    const store = new FlakyStore();
+    const { scheduler, of } = makeScheduler({ stores: { default: store }, claimAhead: 0 });
+    const ran: number[] = [];
+    await scheduler.start();
+    await scheduler.addJob({
+      id: 'tick',
+      misfireGraceTime: 300,
+      handler: (ctx: { scheduledRunTime: Date }) => void ran.push(ctx.scheduledRunTime.getTime() - T0.getTime()),
+      trigger: { type: 'interval', seconds: 1 },
+    });
+    await advance(900);
+    store.failClaims = 1;
+    await advance(600);
+    expect(of('jobstore_error')).toHaveLength(1);
+    expect(ran).toEqual([1000]);
+    expect(of('job_missed')).toEqual([]);
+    await scheduler.shutdown();
   });
 
   it('reports jobstore_error, backs off, and resumes by the misfire rules when the store returns', async () => {
@@ -46,7 +72,7 @@ describe('Scheduler when its store fails', () => {
     await advance(8_000);
     const errors = of('jobstore_error') as JobStoreErrorEvent[];
     expect(errors.length).toBeGreaterThanOrEqual(3);
-    // Back-off: each retry waits longer than the one before (0.5 s, 1 s, 2 s, 4 s...).
+    // Back-off: each retry waits longer than the one before (0.1 s, 0.2 s, 0.4 s, 0.8 s...).
     const gaps = errors.slice(1).map((e, i) => e.timestamp.getTime() - errors[i].timestamp.getTime());
     expect(gaps.every((gap, i) => i === 0 || gap > gaps[i - 1])).toBe(true);
     expect(errors.length).toBeLessThan(8);
