@@ -12,3 +12,4 @@ export {
 export { createSchedulerMigrations, SchedulerMigrations, type SchedulerMigrationClass } from './schema/scheduler-migrations.js';
 export { DEFAULT_EXECUTION_RETENTION, TypeOrmJobStore, type TypeOrmJobStoreOptions } from './typeorm.job-store.js';
 export { UnreadableJobRowError } from './rows/job-row.js';
+export { InstanceIdInUseError } from './cluster/session-liveness.js';

@@ -17,6 +17,7 @@ import type {
 import { RetryHint } from './retry-hint.js';
 import { InstanceMonitor } from './cluster/instance-monitor.js';
 import { PostgresNotifier } from './cluster/postgres-notifier.js';
+import { sessionLivenessFor } from './cluster/session-liveness.js';
 import { ExecutionHistory } from './execution-history.js';
 import { JobReader } from './rows/job-reader.js';
 import { PagedReads } from './paged-reads.js';
@@ -180,8 +181,22 @@ export class TypeOrmJobStore implements JobStore {
           instanceTimeout: this.instanceTimeout,
         },
         (error) => this.context.report(error),
+        sessionLivenessFor(
+          session.dialect.kind,
+          this.dataSource,
+          livenessNamespace(this.dataSource, this.tableNames.instances),
+          ctx.instanceId,
+        ),
       );
-      await this.monitor.start();
+      try {
+        await this.monitor.start();
+      } catch (error) {
+        // Not started (e.g. InstanceIdInUseError): nothing of it may go on running.
+        this.monitor = undefined;
+        if (this.retentionTimer) clearInterval(this.retentionTimer);
+        this.retentionTimer = undefined;
+        throw error;
+      }
     }
     if (session.dialect.kind === 'postgres') {
       this.notifier = new PostgresNotifier(this.dataSource, `${this.tableNames.jobs}_changed`, ctx);
@@ -302,4 +317,10 @@ export class TypeOrmJobStore implements JobStore {
     this.retentionTimer = setInterval(prune, every);
     this.retentionTimer.unref();
   }
+}
+
+/** Instance locks are named per database and table set: two clusters on one server never see each other's. */
+function livenessNamespace(dataSource: DataSource, instancesTable: string): string {
+  const options = dataSource.options as { database?: unknown; schema?: unknown };
+  return `${String(options.database ?? '')}/${String(options.schema ?? '')}/${instancesTable}`;
 }

@@ -262,7 +262,10 @@ describe.each(combinations)('admin REST on %s with the %s store', (platform, sto
   });
 
   it.each([
-    ['status=done', 'Invalid query parameter \'status\': "done"; allowed: running, executed, error, missed, max_instances, lost'],
+    [
+      'status=done',
+      'Invalid query parameter \'status\': "done"; allowed: running, executed, error, missed, max_instances, lost, retry_pending',
+    ],
     ['since=yesterday', 'Invalid query parameter \'since\': "yesterday"; allowed: an ISO-8601 date-time such as 2026-12-02T10:00:00Z'],
     [
       'until=2026-13-45T00:00:00Z',

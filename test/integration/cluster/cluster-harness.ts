@@ -137,11 +137,19 @@ export async function controller(db: TestDatabase, prefix: string, settings: Wor
     /** job_lost events this process emitted. */
     events,
     async executions(): Promise<
-      { jobId: string; time: number; attempt: number; status: string; instanceId: string; startedAt: number | null }[]
+      {
+        jobId: string;
+        time: number;
+        attempt: number;
+        status: string;
+        instanceId: string;
+        startedAt: number | null;
+        finishedAt: number | null;
+      }[]
     > {
       const rows: Record<string, unknown>[] = await dataSource.query(
         `SELECT ${quote('job_id')} AS j, ${quote('scheduled_run_time')} AS t, ${quote('attempt')} AS a, ${quote('status')} AS s,` +
-          ` ${quote('instance_id')} AS i, ${quote('started_at')} AS st FROM ${quote(table)}`,
+          ` ${quote('instance_id')} AS i, ${quote('started_at')} AS st, ${quote('finished_at')} AS fi FROM ${quote(table)}`,
       );
       return rows.map((r) => ({
         jobId: String(r.j),
@@ -150,6 +158,7 @@ export async function controller(db: TestDatabase, prefix: string, settings: Wor
         status: String(r.s),
         instanceId: String(r.i),
         startedAt: r.st === null ? null : Number(r.st),
+        finishedAt: r.fi === null ? null : Number(r.fi),
       }));
     },
     async stop(): Promise<void> {

@@ -156,6 +156,64 @@ for (const name of servers) {
       expect(reported).toEqual(killedRuns.map((r) => `${r.jobId}@${r.time}`).sort());
     }, 90_000);
 
+    it('finds a process killed with -9 within about a second, with the default heartbeat and instanceTimeout', async () => {
+      const prefix = uniquePrefix('cd');
+      db.dropTablesAfterAll(prefix);
+      const defaults = { heartbeatInterval: 5000, instanceTimeout: 30_000 };
+      const control = await controller(db, prefix, defaults);
+      controllers.push(control);
+      workers.push(...['a', 'b', 'c'].map((id) => startWorker(db, prefix, `${name}-d${id}`, defaults)));
+      await Promise.all(workers.map((w) => w.ready()));
+      const start = Math.ceil((Date.now() + 2000) / 1000) * 1000;
+      const end = start + 10_000;
+      for (let i = 0; i < 9; i++) {
+        // maxInstances 1 (the default): a run left 'running' by the dead process blocks the job's next fires.
+        await control.scheduler.addJob({
+          id: `tick-${i}`,
+          handler: 'work',
+          args: [600],
+          trigger: { type: 'interval', seconds: 1, startDate: new Date(start), endDate: new Date(end) },
+        });
+      }
+      await sleep(start + 3200 - Date.now());
+      let victim: Worker | undefined;
+      await until(
+        async () => {
+          const running = (await control.executions()).filter((e) => e.status === 'running');
+          victim = workers.find((w) => running.some((r) => r.instanceId === w.id));
+          return victim !== undefined;
+        },
+        3000,
+        'a worker in the middle of a run',
+      );
+      const dead = victim!;
+      await dead.kill();
+      const killedAt = Date.now();
+      const killedRuns = (await control.executions()).filter((r) => r.instanceId === dead.id && r.status === 'running');
+      expect(killedRuns.length).toBeGreaterThan(0);
+      await until(
+        async () => (await control.executions()).filter((r) => r.instanceId === dead.id).every((r) => r.status !== 'running'),
+        10_000,
+        "the dead process's runs to be found",
+      );
+      const foundAt = Date.now();
+      // Found by its session lock, not by its heartbeat (30 s).
+      expect(foundAt - killedAt).toBeLessThan(3000);
+      await sleep(end - Date.now() + 1500);
+      await until(async () => (await control.executions()).every((e) => e.status !== 'running'), 10_000, 'no run left running');
+      const rows = await control.executions();
+      for (const run of killedRuns) {
+        const row = rows.find((r) => r.jobId === run.jobId && r.time === run.time)!;
+        expect(row.status).toBe('lost');
+        expect(row.finishedAt! - killedAt).toBeLessThan(2500);
+      }
+      // From 2 s after the kill every fire time ran, on a survivor: none was blocked by the dead one's runs.
+      const after = rows.filter((r) => r.time >= killedAt + 2000 && r.time < end);
+      expect(after.length).toBeGreaterThan(0);
+      expect(after.filter((r) => r.status !== 'executed')).toEqual([]);
+      expect(new Set(rows.map((r) => `${r.jobId}@${r.time}`)).size).toBe(rows.length);
+    }, 60_000);
+
     it('re-runs a rerunOnLoss run lost with a killed process, with the default misfireGraceTime', async () => {
       const prefix = uniquePrefix('cg');
       db.dropTablesAfterAll(prefix);

@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { ConflictingIdError, SerializationError } from '../../../lib/core/errors.js';
 import type { JobStoreErrorEvent } from '../../../lib/core/events/scheduler-events.js';
 import type { Claim } from '../../../lib/core/loop/claim.js';
-import type { PlanFunction } from '../../../lib/stores/job-store.js';
+import type { PlanFunction, StoreContext } from '../../../lib/stores/job-store.js';
 import {
   createSchedulerEntities,
   createSchedulerMigrations,
@@ -25,6 +25,19 @@ import { at, emptyPlan, everySecond, makeJob, outcome, recordingContext, runJobS
  * their records when it starts. Tests of the store's rules keep every record.
  */
 const KEEP_HISTORY = { executionRetention: null };
+
+/**
+ * Stores a test started: shut down after it, so their heartbeat rows and instance locks go (a
+ * second store with the same instance id on the same tables is refused while one holds the lock).
+ */
+const started: TypeOrmJobStore[] = [];
+async function startTracked(store: TypeOrmJobStore, ctx: StoreContext): Promise<void> {
+  started.push(store);
+  await store.start(ctx);
+}
+afterEach(async () => {
+  for (const store of started.splice(0)) await store.shutdown().catch(() => undefined);
+});
 
 /** Empties a prefix's tables: each contract test starts from an empty store. */
 async function clearTables(dataSource: DataSource, prefix: string): Promise<void> {
@@ -116,8 +129,8 @@ for (const name of DATABASES) {
       it('keeps each table prefix apart', async () => {
         const a = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
         const b = new TypeOrmJobStore({ dataSource, tablePrefix: other });
-        await a.start(recordingContext());
-        await b.start(recordingContext());
+        await startTracked(a, recordingContext());
+        await startTracked(b, recordingContext());
         await a.addJob(makeJob('same-id', { name: 'in a' }));
         await b.addJob(makeJob('same-id', { name: 'in b' }));
         expect((await a.lookupJob('same-id'))?.name).toBe('in a');
@@ -179,7 +192,7 @@ for (const name of DATABASES) {
         expect(pending.upQueries.map((q) => q.query)).toEqual([]);
 
         const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
-        await store.start(recordingContext());
+        await startTracked(store, recordingContext());
         await store.addJob(makeJob('migrated', { nextRunTime: at(250) }));
         await expect(store.addJob(makeJob('migrated'))).rejects.toBeInstanceOf(ConflictingIdError);
         const [claim] = await store.claimDueJobs(at(250), 10, everySecond);
@@ -203,7 +216,7 @@ for (const name of DATABASES) {
         await expect(executions.insert(row('again', 2))).rejects.toThrow();
         await expect(executions.insert(row('first-again', 1))).rejects.toThrow();
         const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
-        await store.start(recordingContext());
+        await startTracked(store, recordingContext());
         const found = await store.getExecutions({ jobId: 'attempts' });
         expect(found.map((e) => [e.id, e.attempt]).sort()).toEqual([
           ['first', 1],
@@ -237,8 +250,8 @@ for (const name of DATABASES) {
         const b = new TypeOrmJobStore({ dataSource: second, tablePrefix: prefix, ...KEEP_HISTORY });
         const ctxA = recordingContext('instance-a');
         const ctxB = recordingContext('instance-b');
-        await a.start(ctxA);
-        await b.start(ctxB);
+        await startTracked(a, ctxA);
+        await startTracked(b, ctxB);
         await a.addJob(makeJob('x', { nextRunTime: at(0) }));
         await a.addJob(makeJob('y', { nextRunTime: at(0) }));
         const claims = await a.claimDueJobs(T0, 10, everySecond);
@@ -259,9 +272,20 @@ for (const name of DATABASES) {
         await b.shutdown();
       });
 
+      if (name !== 'sqlite') {
+        it('refuses a second live store with the same instance id (its session lock is held), and takes it once the first stops', async () => {
+          const first = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
+          const twin = new TypeOrmJobStore({ dataSource: second, tablePrefix: prefix, ...KEEP_HISTORY });
+          await startTracked(first, recordingContext('twin'));
+          await expect(twin.start(recordingContext('twin'))).rejects.toThrow(/holds the session lock of instance 'twin'/);
+          await first.shutdown();
+          await startTracked(twin, recordingContext('twin'));
+        });
+      }
+
       it('aborts the whole claim on a unique-key collision rather than running a time twice', async () => {
         const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
-        await store.start(recordingContext());
+        await startTracked(store, recordingContext());
         await store.addJob(makeJob('a', { nextRunTime: at(0) }));
         await store.addJob(makeJob('b', { nextRunTime: at(0) }));
         // Someone already recorded b's run at T0 (a bug elsewhere, a restored backup...).
@@ -292,7 +316,7 @@ for (const name of DATABASES) {
           const store = new TypeOrmJobStore({ dataSource: ds, tablePrefix: prefix, ...KEEP_HISTORY });
           return { store, ctx: recordingContext(`instance-${i}`) };
         });
-        for (const { store, ctx } of stores) await store.start(ctx);
+        for (const { store, ctx } of stores) await startTracked(store, ctx);
         // Three fire times per job (T0, +1 s, +2 s); claimers move through them at their own pace.
         const claimed = await Promise.all(
           stores.map(async ({ store }) => {
@@ -322,7 +346,7 @@ for (const name of DATABASES) {
         it('skips rows another transaction holds and locks no more than its limit', async () => {
           await insertJobs(dataSource, prefix, 200, T0);
           const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
-          await store.start(recordingContext());
+          await startTracked(store, recordingContext());
           // Another process, mid-claim: the store's own due-rows query, limit 20, in an open transaction.
           const dialect = new SqlDialect(name === 'postgres' ? 'postgres' : 'mysql', true);
           const dueQuery = new JobSql(dialect, schedulerTableNames(prefix)).selectDueJobs(at(0).getTime(), 20, new UnreadableJobs());
@@ -346,7 +370,7 @@ for (const name of DATABASES) {
 
       it('raises ConflictingIdError for all but one of concurrent adds of one id', async () => {
         const stores = [dataSource, second].map((ds) => new TypeOrmJobStore({ dataSource: ds, tablePrefix: prefix, ...KEEP_HISTORY }));
-        for (const store of stores) await store.start(recordingContext());
+        for (const [i, store] of stores.entries()) await startTracked(store, recordingContext(`writer-${i}`));
         const results = await Promise.allSettled(
           Array.from({ length: 8 }, (_, i) => stores[i % 2]!.addJob(makeJob('race', { name: `writer ${i}` }))),
         );
@@ -359,7 +383,7 @@ for (const name of DATABASES) {
       it('claims 10,000 jobs due at the same instant quickly', async () => {
         await insertJobs(dataSource, prefix, 10_000, T0);
         const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
-        await store.start(recordingContext());
+        await startTracked(store, recordingContext());
         const limit = 1000;
         const started = performance.now();
         let total = 0;
@@ -395,7 +419,7 @@ for (const name of DATABASES) {
       it('reports a row with unparsable JSON once, skips it and keeps claiming the others', async () => {
         const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
         const ctx = recordingContext('instance-a', 'db');
-        await store.start(ctx);
+        await startTracked(store, ctx);
         await store.addJob(makeJob('bad', { nextRunTime: at(-5000) }));
         await store.addJob(makeJob('good1', { nextRunTime: at(-1000) }));
         await store.addJob(makeJob('good2', { nextRunTime: at(0) }));
@@ -428,7 +452,7 @@ for (const name of DATABASES) {
       it('reports a row whose retry policy the scheduler refuses, skips it, and takes it back once fixed', async () => {
         const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
         const ctx = recordingContext();
-        await store.start(ctx);
+        await startTracked(store, ctx);
         const policy = { attempts: 1, delay: 1000, backoff: 'fixed' as const, maxDelay: null, jitter: 0 };
         await store.addJob(makeJob('retrier', { nextRunTime: at(-1), retry: policy }));
         await store.addJob(makeJob('plain', { nextRunTime: at(0) }));
@@ -444,7 +468,7 @@ for (const name of DATABASES) {
       it('names the args column, reports a new breakage again, and recovers through updateJob', async () => {
         const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
         const ctx = recordingContext();
-        await store.start(ctx);
+        await startTracked(store, ctx);
         await store.addJob(makeJob('argsy', { nextRunTime: at(0) }));
         await corrupt('argsy', 'args', '{"not": "an array"}');
         expect(await store.getAllJobs()).toEqual([]);
@@ -464,7 +488,7 @@ for (const name of DATABASES) {
       it('skips a job its plan throws on, without failing the claim of the others', async () => {
         const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
         const ctx = recordingContext();
-        await store.start(ctx);
+        await startTracked(store, ctx);
         await store.addJob(makeJob('cursed', { nextRunTime: at(-1) }));
         await store.addJob(makeJob('fine', { nextRunTime: at(0) }));
         const plan: PlanFunction = (job, running, now) => {
@@ -491,7 +515,7 @@ for (const name of DATABASES) {
 
         it("waits for the application's transaction instead of joining it", async () => {
           const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
-          await store.start(recordingContext());
+          await startTracked(store, recordingContext());
           let added = false;
           let adding: Promise<void> | undefined;
           await dataSource
@@ -511,7 +535,7 @@ for (const name of DATABASES) {
 
         it('keeps working after the application re-initializes its DataSource', async () => {
           const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
-          await store.start(recordingContext());
+          await startTracked(store, recordingContext());
           await store.removeAllJobs();
           await dataSource.destroy();
           await expect(store.getAllJobs()).rejects.toThrow(/not initialized/);
@@ -532,7 +556,7 @@ for (const name of DATABASES) {
       it('by default prunes, when it starts, finished records older than 7 days, and null keeps them', async () => {
         const recently = new Date(Date.now() - 60_000);
         const keeping = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, executionRetention: null });
-        await keeping.start(recordingContext());
+        await startTracked(keeping, recordingContext());
         await keeping.addJob(makeJob('week-old', { nextRunTime: at(0) }));
         await keeping.addJob(makeJob('recent', { nextRunTime: recently }));
         // Missed records: one finished at T0 (2024), one a minute ago.
@@ -546,13 +570,13 @@ for (const name of DATABASES) {
             .map((e) => e.jobId)
             .sort();
         const again = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, executionRetention: null });
-        await again.start(recordingContext());
+        await startTracked(again, recordingContext());
         await again.shutdown();
         expect(await jobIds(again)).toEqual(['recent', 'week-old']);
 
         // Defaults: shutdown waits for the prune begun at start, so the old record is gone when it returns.
         const pruning = new TypeOrmJobStore({ dataSource, tablePrefix: prefix });
-        await pruning.start(recordingContext());
+        await startTracked(pruning, recordingContext());
         await pruning.shutdown();
         expect(await jobIds(pruning)).toEqual(['recent']);
       });
@@ -565,7 +589,7 @@ for (const name of DATABASES) {
 
       it('prunes finished records on a timer while started, when executionRetention is set', async () => {
         const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, executionRetention: 1000 });
-        await store.start(recordingContext());
+        await startTracked(store, recordingContext());
         await store.addJob(makeJob('old', { nextRunTime: at(0) }));
         await store.claimDueJobs(T0, 10, () => emptyPlan({ missed: [at(0)], runTimes: [at(1)], nextRunTime: null }));
         await new Promise((resolve) => setTimeout(resolve, 1400));
@@ -579,7 +603,7 @@ for (const name of DATABASES) {
         const prefix = uniquePrefix('t');
         const dataSource = await synchronizedDataSource(db, prefix);
         const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
-        await store.start(recordingContext());
+        await startTracked(store, recordingContext());
         await expect(store.addJob(makeJob('big', { args: ['x'.repeat(70_000)] }))).rejects.toBeInstanceOf(SerializationError);
       });
     }

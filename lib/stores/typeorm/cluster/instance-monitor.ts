@@ -1,4 +1,5 @@
 import { InstanceFencedError } from '../../../core/errors.js';
+import type { SessionLiveness } from './session-liveness.js';
 import { randomUUID } from 'node:crypto';
 import type { JobLostEvent } from '../../../core/events/scheduler-events.js';
 import type { JobSpec } from '../../../core/jobs/job.js';
@@ -17,6 +18,9 @@ export interface InstanceMonitorOptions {
   instanceTimeout: number;
 }
 
+/** How often the session locks are looked at: a killed process is found within about this much. */
+export const LIVENESS_CHECK_MS = 1000;
+
 interface LostRun {
   id: string;
   jobId: string;
@@ -33,6 +37,8 @@ interface LostRun {
  */
 export class InstanceMonitor {
   private timer: NodeJS.Timeout | undefined;
+  private livenessTimer: NodeJS.Timeout | undefined;
+  private checking: Promise<void> | null = null;
   private beating: Promise<void> | null = null;
   private warnedShared = false;
   /** When this instance's heartbeat last landed (epoch ms), for health checks; NaN before the first. */
@@ -46,10 +52,14 @@ export class InstanceMonitor {
     private readonly options: InstanceMonitorOptions,
     /** The store's own jobstore_error reporting. */
     private readonly report: (error: Error) => void,
+    /** The database's own view of which instances are alive (session locks); null: heartbeats only (SQLite). */
+    private readonly liveness: SessionLiveness | null = null,
   ) {}
 
   async start(): Promise<void> {
     const { sql, ctx } = this;
+    // The lock first: no other instance may ever see this one's row without its lock held.
+    await this.liveness?.start();
     await this.session.runInWriteTransaction(
       (function* (): SqlSteps<void> {
         yield sql.deleteInstance(ctx.instanceId);
@@ -61,15 +71,51 @@ export class InstanceMonitor {
     await this.beat();
     this.timer = setInterval(() => void this.beat(), this.options.heartbeatInterval);
     this.timer.unref();
+    if (this.liveness !== null) {
+      this.livenessTimer = setInterval(() => void this.check(), Math.min(LIVENESS_CHECK_MS, this.options.heartbeatInterval));
+      this.livenessTimer.unref();
+    }
   }
 
   /** Stops heartbeating and removes this instance's row: a clean exit is not a crash. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    if (this.livenessTimer) clearInterval(this.livenessTimer);
+    this.timer = this.livenessTimer = undefined;
     await this.beating;
+    await this.checking;
     const { sql, ctx } = this;
-    await this.session.run(single(sql.deleteInstance(ctx.instanceId)));
+    try {
+      await this.session.run(single(sql.deleteInstance(ctx.instanceId)));
+    } finally {
+      // After the row: no one may see the row of a live instance with its lock free.
+      await this.liveness?.stop();
+    }
+  }
+
+  /**
+   * One look at the session locks (every second): this instance's own is kept, and the instances
+   * whose lock no session holds any more are dead now, whatever their heartbeat says. Their
+   * running runs are decided at once (lost, or re-run here with rerunOnLoss) and their rows
+   * deleted, which also fences them should they be alive after all (a lost lock connection).
+   */
+  check(): Promise<void> {
+    this.checking ??= this.checkOnce()
+      .catch((error: unknown) => this.report(error instanceof Error ? error : new Error(String(error))))
+      .finally(() => (this.checking = null));
+    return this.checking;
+  }
+
+  private async checkOnce(): Promise<void> {
+    const liveness = this.liveness;
+    if (liveness === null) return;
+    await liveness.keep();
+    const { sql, ctx } = this;
+    const now = Date.now();
+    const { rows } = await this.session.run(single(sql.liveInstances(ctx.instanceId, now - this.options.instanceTimeout)));
+    const dead = await liveness.deadAmong(rows.map((row) => String(row.instance_id)));
+    if (dead.length === 0) return;
+    await this.resolve(this.reap(sql.runsOf(dead), now, undefined, dead));
   }
 
   /** This instance's heartbeat: when it last landed, and the timings it keeps. */
@@ -115,10 +161,12 @@ export class InstanceMonitor {
   }
 
   /** Marks the selected running executions lost, or takes them over for jobs with rerunOnLoss. */
+  /** `ended`: instances found dead by their session lock, whose rows are deleted with the reaping. */
   private *reap(
     select: Statement,
     now: number,
     cutoff?: number,
+    ended?: readonly string[],
   ): SqlSteps<{ lost: LostRun[]; reruns: { job: JobSpec; runs: ClaimedRun[] }[] }> {
     const { sql, jobs, ctx } = this;
     const { rows } = yield select;
@@ -157,10 +205,15 @@ export class InstanceMonitor {
     for (const owner of new Set(gone.map((run) => run.owner))) {
       const ids = gone.filter((run) => run.owner === owner).map((run) => run.id);
       const reason =
-        owner === ctx.instanceId ? `lost: instance ${owner} restarted while it ran` : `lost: instance ${owner} stopped heartbeating`;
+        owner === ctx.instanceId
+          ? `lost: instance ${owner} restarted while it ran`
+          : ended?.includes(owner)
+            ? `lost: instance ${owner}'s database session ended (the process died)`
+            : `lost: instance ${owner} stopped heartbeating`;
       for (const statement of sql.markLost(ids, now, reason)) yield statement;
     }
     if (cutoff !== undefined) yield sql.deleteExpired(cutoff);
+    if (ended !== undefined) for (const statement of sql.deleteInstances(ended)) yield statement;
     return { lost, reruns };
   }
 

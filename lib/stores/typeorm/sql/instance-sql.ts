@@ -65,6 +65,18 @@ export class InstanceSql {
     );
   }
 
+  /** Running executions of these instances (found dead by their session lock), locked. */
+  runsOf(instanceIds: readonly string[]): Statement {
+    return this.runningRuns((p) => `IN (${p.list(instanceIds)})`);
+  }
+
+  deleteInstances(ids: readonly string[]): Statement[] {
+    return chunk(ids, IDS_PER_STATEMENT).map((part) => {
+      const p = this.d.params();
+      return { sql: `DELETE FROM ${this.instances} WHERE ${this.c('instance_id')} IN (${p.list(part)})`, params: p.values };
+    });
+  }
+
   /** Runs recorded as running under this instance id before this process started (a restart with a fixed id). */
   ownRuns(self: string): Statement {
     return this.runningRuns((p) => `= ${p.add(self)}`);
