@@ -112,6 +112,11 @@ export interface JobStore {
   updateJob(job: JobSpec): Promise<void>;
   /** JobLookupError when absent. */
   removeJob(id: string): Promise<void>;
+  /**
+   * Removes several jobs (and their pending retries) in one write where the store can; absent
+   * ones are skipped. Returns the ids removed. Optional: the scheduler removes one by one without.
+   */
+  removeJobs?(ids: readonly string[]): Promise<string[]>;
   removeAllJobs(): Promise<void>;
   lookupJob(id: string): Promise<JobSpec | null>;
   /** Ordered by nextRunTime, paused jobs last. */
@@ -125,11 +130,12 @@ export interface JobStore {
    * what to run. `now` may be a little ahead of the clock (claimAhead). A job `plan` returns null for
    * is left untouched and is not planned twice in one call.
    *
-   * A store that supportsRetries then claims, in the same step, up to `limit` pending retries whose
-   * retryAt is at or before `now`, oldest first, each decided by `planRetry`: in a shared store
-   * each retry record goes to one claimer. Its claim has `retry: true` and one run with its attempt.
+   * A store that supportsRetries then claims, in the same step, up to `retryLimit` (default
+   * `limit`) pending retries whose retryAt is at or before `now`, oldest first, each decided by
+   * `planRetry`: in a shared store each retry record goes to one claimer. Its claim has
+   * `retry: true` and one run with its attempt.
    */
-  claimDueJobs(now: Date, limit: number, plan: PlanFunction, planRetry?: RetryPlanFunction): Promise<Claim[]>;
+  claimDueJobs(now: Date, limit: number, plan: PlanFunction, planRetry?: RetryPlanFunction, retryLimit?: number): Promise<Claim[]>;
   /**
    * A run outside the schedule (runJobNow): creates its 'running' execution record and returns its
    * id. When the job already has `maxInstances` submissions running, records the time as

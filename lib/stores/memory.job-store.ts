@@ -100,7 +100,18 @@ export class MemoryJobStore implements JobStore {
     return time === undefined ? null : new Date(time);
   }
 
-  async claimDueJobs(now: Date, limit: number, plan: PlanFunction, planRetry?: RetryPlanFunction): Promise<Claim[]> {
+  async removeJobs(ids: readonly string[]): Promise<string[]> {
+    const removed: string[] = [];
+    for (const id of ids) {
+      if (!this.jobs.delete(id)) continue;
+      this.heap.delete(id);
+      this.log.removeRetries(id);
+      removed.push(id);
+    }
+    return removed;
+  }
+
+  async claimDueJobs(now: Date, limit: number, plan: PlanFunction, planRetry?: RetryPlanFunction, retryLimit = limit): Promise<Claim[]> {
     const claims: Claim[] = [];
     const nowMs = now.getTime();
     // Jobs the plan left for later, or still due after their plan, leave the heap while the claim
@@ -143,7 +154,8 @@ export class MemoryJobStore implements JobStore {
       claims.push({ job: updated, plan: decision, runs: this.record(job.id, decision) });
     }
     if (left !== null) for (const job of left) this.put(job);
-    if (planRetry !== undefined && this.log.nextRetryAt() !== undefined) this.claimRetries(now, limit, planRetry, claims);
+    if (planRetry !== undefined && retryLimit > 0 && this.log.nextRetryAt() !== undefined)
+      this.claimRetries(now, retryLimit, planRetry, claims);
     return claims;
   }
 

@@ -93,6 +93,7 @@ export class SchedulingLoop {
     this.slots = new SlotBudget(
       (alias) => deps.executors.get(alias),
       (alias) => staged.countFor(alias),
+      () => deps.executors.entries(),
     );
     this.recovery = new ClaimRecovery(deps.instanceId, deps.outcomes, deps.dispatcher.live, deps.logger);
   }
@@ -230,6 +231,7 @@ export class SchedulingLoop {
         let claims: Claim[];
         let examined: number;
         let retriesExamined: number;
+        let retryRoom: number;
         do {
           examined = 0;
           retriesExamined = 0;
@@ -243,7 +245,9 @@ export class SchedulingLoop {
           };
           // Built at the batch's first plan that needs it, after the store counted its runs.
           this.unwritten = null;
-          claims = await store.claimDueJobs(new Date(horizon), batchSize, plan, planRetry);
+          // Due retries are offered only as far as the executors can start them now.
+          retryRoom = Math.min(batchSize, this.slots.room());
+          claims = await store.claimDueJobs(new Date(horizon), batchSize, plan, retryRoom > 0 ? planRetry : undefined, retryRoom);
           claimed += claims.length;
           // A store that answers without yielding (the memory store) keeps the timer from firing
           // until the pass ends: runs staged by earlier batches start now if their time came,
@@ -253,7 +257,11 @@ export class SchedulingLoop {
           for (const claim of claims) this.dispatcher.dispatch(alias, claim);
           this.slots.handedOver();
           // A batch that claimed nothing would only look at the same jobs again.
-        } while ((examined === batchSize || retriesExamined === batchSize) && claims.length > 0 && this.deps.isRunning());
+        } while (
+          (examined === batchSize || (retriesExamined > 0 && retriesExamined === retryRoom)) &&
+          claims.length > 0 &&
+          this.deps.isRunning()
+        );
         if (ahead > 0 && claimed > 0 && !store.shared) this.lead.observe(Date.now() - began);
         const next = await store.getNextRunTime();
         const time = this.validTime(alias, next);

@@ -21,6 +21,7 @@ export class SlotBudget {
   constructor(
     private readonly executorOf: (alias: string) => Executor | undefined,
     private readonly stagedFor: (alias: string) => number,
+    private readonly executors: () => Iterable<[string, Executor]> = () => [],
   ) {}
 
   /** A new pass: nothing claimed yet. */
@@ -38,6 +39,21 @@ export class SlotBudget {
   freed(): boolean {
     for (const alias of this.full) if (this.free(alias) > 0) return true;
     return false;
+  }
+
+  /**
+   * The most runs the pass could still start on any executor: how many due retries are worth
+   * offering (a retry left for want of a slot is put back, at a cost per retry). Infinity when an
+   * executor has no limit.
+   */
+  room(): number {
+    let total = 0;
+    for (const [alias, executor] of this.executors()) {
+      const max = executor.maxConcurrency;
+      if (max === undefined || max === Infinity) return Infinity;
+      total += Math.max(0, this.free(alias));
+    }
+    return total;
   }
 
   /** Takes a slot of `alias` for one submission; false when it has none free. */

@@ -58,6 +58,8 @@ export class RunDispatcher {
   private readonly bus: EventBus;
   /** Deletions of finished jobs after their last runs ended, awaited by shutdown. */
   private readonly writes = new Set<Promise<void>>();
+  /** Finished jobs gathered for one removeJobs write, per store (removeFinished). */
+  private readonly finishing = new Map<string, Set<string>>();
   /** Submissions shutdown took from the executors unstarted, to give back (releaseHandedBack). */
   private handedBack: Submission[] = [];
 
@@ -173,10 +175,32 @@ export class RunDispatcher {
     this.bus.emit(this.bus.event('job_removed', { jobId, store }));
   }
 
-  /** Deletes a finished job once its last runs have ended; someone may have removed it already. */
+  /**
+   * Deletes a finished job once its last runs have ended; someone may have removed it already.
+   * Jobs that finish together (a burst of one-shot jobs kept for their retries) are deleted in one
+   * write where the store can (removeJobs), not one transaction each.
+   */
   private removeFinished(store: string, jobId: string): void {
     const target = this.deps.stores.get(store);
     if (!target) return;
+    if (target.removeJobs) {
+      const gathering = this.finishing.get(store);
+      if (gathering) {
+        gathering.add(jobId);
+        return;
+      }
+      const ids = new Set([jobId]);
+      this.finishing.set(store, ids);
+      const batch: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+        .then(async () => {
+          this.finishing.delete(store);
+          for (const id of await target.removeJobs!([...ids])) this.removed(store, id);
+        })
+        .catch((err: unknown) => this.deps.storeError(store, err))
+        .finally(() => this.writes.delete(batch));
+      this.writes.add(batch);
+      return;
+    }
     const write: Promise<void> = target
       .removeJob(jobId)
       .then(() => this.removed(store, jobId))

@@ -29,7 +29,7 @@ export class RunClaims {
     private readonly retries: RetryHint,
   ) {}
 
-  async claimDueJobs(now: Date, limit: number, plan: PlanFunction, planRetry?: RetryPlanFunction): Promise<Claim[]> {
+  async claimDueJobs(now: Date, limit: number, plan: PlanFunction, planRetry?: RetryPlanFunction, retryLimit = limit): Promise<Claim[]> {
     if (!Number.isInteger(limit) || limit < 1) return [];
     const { session, jobSql, executionSql } = await this.connection.get();
     // A deadlock victim's transaction was rolled back whole, and plan is pure: claiming again is
@@ -38,7 +38,9 @@ export class RunClaims {
       // Reported after the transaction: on SQLite a slow event subscriber would hold the write lock.
       const problems: { error: Error; jobId: string }[] = [];
       try {
-        return await session.runInWriteTransaction(this.claimSteps(jobSql, executionSql, now, limit, plan, problems, planRetry));
+        return await session.runInWriteTransaction(
+          this.claimSteps(jobSql, executionSql, now, limit, plan, problems, planRetry, retryLimit),
+        );
       } catch (error) {
         if (attempt >= CLAIM_ATTEMPTS || !session.dialect.isDeadlock(error)) throw error;
       } finally {
@@ -54,11 +56,12 @@ export class RunClaims {
     limit: number,
     plan: PlanFunction,
     problems: { error: Error; jobId: string }[],
-    planRetry?: RetryPlanFunction,
+    planRetry: RetryPlanFunction | undefined,
+    retryLimit: number,
   ): SqlSteps<Claim[]> {
     const claims = yield* this.jobClaimSteps(jobSql, executionSql, now, limit, plan, problems);
-    if (planRetry === undefined || !this.retries.mayBeDue(now.getTime())) return claims;
-    return claims.concat(yield* this.retryClaimSteps(jobSql, executionSql, now, limit, planRetry, problems));
+    if (planRetry === undefined || !(retryLimit > 0) || !this.retries.mayBeDue(now.getTime())) return claims;
+    return claims.concat(yield* this.retryClaimSteps(jobSql, executionSql, now, Math.floor(retryLimit), planRetry, problems));
   }
 
   /**

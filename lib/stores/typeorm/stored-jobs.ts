@@ -69,6 +69,24 @@ export class StoredJobs {
     this.jobsChanged();
   }
 
+  /** Several jobs and their pending retries, in one transaction (jobs finished after their retries). */
+  async removeJobs(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const { session, jobSql: sql, executionSql } = await this.connection.get();
+    const removed = await session.runInWriteTransaction(
+      (function* (): SqlSteps<string[]> {
+        const found = new Set<string>();
+        for (const statement of sql.selectJobIds(ids)) for (const row of (yield statement).rows) found.add(String(row.id));
+        const present = ids.filter((id) => found.has(id));
+        for (const statement of [...sql.deleteJobs(present), ...executionSql.deleteRetries(present)]) yield statement;
+        return present;
+      })(),
+    );
+    for (const id of removed) this.reader.unreadable.forget(id);
+    if (removed.length > 0) this.jobsChanged();
+    return removed;
+  }
+
   async removeAllJobs(): Promise<void> {
     const { session, jobSql: sql, executionSql } = await this.connection.get();
     await session.runInWriteTransaction(

@@ -227,6 +227,10 @@ export class TypeOrmJobStore implements JobStore {
     return this.jobs.removeJob(id);
   }
 
+  removeJobs(ids: readonly string[]): Promise<string[]> {
+    return this.jobs.removeJobs(ids);
+  }
+
   removeAllJobs(): Promise<void> {
     return this.jobs.removeAllJobs();
   }
@@ -243,8 +247,8 @@ export class TypeOrmJobStore implements JobStore {
     return this.jobs.getNextRunTime();
   }
 
-  claimDueJobs(now: Date, limit: number, plan: PlanFunction, planRetry?: RetryPlanFunction): Promise<Claim[]> {
-    return this.claims.claimDueJobs(now, limit, plan, planRetry);
+  claimDueJobs(now: Date, limit: number, plan: PlanFunction, planRetry?: RetryPlanFunction, retryLimit?: number): Promise<Claim[]> {
+    return this.claims.claimDueJobs(now, limit, plan, planRetry, retryLimit ?? limit);
   }
 
   startExtraRun(jobId: string, runTime: Date): Promise<string | null> {

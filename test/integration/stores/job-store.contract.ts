@@ -520,6 +520,15 @@ export function runJobStoreContract(name: string, makeStore: () => JobStore | Pr
         expect(await store.getNextRunTime()).toBeNull();
       });
 
+      it('removes several jobs with their pending retries in one call, skipping absent ones', async () => {
+        await failOnce('r1', at(1000));
+        await failOnce('r2', at(1000));
+        await store.addJob(makeJob('kept', { nextRunTime: at(0) }));
+        expect((await store.removeJobs!(['r1', 'nope', 'r2'])).sort()).toEqual(['r1', 'r2']);
+        expect(ids(await store.getAllJobs())).toEqual(['kept']);
+        expect(await store.getExecutions({ status: 'retry_pending' })).toEqual([]);
+      });
+
       it('takes a released retry back to pending, and prunes no pending retry', async () => {
         await failOnce('r', at(1000));
         const [claim] = await store.claimDueJobs(at(1000), 10, runOnce, runRetry);

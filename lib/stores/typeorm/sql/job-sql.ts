@@ -188,6 +188,18 @@ export class JobSql {
     };
   }
 
+  /** Which of these ids have a row. */
+  selectJobIds(ids: readonly string[]): Statement[] {
+    if (ids.length === 0) return [];
+    if (this.d.kind === 'postgres') {
+      return [{ sql: `SELECT ${this.c('id')} FROM ${this.jobs} WHERE ${this.c('id')} = ANY($1::varchar[])`, params: [ids] }];
+    }
+    return chunk(ids, ROWS_PER_STATEMENT).map((part) => {
+      const p = this.d.params();
+      return { sql: `SELECT ${this.c('id')} FROM ${this.jobs} WHERE ${this.c('id')} IN (${p.list(part)})`, params: p.values };
+    });
+  }
+
   /** The jobs with these ids, unlocked (the jobs of due retries: their handler, args and policy). */
   selectJobsByIds(ids: readonly string[]): Statement[] {
     if (ids.length === 0) return [];
