@@ -164,12 +164,13 @@ export class BenchDatabase {
         v.misfireGraceTime,
         v.timeout,
         bool(v.rerunOnLoss),
+        v.retry,
         v.nextRunTime,
       ]);
     }
     const table = this.table('jobs');
     if (this.kind === 'postgres') {
-      const types = ['varchar', 'varchar', 'varchar', 'text', 'text', 'varchar', 'bool', 'int4', 'int8', 'int8', 'bool', 'int8'];
+      const types = ['varchar', 'varchar', 'varchar', 'text', 'text', 'varchar', 'bool', 'int4', 'int8', 'int8', 'bool', 'text', 'int8'];
       for (let i = 0; i < rows.length; i += 10_000) {
         const part = rows.slice(i, i + 10_000);
         const arrays = types.map((_, c) => part.map((r) => r[c]));
