@@ -54,6 +54,8 @@ async function ours(): Promise<Running> {
   });
   let handled = 0;
   scheduler.registry.register('noop', () => void handled++);
+  // A run that takes `ms` (cluster-faults: there must be runs in progress to kill).
+  scheduler.registry.register('hold', (ms: number) => new Promise<void>((resolve) => setTimeout(() => resolve(void handled++), ms)));
   await scheduler.start();
   return {
     report: () => ({ handled, errors, lastError }),
