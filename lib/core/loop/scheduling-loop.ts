@@ -247,7 +247,12 @@ export class SchedulingLoop {
           this.unwritten = null;
           // Due retries are offered only as far as the executors can start them now.
           retryRoom = Math.min(batchSize, this.slots.room());
-          claims = await store.claimDueJobs(new Date(horizon), batchSize, plan, retryRoom > 0 ? planRetry : undefined, retryRoom);
+          this.deps.outcomes.claimStarted(alias);
+          try {
+            claims = await store.claimDueJobs(new Date(horizon), batchSize, plan, retryRoom > 0 ? planRetry : undefined, retryRoom);
+          } finally {
+            this.deps.outcomes.claimEnded(alias);
+          }
           claimed += claims.length;
           // A store that answers without yielding (the memory store) keeps the timer from firing
           // until the pass ends: runs staged by earlier batches start now if their time came,

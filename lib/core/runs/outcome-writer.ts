@@ -37,6 +37,12 @@ export class OutcomeWriter {
   private readonly sleepers = new Set<() => void>();
   /** Outcomes that end a submission and are not written yet, in all stores. */
   private unwrittenCloses = 0;
+  /**
+   * Per store with a claim in progress, per job: submissions whose record was written since the
+   * claim began. The store may have counted them 'running' before the write committed (a count
+   * read on one connection, the write landing on another), so the claim still subtracts them.
+   */
+  private readonly writtenDuringClaim = new Map<string, Map<string, number>>();
   private abandoned = false;
   private readonly idle: (() => void)[] = [];
 
@@ -75,13 +81,27 @@ export class OutcomeWriter {
    * by a scan, once per claim batch (the caller keeps it), so a fire pays nothing for it.
    */
   unwrittenSubmissions(store: string): ReadonlyMap<string, number> {
-    if (this.unwrittenCloses === 0) return NO_COUNTS;
-    const counts = new Map<string, number>();
+    const duringClaim = this.writtenDuringClaim.get(store);
+    if (this.unwrittenCloses === 0 && (duringClaim === undefined || duringClaim.size === 0)) return NO_COUNTS;
+    const counts = new Map<string, number>(duringClaim);
     for (const items of [this.buffers.get(store), this.inFlight.get(store)]) {
       if (items === undefined) continue;
       for (const item of items) if (item.closes !== null && !item.written) counts.set(item.closes, (counts.get(item.closes) ?? 0) + 1);
     }
     return counts;
+  }
+
+  /**
+   * A claim of `store` begins: until claimEnded, a submission whose record is written still
+   * counts in unwrittenSubmissions, since the claim's count may predate the write. A write that
+   * landed before the claim began is in the count's snapshot and is not subtracted.
+   */
+  claimStarted(store: string): void {
+    this.writtenDuringClaim.set(store, new Map());
+  }
+
+  claimEnded(store: string): void {
+    this.writtenDuringClaim.delete(store);
   }
 
   /** The execution ids of one store waiting to be written or being written. */
@@ -194,7 +214,11 @@ export class OutcomeWriter {
     for (const item of items) {
       if (item.written) continue;
       item.written = true;
-      if (item.closes !== null) this.unwrittenCloses--;
+      if (item.closes !== null) {
+        this.unwrittenCloses--;
+        const duringClaim = this.writtenDuringClaim.get(store);
+        duringClaim?.set(item.closes, (duringClaim.get(item.closes) ?? 0) + 1);
+      }
       const retry = item.outcome.retry;
       if (retry != null && this.onRetryRecorded !== undefined) this.onRetryRecorded(store, retry);
     }

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import type { JobStoreErrorEvent } from '../../../lib/core/events/scheduler-events.js';
 import type { Outcome } from '../../../lib/core/runs/execution.js';
 import { MemoryJobStore } from '../../../lib/stores/memory.job-store.js';
-import type { PlanFunction } from '../../../lib/stores/job-store.js';
-import { T0, advance, makeScheduler, useFakeClock } from './scheduler-fixture.js';
+import type { PlanFunction, RetryPlanFunction } from '../../../lib/stores/job-store.js';
+import { T0, advance, deferred, makeScheduler, useFakeClock } from './scheduler-fixture.js';
 
 /** A memory store that can be switched off like a database going away. */
 class FlakyStore extends MemoryJobStore {
@@ -24,6 +24,31 @@ class FlakyStore extends MemoryJobStore {
   }
   override async finishExecutions(items: readonly { executionId: string; outcome: Outcome }[]) {
     if (this.down) throw new Error('connection refused');
+    return super.finishExecutions(items);
+  }
+}
+
+/**
+ * A memory store whose claim works as a database's does under READ COMMITTED: it reads the
+ * running counts, then (while its statements travel) an outcome written on another connection may
+ * land, and only then does it plan with the counts it read.
+ */
+class CountFirstStore extends MemoryJobStore {
+  /** The next claim reads its counts, then waits for this before planning. */
+  afterCount: Promise<void> | null = null;
+  /** Outcome writes wait for this while it is set. */
+  holdWrites: Promise<void> | null = null;
+  override async claimDueJobs(now: Date, limit: number, plan: PlanFunction, planRetry?: RetryPlanFunction, retryLimit?: number) {
+    const gate = this.afterCount;
+    if (gate === null) return super.claimDueJobs(now, limit, plan, planRetry, retryLimit);
+    this.afterCount = null;
+    const counted = new Map<string, number>();
+    for (const record of await super.getExecutions({ status: 'running' })) counted.set(record.jobId, (counted.get(record.jobId) ?? 0) + 1);
+    await gate;
+    return super.claimDueJobs(now, limit, (job, _running, at) => plan(job, counted.get(job.id) ?? 0, at), planRetry, retryLimit);
+  }
+  override async finishExecutions(items: readonly { executionId: string; outcome: Outcome }[]) {
+    if (this.holdWrites) await this.holdWrites;
     return super.finishExecutions(items);
   }
 }
@@ -114,6 +139,30 @@ describe('Scheduler when its store fails', () => {
     expect(records.find((r) => r.scheduledRunTime.getTime() === T0.getTime() + 5000)!.status).toBe('executed');
     expect(runs).toBeGreaterThanOrEqual(3);
     expect(records.filter((r) => r.status === 'max_instances')).toEqual([]);
+    await scheduler.shutdown();
+  });
+
+  it('a run whose record lands while the next claim is counting is not taken for running (no max_instances)', async () => {
+    const store = new CountFirstStore();
+    const { scheduler, of } = makeScheduler({ stores: { default: store }, claimAhead: 0 });
+    await scheduler.start();
+    const writes = deferred();
+    store.holdWrites = writes.promise;
+    await scheduler.addJob({ id: 'tick', maxInstances: 1, handler: () => 'ok', trigger: { type: 'interval', seconds: 1 } });
+    await advance(1_100);
+    // The first run ended; its record is held (a slow write, a write being retried).
+    const counted = deferred();
+    store.afterCount = counted.promise;
+    await advance(1_000);
+    // The claim of the second fire has read the first run as 'running'; now its record lands.
+    store.holdWrites = null;
+    writes.resolve();
+    await advance(0);
+    counted.resolve();
+    await advance(100);
+    expect(of('job_max_instances')).toEqual([]);
+    const records = await scheduler.getExecutions({ jobId: 'tick' });
+    expect(records.map((r) => `${r.scheduledRunTime.getTime() - T0.getTime()}:${r.status}`).sort()).toEqual(['1000:executed', '2000:executed']);
     await scheduler.shutdown();
   });
 });
