@@ -162,7 +162,10 @@ describe('Scheduler when its store fails', () => {
     await advance(100);
     expect(of('job_max_instances')).toEqual([]);
     const records = await scheduler.getExecutions({ jobId: 'tick' });
-    expect(records.map((r) => `${r.scheduledRunTime.getTime() - T0.getTime()}:${r.status}`).sort()).toEqual(['1000:executed', '2000:executed']);
+    expect(records.map((r) => `${r.scheduledRunTime.getTime() - T0.getTime()}:${r.status}`).sort()).toEqual([
+      '1000:executed',
+      '2000:executed',
+    ]);
     await scheduler.shutdown();
   });
 });
