@@ -286,6 +286,9 @@ export class Scheduler {
     await this.loop.stop();
     await this.dispatcher.releaseStaged();
     const drained = Promise.all([...this.executors.values()].map((e) => e.shutdown()));
+    // The executors gave up their queued runs as they began to shut down: those go back now, for
+    // another replica to run in time, not after the runs in progress end (shutdownTimeout).
+    await this.dispatcher.releaseHandedBack();
     if (opts.wait === false || !(await settlesWithin(drained, this.shutdownTimeout))) {
       this.dispatcher.abortActive(new SchedulerError('the scheduler shut down'));
       // Give aborted handlers a moment to settle and record; a handler ignoring its signal is left behind.

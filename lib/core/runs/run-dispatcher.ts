@@ -337,11 +337,6 @@ export class RunDispatcher {
   }
 
   /**
-   * Gives the runs claimed ahead back to their stores, as if never claimed: a fire time due just
-   * after shutdown is then run by the next start or by another process, by the misfire rules. Where
-   * a store cannot take them back, they are recorded as missed.
-   */
-  /**
    * Gives back to their stores the runs that shutdown found waiting for an executor slot, like
    * those claimed ahead (releaseStaged): each job's time is restored, so another replica (woken at
    * once on PostgreSQL by the store's notification) or the next start runs them. Where the store
@@ -362,6 +357,11 @@ export class RunDispatcher {
     }
   }
 
+  /**
+   * Gives the runs claimed ahead back to their stores, as if never claimed: a fire time due just
+   * after shutdown is then run by the next start or by another process, by the misfire rules. Where
+   * a store cannot take them back, they are recorded as missed.
+   */
   async releaseStaged(): Promise<void> {
     for (const alias of this.deps.stores.keys()) {
       await this.takeBack(alias, null).catch((err) => {

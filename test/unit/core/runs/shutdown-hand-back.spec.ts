@@ -95,6 +95,30 @@ describe('Shutdown with runs waiting for an executor', () => {
     await scheduler.shutdown();
   });
 
+  it('gives them back as soon as shutdown begins, not after the runs in progress end', async () => {
+    const store = new MemoryJobStore();
+    const { scheduler } = makeScheduler({ stores: { default: store }, executors: { default: new OneAtATimeExecutor() }, claimAhead: 0 });
+    await scheduler.start();
+    const fireAt = new Date(T0.getTime() + 1000);
+    for (const id of ['long', 'queued']) {
+      await scheduler.addJob({
+        id,
+        handler: () => new Promise((resolve) => setTimeout(resolve, 5_000)),
+        trigger: { type: 'interval', minutes: 1, startDate: fireAt },
+        misfireGraceTime: null,
+      });
+    }
+    await advance(1_100);
+    const stopping = scheduler.shutdown({ wait: true });
+    await advance(10);
+    // 'long' runs for 5 s more; 'queued' is due again already, for another replica to run now.
+    expect((await store.lookupJob('queued'))!.nextRunTime).toEqual(fireAt);
+    expect((await store.getExecutions({ jobId: 'queued' })).map((r) => r.status)).toEqual([]);
+    await advance(6_000);
+    await stopping;
+    expect((await store.getExecutions({ jobId: 'long' })).map((r) => r.status)).toEqual(['executed']);
+  });
+
   it('records them missed when the store cannot take runs back', async () => {
     const memory = new MemoryJobStore();
     // A custom store like the memory store, but without releaseRuns.
