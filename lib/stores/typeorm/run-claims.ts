@@ -27,6 +27,8 @@ export class RunClaims {
     private readonly context: StoreContextHolder,
     private readonly jobsChanged: () => void,
     private readonly retries: RetryHint,
+    /** How many other live instances claim from these tables (0: none known, or not shared). */
+    private readonly peers: () => number = () => 0,
   ) {}
 
   async claimDueJobs(now: Date, limit: number, plan: PlanFunction, planRetry?: RetryPlanFunction, retryLimit = limit): Promise<Claim[]> {
@@ -149,6 +151,17 @@ export class RunClaims {
     plan: PlanFunction,
     problems: { error: Error; jobId: string }[],
   ): SqlSteps<Claim[]> {
+    const peers = this.peers();
+    if (peers > 0) {
+      // A fair share: with others claiming the same instant, each takes its part of what is due
+      // and leaves the rest (SKIP LOCKED keeps the claims apart). One replica taking a whole
+      // instant would queue runs its executors cannot start in time while the others sit idle.
+      // What a slow or dead peer leaves is taken by the next passes, a share of the rest each.
+      const { rows } = yield jobSql.countDueJobs(now.getTime());
+      const due = Number(rows[0]?.due ?? 0);
+      if (!(due > 0)) return [];
+      limit = Math.min(limit, Math.ceil(due / (peers + 1)));
+    }
     const rowsById = new Map<string, Row>();
     let jobs: JobSpec[] = [];
     // Unreadable rows found by a select are excluded from then on; select again so they do not

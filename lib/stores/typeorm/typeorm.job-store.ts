@@ -150,7 +150,7 @@ export class TypeOrmJobStore implements JobStore {
     // What the parts know of pending retries' due times (claims skip the retry select without).
     const retries = new RetryHint();
     this.jobs = new StoredJobs(this.connection, reader, this.context, jobsChanged, retries);
-    this.claims = new RunClaims(this.connection, reader, this.context, jobsChanged, retries);
+    this.claims = new RunClaims(this.connection, reader, this.context, jobsChanged, retries, () => this.monitor?.peers ?? 0);
     this.history = new ExecutionHistory(this.connection, this.context, retries);
     this.pages = new PagedReads(this.connection, reader, this.tableNames, this.instanceTimeout);
   }

@@ -82,6 +82,43 @@ for (const name of servers) {
       expect(await control.scheduler.getJobs()).toEqual([]);
     }, 90_000);
 
+    it('spreads a burst of 1,000 runs due at one instant over 3 processes, each run once, with the defaults', async () => {
+      const prefix = uniquePrefix('cb');
+      db.dropTablesAfterAll(prefix);
+      const control = await controller(db, prefix);
+      controllers.push(control);
+      workers.push(...['a', 'b', 'c'].map((id) => startWorker(db, prefix, `${name}-b${id}`)));
+      await Promise.all(workers.map((w) => w.ready()));
+
+      const burst = Math.ceil((Date.now() + 9000) / 1000) * 1000;
+      for (let i = 0; i < 1000; i++) {
+        await control.scheduler.addJob({
+          id: `burst-${i}`,
+          handler: 'work',
+          args: [20],
+          trigger: { type: 'date', runDate: new Date(burst) },
+        });
+      }
+      expect(Date.now()).toBeLessThan(burst - 500);
+      await sleep(burst - Date.now() + 1500);
+      await until(
+        async () => {
+          const rows = await control.executions();
+          return rows.length === 1000 && rows.every((e) => e.status !== 'running');
+        },
+        15_000,
+        'the burst to finish',
+      );
+      const rows = await control.executions();
+      expect([...counts(rows, (r) => r.jobId).values()].every((n) => n === 1)).toBe(true);
+      expect(rows.filter((r) => r.status !== 'executed')).toEqual([]);
+      // Each process claimed a part of the instant: none took it whole (a fair share is a third).
+      const shares = Object.fromEntries(workers.map((w) => [w.id, rows.filter((r) => r.instanceId === w.id).length / rows.length]));
+      const busiest = Math.max(...Object.values(shares));
+      expect({ shares, busiestUnder60Percent: busiest < 0.6 }).toEqual({ shares, busiestUnder60Percent: true });
+      expect(Object.values(shares).every((share) => share > 0.15)).toBe(true);
+    }, 90_000);
+
     it('survives a kill -9: the dead process’s runs become lost, a rerunOnLoss run is redone, no later fire time is lost or doubled', async () => {
       const prefix = uniquePrefix('ck');
       db.dropTablesAfterAll(prefix);

@@ -343,6 +343,25 @@ for (const name of DATABASES) {
       });
 
       if (name !== 'sqlite') {
+        it('takes its fair share of what is due while another instance is alive, and the whole once it is gone', async () => {
+          await insertJobs(dataSource, prefix, 10, T0);
+          const peer = new TypeOrmJobStore({ dataSource: second, tablePrefix: prefix, ...KEEP_HISTORY });
+          const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
+          await startTracked(peer, recordingContext('share-peer'));
+          await startTracked(store, recordingContext('share-self'));
+          // Half of 10 due, then half of the rest (rounded up) each time: what the peer leaves is taken.
+          const sizes: number[] = [];
+          for (let claims; (claims = await store.claimDueJobs(at(0), 1000, onceThenLater)).length > 0;) sizes.push(claims.length);
+          expect(sizes).toEqual([5, 3, 1, 1]);
+          // The peer stops: at the next look at the session locks (every second) the share is everything.
+          await peer.shutdown();
+          for (const table of ['jobs', 'executions'])
+            await dataSource.query(`DELETE FROM ${dataSource.driver.escape(`${prefix}${table}`)}`);
+          await insertJobs(dataSource, prefix, 10, T0);
+          await new Promise((resolve) => setTimeout(resolve, 1500));
+          expect(await store.claimDueJobs(at(0), 1000, onceThenLater)).toHaveLength(10);
+        });
+
         it('skips rows another transaction holds and locks no more than its limit', async () => {
           await insertJobs(dataSource, prefix, 200, T0);
           const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });

@@ -41,6 +41,8 @@ export class InstanceMonitor {
   private checking: Promise<void> | null = null;
   private beating: Promise<void> | null = null;
   private warnedShared = false;
+  /** Other instances alive at the last look at the session locks (a fair share of claims divides by it). */
+  private livePeers = 0;
   /** When this instance's heartbeat last landed (epoch ms), for health checks; NaN before the first. */
   private lastBeatAt = Number.NaN;
 
@@ -69,6 +71,8 @@ export class InstanceMonitor {
     // Runs a previous process with this same instance id left 'running' died with it.
     await this.resolve(this.reap(sql.ownRuns(ctx.instanceId), Date.now()));
     await this.beat();
+    // Knows its peers before its first claim, so that it does not take a whole instant.
+    await this.check();
     this.timer = setInterval(() => void this.beat(), this.options.heartbeatInterval);
     this.timer.unref();
     if (this.liveness !== null) {
@@ -114,8 +118,14 @@ export class InstanceMonitor {
     const now = Date.now();
     const { rows } = await this.session.run(single(sql.liveInstances(ctx.instanceId, now - this.options.instanceTimeout)));
     const dead = await liveness.deadAmong(rows.map((row) => String(row.instance_id)));
+    this.livePeers = rows.length - dead.length;
     if (dead.length === 0) return;
     await this.resolve(this.reap(sql.runsOf(dead), now, undefined, dead));
+  }
+
+  /** How many other instances share the tables and are alive, as last seen (0 on SQLite: heartbeats only). */
+  get peers(): number {
+    return this.livePeers;
   }
 
   /** This instance's heartbeat: when it last landed, and the timings it keeps. */

@@ -188,6 +188,15 @@ export class JobSql {
     };
   }
 
+  /** How many jobs are due by `now` (locked by other claims or not): what a fair share is taken of. */
+  countDueJobs(now: number): Statement {
+    const p = this.d.params();
+    return {
+      sql: `SELECT COUNT(*) AS ${this.c('due')} FROM ${this.jobs}${this.dueIndexHint} WHERE ${this.c('next_run_time')} <= ${p.add(now)}`,
+      params: p.values,
+    };
+  }
+
   /** Which of these ids have a row. */
   selectJobIds(ids: readonly string[]): Statement[] {
     if (ids.length === 0) return [];
