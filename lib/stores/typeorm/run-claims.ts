@@ -5,6 +5,7 @@ import type { Claim } from '../../core/loop/claim.js';
 import type { DueRetry, PlanFunction, ReleasedRun, RetryPlanFunction } from '../job-store.js';
 import { retryPlan } from '../../core/loop/run-plan.js';
 import type { RetryHint } from './retry-hint.js';
+import type { FairShare } from './cluster/fair-share.js';
 import { planClaims, type ExecutionValues } from './claim-planner.js';
 import type { JobReader } from './rows/job-reader.js';
 import { toNumberOrNull, type Row } from './rows/job-row.js';
@@ -27,8 +28,7 @@ export class RunClaims {
     private readonly context: StoreContextHolder,
     private readonly jobsChanged: () => void,
     private readonly retries: RetryHint,
-    /** How many other live instances claim from these tables (0: none known, or not shared). */
-    private readonly peers: () => number = () => 0,
+    private readonly share: FairShare | null = null,
   ) {}
 
   async claimDueJobs(now: Date, limit: number, plan: PlanFunction, planRetry?: RetryPlanFunction, retryLimit = limit): Promise<Claim[]> {
@@ -151,16 +151,13 @@ export class RunClaims {
     plan: PlanFunction,
     problems: { error: Error; jobId: string }[],
   ): SqlSteps<Claim[]> {
-    const peers = this.peers();
-    if (peers > 0) {
-      // A fair share: with others claiming the same instant, each takes its part of what is due
-      // and leaves the rest (SKIP LOCKED keeps the claims apart). One replica taking a whole
-      // instant would queue runs its executors cannot start in time while the others sit idle.
-      // What a slow or dead peer leaves is taken by the next passes, a share of the rest each.
+    if (this.share?.shared) {
+      // With others claiming the same instant, each takes its part of what is due and leaves the
+      // rest (SKIP LOCKED keeps the claims apart); see FairShare.
       const { rows } = yield jobSql.countDueJobs(now.getTime());
       const due = Number(rows[0]?.due ?? 0);
       if (!(due > 0)) return [];
-      limit = Math.min(limit, Math.ceil(due / (peers + 1)));
+      limit = this.share.limit(due, limit, now.getTime());
     }
     const rowsById = new Map<string, Row>();
     let jobs: JobSpec[] = [];

@@ -16,6 +16,7 @@ import type {
 } from '../job-store.js';
 import { RetryHint } from './retry-hint.js';
 import { InstanceMonitor } from './cluster/instance-monitor.js';
+import { FairShare } from './cluster/fair-share.js';
 import { PostgresNotifier } from './cluster/postgres-notifier.js';
 import { sessionLivenessFor } from './cluster/session-liveness.js';
 import { ExecutionHistory } from './execution-history.js';
@@ -103,6 +104,11 @@ export class TypeOrmJobStore implements JobStore {
   /** The prune under way, which shutdown waits for: after it, the application may close the DataSource. */
   private pruning: Promise<void> | undefined;
   private monitor: InstanceMonitor | undefined;
+  /** This replica's part of each instant, by the live instances its monitor sees. */
+  private readonly share = new FairShare(
+    () => this.monitor?.peers ?? 0,
+    () => this.context.ctx?.wakeUp(),
+  );
   private notifier: PostgresNotifier | undefined;
 
   constructor(input: TypeOrmJobStoreOptions) {
@@ -150,7 +156,7 @@ export class TypeOrmJobStore implements JobStore {
     // What the parts know of pending retries' due times (claims skip the retry select without).
     const retries = new RetryHint();
     this.jobs = new StoredJobs(this.connection, reader, this.context, jobsChanged, retries);
-    this.claims = new RunClaims(this.connection, reader, this.context, jobsChanged, retries, () => this.monitor?.peers ?? 0);
+    this.claims = new RunClaims(this.connection, reader, this.context, jobsChanged, retries, this.share);
     this.history = new ExecutionHistory(this.connection, this.context, retries);
     this.pages = new PagedReads(this.connection, reader, this.tableNames, this.instanceTimeout);
   }
@@ -208,6 +214,7 @@ export class TypeOrmJobStore implements JobStore {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     this.retentionTimer = undefined;
     await this.pruning;
+    this.share.stop();
     const { monitor, notifier } = this;
     this.monitor = this.notifier = undefined;
     await notifier?.stop();

@@ -348,11 +348,16 @@ for (const name of DATABASES) {
           const peer = new TypeOrmJobStore({ dataSource: second, tablePrefix: prefix, ...KEEP_HISTORY });
           const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
           await startTracked(peer, recordingContext('share-peer'));
-          await startTracked(store, recordingContext('share-self'));
+          const ctx = recordingContext('share-self');
+          await startTracked(store, ctx);
           // Half of 10 due, then half of the rest (rounded up) each time: what the peer leaves is taken.
+          const wakeUps = ctx.wakeUps;
           const sizes: number[] = [];
           for (let claims; (claims = await store.claimDueJobs(at(0), 1000, onceThenLater)).length > 0;) sizes.push(claims.length);
           expect(sizes).toEqual([5, 3, 1, 1]);
+          // It left runs to the peer: it looks again just after the instant, for what the peer did not take.
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          expect(ctx.wakeUps).toBeGreaterThan(wakeUps);
           // The peer stops: at the next look at the session locks (every second) the share is everything.
           await peer.shutdown();
           for (const table of ['jobs', 'executions'])
