@@ -10,6 +10,8 @@ const channel = new BroadcastChannel(workerData.abortChannel);
 channel.unref();
 channel.onmessage = (event) => abortCall(event.data.id, event.data.reason);
 
-export function runJob(message) {
-  return runCall(message);
+/** A run as WorkerThreadExecutor sends it (threadTask): a flat array, in this order. */
+export function runJob(task) {
+  const [id, module, exportName, args, jobId, jobName, scheduledRunTime, instanceId, attempt] = task;
+  return runCall({ id, module, export: exportName, args, ctx: { jobId, jobName, scheduledRunTime, instanceId, attempt } });
 }
