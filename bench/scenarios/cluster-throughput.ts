@@ -8,7 +8,7 @@ import { startWorkers, type WorkerProcess } from '../support/worker-process.js';
 
 const JOBS = Number(process.env.BENCH_CLUSTER_JOBS ?? 10_000);
 const SPREAD_MS = Number(process.env.BENCH_CLUSTER_SPREAD_MS ?? 500);
-const PROCESSES = [1, 2, 4];
+const PROCESSES = [1, 2, 3, 4];
 const CONCURRENCY = 1000;
 /** The first job is due this long after the insert ended (every worker has polled the table by then). */
 const LEAD_MS = 1500;
@@ -212,7 +212,7 @@ const rate = Math.round(JOBS / (SPREAD_MS / 1000)).toLocaleString('en');
 
 export const scenario: ScenarioDefinition = {
   name: 'cluster-throughput',
-  title: `Cluster throughput on PostgreSQL: ${n} jobs over ${SPREAD_MS / 1000} s with 1, 2 and 4 processes`,
+  title: `Cluster throughput on PostgreSQL: ${n} jobs over ${SPREAD_MS / 1000} s with 1, 2, 3 and 4 processes`,
   order: 53,
   description:
     `N worker processes (\`fork\` of dist-bench/bench/support/cluster-worker.js) share one PostgreSQL: ours, each a ` +
