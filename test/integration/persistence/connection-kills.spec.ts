@@ -53,7 +53,7 @@ for (const name of ['postgres', 'mariadb'] as const) {
       if (scheduler && scheduler.state !== 'stopped') await scheduler.shutdown({ wait: false });
     });
 
-    it('runs every fire time once through its connections being killed during claims and outcome writes, with the defaults', async () => {
+    it('records no fire time twice and runs none twice while its connections are killed during claims and outcome writes, then runs every one, with the defaults', async () => {
       const prefix = uniquePrefix('kill');
       db.dropTablesAfterAll(prefix);
       const killer = await db.dataSource({ entities: schedulerEntityList(prefix), synchronize: true });
