@@ -159,7 +159,8 @@ export class OutcomeRefusedError extends SchedulerError {
 
 /**
  * This instance was taken for dead by the others sharing its store (its heartbeat stopped for
- * longer than instanceTimeout: a long pause, a frozen VM, SIGSTOP, a network partition): they
+ * longer than instanceTimeout: a long pause, a frozen VM, SIGSTOP, a network partition; or its
+ * session lock was free, as when its lock connection alone was cut): they
  * decided its running runs (lost, or re-run elsewhere). Its outcomes for those runs are not written
  * over their decisions, and the signals of its runs in progress are aborted. @publicApi
  */
@@ -171,10 +172,10 @@ export class InstanceFencedError extends SchedulerError {
   ) {
     super(
       executionIds.length === 0
-        ? `Instance '${instanceId}' was taken for dead by the other instances (no heartbeat within instanceTimeout); ` +
+        ? `Instance '${instanceId}' was taken for dead by the other instances (no heartbeat within instanceTimeout, or its session lock free); ` +
             'its running runs are theirs to decide now: their signals are aborted and their outcomes will not be written'
         : `${executionIds.length} outcome(s) of instance '${instanceId}' were not written: other instances decided those runs ` +
-            'while this one was taken for dead (no heartbeat within instanceTimeout)',
+            'while this one was taken for dead (no heartbeat within instanceTimeout, or its session lock free)',
     );
   }
 }

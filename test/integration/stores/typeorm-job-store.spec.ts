@@ -1,4 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { ConflictingIdError, SerializationError } from '../../../lib/core/errors.js';
 import type { JobStoreErrorEvent } from '../../../lib/core/events/scheduler-events.js';
@@ -343,6 +344,51 @@ for (const name of DATABASES) {
       });
 
       if (name !== 'sqlite') {
+        it('takes no live instance for dead when every session lock ends at once, as in a database restart', async () => {
+          await insertJobs(dataSource, prefix, 1, T0);
+          const ids = ['regain-a', 'regain-b'];
+          const a = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
+          const b = new TypeOrmJobStore({ dataSource: second, tablePrefix: prefix, ...KEEP_HISTORY });
+          const [ctxA, ctxB] = ids.map((id) => recordingContext(id));
+          await startTracked(a, ctxA!);
+          await startTracked(b, ctxB!);
+          // A run in progress on a: it must stay a's, not become 'lost'.
+          const [claim] = await a.claimDueJobs(at(0), 10, onceThenLater);
+          const executionId = claim!.runs[0]!.executionId;
+          const killer = second.createQueryRunner();
+          try {
+            for (let round = 0; round < 3; round++) {
+              // The server ends both lock sessions at the same moment; each store finds its own gone
+              // at its next look (every second, at its own phase) and takes its lock again.
+              if (name === 'postgres') {
+                await killer.query(
+                  "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%advisory%' AND pid <> pg_backend_pid()",
+                );
+              } else {
+                for (const id of ids) {
+                  const lock = `apscheduler:${createHash('sha1').update(`test//${prefix}instances\u0000${id}`).digest('hex')}`;
+                  const [row] = await killer.query('SELECT IS_USED_LOCK(?) AS holder', [lock]);
+                  if (row?.holder !== null && row?.holder !== undefined) await killer.query(`KILL CONNECTION ${Number(row.holder)}`);
+                }
+              }
+              await new Promise((resolve) => setTimeout(resolve, 2500));
+            }
+          } finally {
+            await killer.release();
+          }
+          const lostOrFenced = [...ctxA!.events, ...ctxB!.events].filter(
+            (e) =>
+              e.type === 'job_lost' ||
+              (e.type === 'jobstore_error' && /taken for dead/.test(String((e as JobStoreErrorEvent).error?.message))),
+          );
+          expect(lostOrFenced).toEqual([]);
+          const [record] = await a.getExecutions({ jobId: 'bulk-00000' });
+          expect({ id: record?.id, status: record?.status }).toEqual({ id: executionId, status: 'running' });
+          // Both hold their locks again: a kill -9 of either would still be found.
+          const [count] = await dataSource.query(`SELECT COUNT(*) AS n FROM ${dataSource.driver.escape(`${prefix}instances`)}`);
+          expect(Number(count.n)).toBe(2);
+        }, 20_000);
+
         it('takes its fair share of what is due while another instance is alive, and the whole once it is gone', async () => {
           await insertJobs(dataSource, prefix, 10, T0);
           const peer = new TypeOrmJobStore({ dataSource: second, tablePrefix: prefix, ...KEEP_HISTORY });

@@ -21,6 +21,14 @@ export interface InstanceMonitorOptions {
 /** How often the session locks are looked at: a killed process is found within about this much. */
 export const LIVENESS_CHECK_MS = 1000;
 
+/**
+ * After this instance had to take its own lock again, how long no other is judged by its lock:
+ * when the database restarted or failed over, every instance lost its lock at once and takes it
+ * again at its next look (within LIVENESS_CHECK_MS); a free lock then means "not yet", not "dead".
+ * Two looks' worth, and some slack for a slow reconnect. The heartbeat still decides meanwhile.
+ */
+export const LOCK_REGAIN_GRACE_MS = 2 * LIVENESS_CHECK_MS + 500;
+
 interface LostRun {
   id: string;
   jobId: string;
@@ -43,6 +51,8 @@ export class InstanceMonitor {
   private warnedShared = false;
   /** Other instances alive at the last look at the session locks (a fair share of claims divides by it). */
   private livePeers = 0;
+  /** When this instance last had to take its own lock again (epoch ms); see LOCK_REGAIN_GRACE_MS. */
+  private lockRegainedAt = Number.NEGATIVE_INFINITY;
   /** When this instance's heartbeat last landed (epoch ms), for health checks; NaN before the first. */
   private lastBeatAt = Number.NaN;
 
@@ -113,10 +123,15 @@ export class InstanceMonitor {
   private async checkOnce(): Promise<void> {
     const liveness = this.liveness;
     if (liveness === null) return;
-    await liveness.keep();
+    if (await liveness.keep()) this.lockRegainedAt = Date.now();
     const { sql, ctx } = this;
     const now = Date.now();
     const { rows } = await this.session.run(single(sql.liveInstances(ctx.instanceId, now - this.options.instanceTimeout)));
+    if (now - this.lockRegainedAt < LOCK_REGAIN_GRACE_MS) {
+      // Our own lock was lost: the others' may have been too, and they are taking theirs again.
+      this.livePeers = rows.length;
+      return;
+    }
     const dead = await liveness.deadAmong(rows.map((row) => String(row.instance_id)));
     this.livePeers = rows.length - dead.length;
     if (dead.length === 0) return;

@@ -21,8 +21,11 @@ export interface SessionLiveness {
   start(): Promise<void>;
   /** Of these instances, the ones whose lock no session holds: their process is gone. */
   deadAmong(instanceIds: readonly string[]): Promise<string[]>;
-  /** Checks this instance's own lock connection and takes the lock again if it was lost. */
-  keep(): Promise<void>;
+  /**
+   * Checks this instance's own lock connection and takes the lock again if it was lost; true when
+   * it had to (the database may have restarted, and then every instance is taking its lock again).
+   */
+  keep(): Promise<boolean>;
   /** Releases the lock (by closing its connection). */
   stop(): Promise<void>;
 }
@@ -90,11 +93,11 @@ abstract class LockHolder implements SessionLiveness {
     this.session = session;
   }
 
-  async keep(): Promise<void> {
+  async keep(): Promise<boolean> {
     const session = this.session;
     if (session !== null) {
       try {
-        if (await this.holds(session)) return;
+        if (await this.holds(session)) return false;
       } catch {
         // The connection is gone: the database released the lock with it.
       }
@@ -102,6 +105,7 @@ abstract class LockHolder implements SessionLiveness {
       await session.close().catch(() => undefined);
     }
     await this.start();
+    return true;
   }
 
   async stop(): Promise<void> {
