@@ -1,9 +1,17 @@
 import { afterEach, beforeAll, expect, it } from '@jest/globals';
 import { describeDatabase, uniquePrefix } from '../../support/databases.js';
+import { canControlMariadb, mariadbReady, mariadbServer } from '../../support/mariadb-server.js';
+import { canControlPostgres, postgresCluster, postgresReady } from '../../support/postgres-server.js';
 import { buildPackage, controller, sleep, startWorker, until, type Worker } from './cluster-harness.js';
 
 /** Real OS processes sharing one database: each (job, fire time) must run exactly once in the cluster. */
 const servers = ['postgres', 'mariadb'] as const;
+
+/** Stopping and starting each server, as an outage would (the test starts it again whatever happens). */
+const serverControl = {
+  postgres: { can: canControlPostgres, stop: () => postgresCluster('stop'), start: () => postgresCluster('start'), ready: postgresReady },
+  mariadb: { can: canControlMariadb, stop: () => mariadbServer('stop'), start: () => mariadbServer('start'), ready: mariadbReady },
+};
 
 const counts = <T>(items: T[], key: (item: T) => string) => {
   const map = new Map<string, number>();
@@ -300,6 +308,58 @@ for (const name of servers) {
       const late = Math.max(...atInstant.map((r) => r.startedAt! - instant));
       expect(late).toBeLessThan(500);
     }, 60_000);
+
+    (serverControl[name].can ? it : it.skip)(
+      'rides out a 5 s stop of the database server: no process exits or is taken for dead, no fire time is recorded or run twice, all run after',
+      async () => {
+        const server = serverControl[name];
+        const defaults = { heartbeatInterval: 5000, instanceTimeout: 30_000 };
+        const prefix = uniquePrefix('co');
+        db.dropTablesAfterAll(prefix);
+        const control = await controller(db, prefix, defaults);
+        controllers.push(control);
+        workers.push(...['a', 'b', 'c'].map((id) => startWorker(db, prefix, `${name}-o${id}`, defaults)));
+        await Promise.all(workers.map((w) => w.ready()));
+        const start = Math.ceil((Date.now() + 2000) / 1000) * 1000;
+        for (let i = 0; i < 10; i++) {
+          await control.scheduler.addJob({
+            id: `tick-${i}`,
+            handler: 'work',
+            args: [100],
+            trigger: { type: 'interval', seconds: 1, startDate: new Date(start) },
+          });
+        }
+        await sleep(start + 2500 - Date.now());
+        let upAt: number;
+        try {
+          server.stop();
+          await sleep(5000);
+        } finally {
+          server.start();
+          for (let i = 0; i < 100 && !server.ready(); i++) await sleep(200);
+          upAt = Date.now();
+        }
+        await sleep(7000);
+        expect(workers.map((w) => w.process.exitCode)).toEqual([null, null, null]);
+        const last = Math.floor(Date.now() / 1000) * 1000 - 1000;
+        await Promise.all(workers.map((w) => w.stop()));
+        const rows = await control.executions();
+        expect([...counts(rows, (r) => `${r.jobId}@${r.time}#${r.attempt}`).entries()].filter(([, n]) => n > 1)).toEqual([]);
+        expect(rows.filter((r) => r.status === 'running' || r.status === 'lost')).toEqual([]);
+        const fenced = workers.flatMap((w) => w.lines).filter((l) => l.type === 'jobstore_error' && /taken for dead/.test(l.error ?? ''));
+        expect(fenced).toEqual([]);
+        // From 4 s after the server is back (the store retries back off to 3.2 s), every fire time runs.
+        const from = Math.ceil((upAt + 4000) / 1000) * 1000;
+        for (let i = 0; i < 10; i++) {
+          const times = rows
+            .filter((r) => r.jobId === `tick-${i}` && r.time >= from && r.time <= last && r.status === 'executed')
+            .map((r) => r.time)
+            .sort((x, y) => x - y);
+          expect({ job: i, times }).toEqual({ job: i, times: Array.from({ length: (last - from) / 1000 + 1 }, (_, k) => from + k * 1000) });
+        }
+      },
+      90_000,
+    );
 
     it('re-runs a rerunOnLoss run lost with a killed process, with the default misfireGraceTime', async () => {
       const prefix = uniquePrefix('cg');
