@@ -35,8 +35,12 @@ export class RunClaims {
     if (!Number.isInteger(limit) || limit < 1) return [];
     const { session, jobSql, executionSql } = await this.connection.get();
     // A deadlock victim's transaction was rolled back whole, and plan is pure: claiming again is
-    // safe and cheaper than surfacing a jobstore_error and backing off.
+    // safe and cheaper than surfacing a jobstore_error and backing off. Replicas claiming their
+    // shares of one instant at once deadlock on MariaDB now and then; a short random pause before
+    // each new attempt lets them fall out of step, instead of meeting again until the attempts run
+    // out and the back-off turns a burst's runs into misses.
     for (let attempt = 1; ; attempt++) {
+      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, Math.random() * DEADLOCK_PAUSE_MS * attempt));
       // Reported after the transaction: on SQLite a slow event subscriber would hold the write lock.
       const problems: { error: Error; jobId: string }[] = [];
       try {
@@ -276,7 +280,9 @@ export class RunClaims {
   }
 }
 
-const CLAIM_ATTEMPTS = 3;
+const CLAIM_ATTEMPTS = 10;
+/** The most a claim waits before its second attempt after a deadlock, growing with each attempt. */
+const DEADLOCK_PAUSE_MS = 10;
 /** The error text of a retry recorded 'missed'. */
 const MISSED_RETRY = 'the retry could not start within misfireGraceTime of its retry time';
 /** How many ms after the asked time an extra run may move to find a free run time (normally none). */
