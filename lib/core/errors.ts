@@ -205,3 +205,21 @@ export class UnplannableJobError extends SchedulerError {
     if (options && 'cause' in options) Object.defineProperty(this, 'cause', { value: options.cause, configurable: true, writable: true });
   }
 }
+
+/**
+ * A due job's fire time already has an execution record: its next run time was set back onto a
+ * time that ran or is running (a hand edit of the row, a restored backup). The time is not run
+ * again (invariant 1), the job moves on to its next fire time, and the other jobs of the claim are
+ * claimed (invariant 3). Reported once per time with jobstore_error. @publicApi
+ */
+export class FireTimeRecordedError extends SchedulerError {
+  constructor(
+    readonly jobId: string,
+    readonly scheduledRunTime: Date,
+  ) {
+    super(
+      `Job '${jobId}': its fire time ${scheduledRunTime.toISOString()} already has an execution record, so it is not run again; ` +
+        'the job moves on to its next fire time',
+    );
+  }
+}

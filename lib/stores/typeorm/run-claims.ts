@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { JobLookupError, UnplannableJobError } from '../../core/errors.js';
+import { FireTimeRecordedError, JobLookupError, UnplannableJobError } from '../../core/errors.js';
 import { copyJob, type JobSpec } from '../../core/jobs/job.js';
 import type { Claim } from '../../core/loop/claim.js';
 import type { DueRetry, PlanFunction, ReleasedRun, RetryPlanFunction } from '../job-store.js';
 import { retryPlan } from '../../core/loop/run-plan.js';
 import type { RetryHint } from './retry-hint.js';
 import type { FairShare } from './cluster/fair-share.js';
-import { planClaims, type ExecutionValues } from './claim-planner.js';
+import { planClaims, type ClaimWrites, type ExecutionValues } from './claim-planner.js';
 import type { JobReader } from './rows/job-reader.js';
 import { toNumberOrNull, type Row } from './rows/job-row.js';
 import type { StoreConnection } from './store-connection.js';
@@ -39,16 +39,22 @@ export class RunClaims {
     // shares of one instant at once deadlock on MariaDB now and then; a short random pause before
     // each new attempt lets them fall out of step, instead of meeting again until the attempts run
     // out and the back-off turns a burst's runs into misses.
+    // After a collision on the unique key (a due job whose next run time points at a recorded time),
+    // the claim is made again looking first for what is recorded, and writes around it: one such row
+    // must not fail every claim of the store (invariant 3), nor may its time run twice (invariant 1).
+    let careful = false;
     for (let attempt = 1; ; attempt++) {
-      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, Math.random() * DEADLOCK_PAUSE_MS * attempt));
+      if (attempt > 1 && !careful) await new Promise((resolve) => setTimeout(resolve, Math.random() * DEADLOCK_PAUSE_MS * attempt));
       // Reported after the transaction: on SQLite a slow event subscriber would hold the write lock.
       const problems: { error: Error; jobId: string }[] = [];
       try {
         return await session.runInWriteTransaction(
-          this.claimSteps(jobSql, executionSql, now, limit, plan, problems, planRetry, retryLimit),
+          this.claimSteps(jobSql, executionSql, now, limit, plan, problems, planRetry, retryLimit, careful),
         );
       } catch (error) {
-        if (attempt >= CLAIM_ATTEMPTS || !session.dialect.isDeadlock(error)) throw error;
+        if (attempt >= CLAIM_ATTEMPTS) throw error;
+        if (!careful && session.dialect.isUniqueViolation(error)) careful = true;
+        else if (!session.dialect.isDeadlock(error)) throw error;
       } finally {
         for (const { error, jobId } of problems) this.context.report(error, jobId);
       }
@@ -64,8 +70,9 @@ export class RunClaims {
     problems: { error: Error; jobId: string }[],
     planRetry: RetryPlanFunction | undefined,
     retryLimit: number,
+    careful: boolean,
   ): SqlSteps<Claim[]> {
-    const claims = yield* this.jobClaimSteps(jobSql, executionSql, now, limit, plan, problems);
+    const claims = yield* this.jobClaimSteps(jobSql, executionSql, now, limit, plan, problems, careful);
     if (planRetry === undefined || !(retryLimit > 0) || !this.retries.mayBeDue(now.getTime())) return claims;
     return claims.concat(yield* this.retryClaimSteps(jobSql, executionSql, now, Math.floor(retryLimit), planRetry, problems));
   }
@@ -154,6 +161,7 @@ export class RunClaims {
     limit: number,
     plan: PlanFunction,
     problems: { error: Error; jobId: string }[],
+    careful: boolean,
   ): SqlSteps<Claim[]> {
     if (this.share?.shared) {
       // With others claiming the same instant, each takes its part of what is due and leaves the
@@ -196,8 +204,9 @@ export class RunClaims {
         problems.push({ error: new UnplannableJobError(job.id, describe(error), { cause: error }), jobId: job.id });
       }
     }
+    if (careful) yield* this.skipRecorded(executionSql, writes, problems);
     // A unique violation on (job_id, scheduled_run_time) propagates: the transaction rolls back
-    // and nothing runs, rather than a fire time running twice.
+    // and nothing runs, rather than a fire time running twice; claimDueJobs then claims carefully.
     for (const statement of [
       ...jobSql.deleteJobs(writes.removed),
       ...jobSql.setNextRunTimes(writes.moved),
@@ -206,6 +215,27 @@ export class RunClaims {
       yield statement;
     }
     return writes.claims;
+  }
+
+  /**
+   * Leaves out of a claim's writes the fire times that have a record already, and their runs: they
+   * ran (or are running) once, and the job moves on as planned. Each is reported.
+   */
+  private *skipRecorded(executionSql: ExecutionSql, writes: ClaimWrites, problems: { error: Error; jobId: string }[]): SqlSteps<void> {
+    const key = (jobId: string, time: number) => `${time}:${jobId}`;
+    const recorded = new Set<string>();
+    const planned = writes.executions.map((e) => ({ jobId: e.jobId, time: e.scheduledRunTime }));
+    for (const statement of executionSql.recordedFirstRuns(planned)) {
+      for (const row of (yield statement).rows) recorded.add(key(String(row.job_id), Number(row.scheduled_run_time)));
+    }
+    if (recorded.size === 0) return;
+    writes.executions = writes.executions.filter((e) => !recorded.has(key(e.jobId, e.scheduledRunTime)));
+    for (const claim of writes.claims) {
+      claim.runs = claim.runs.filter((run) => !recorded.has(key(claim.job.id, run.runTime.getTime())));
+    }
+    for (const { jobId, time } of planned) {
+      if (recorded.delete(key(jobId, time))) problems.push({ error: new FireTimeRecordedError(jobId, new Date(time)), jobId });
+    }
   }
 
   async startExtraRun(jobId: string, runTime: Date): Promise<string | null> {
