@@ -291,21 +291,35 @@ export class RunClaims {
   async releaseRuns(runs: readonly ReleasedRun[]): Promise<void> {
     if (runs.length === 0) return;
     const { session, jobSql, executionSql } = await this.connection.get();
-    // A retry goes back to waiting for its retry_at; the job's schedule is not its business.
-    const retries = runs.filter((r) => (r.attempt ?? 1) > 1);
-    const firsts = retries.length === 0 ? runs : runs.filter((r) => (r.attempt ?? 1) <= 1);
-    const statements = [
-      ...executionSql.deleteRunningExecutions(firsts.map((r) => r.executionId)),
-      ...jobSql.restoreNextRunTimes(firsts.map((r) => ({ id: r.jobId, nextRunTime: r.runTime.getTime() }))),
-      ...executionSql.releaseRetries(retries.map((r) => r.executionId)),
-    ];
-    // Due again at once (their retry_at has passed): the next claim looks.
-    if (retries.length > 0) this.retries.added(-Infinity);
-    await session.runInWriteTransaction(
-      (function* (): SqlSteps<void> {
-        for (const statement of statements) yield statement;
+    const owner = this.context.instanceId;
+    const given = await session.runInWriteTransaction(
+      (function* (): SqlSteps<number> {
+        // Only runs still running in this instance's name go back. One the others decided meanwhile
+        // (this instance was taken for dead: marked lost, or taken over to run again) is theirs:
+        // its job's time put back would be claimed again, a taken-over retry run twice.
+        const mine = new Set<string>();
+        for (const statement of executionSql.ownRunning(
+          runs.map((r) => r.executionId),
+          owner,
+        )) {
+          for (const row of (yield statement).rows) mine.add(String(row.id));
+        }
+        const kept = runs.filter((r) => mine.has(r.executionId));
+        // A retry goes back to waiting for its retry_at; the job's schedule is not its business.
+        const retries = kept.filter((r) => (r.attempt ?? 1) > 1);
+        const firsts = kept.filter((r) => (r.attempt ?? 1) <= 1);
+        for (const statement of [
+          ...executionSql.deleteRunningExecutions(firsts.map((r) => r.executionId)),
+          ...jobSql.restoreNextRunTimes(firsts.map((r) => ({ id: r.jobId, nextRunTime: r.runTime.getTime() }))),
+          ...executionSql.releaseRetries(retries.map((r) => r.executionId)),
+        ]) {
+          yield statement;
+        }
+        return retries.length;
       })(),
     );
+    // Due again at once (their retry_at has passed): the next claim looks.
+    if (given > 0) this.retries.added(-Infinity);
     this.jobsChanged();
   }
 }

@@ -311,6 +311,35 @@ for (const name of DATABASES) {
         expect((await store.claimDueJobs(at(1000), 10, everySecond)).map((c) => c.job.id).sort()).toEqual(['a', 'b']);
       });
 
+      it('gives back only runs still running in its name, not those the others decided while it was taken for dead', async () => {
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
+        await startTracked(store, recordingContext('release-self'));
+        for (const id of ['lost', 'taken', 'mine']) await store.addJob(makeJob(id, { nextRunTime: at(0) }));
+        const claims = await store.claimDueJobs(at(0), 10, onceThenLater);
+        const run = (id: string) => claims.find((c) => c.job.id === id)!.runs[0]!;
+        // Meanwhile a survivor decided two of them: one marked lost, one taken over to run again.
+        const q = (column: string) => dataSource.driver.escape(column);
+        const table = q(`${prefix}executions`);
+        const param = (i: number) => (name === 'postgres' ? `$${i}` : '?');
+        await dataSource.query(`UPDATE ${table} SET ${q('status')} = 'lost' WHERE ${q('id')} = ${param(1)}`, [run('lost').executionId]);
+        await dataSource.query(`UPDATE ${table} SET ${q('instance_id')} = 'release-peer' WHERE ${q('id')} = ${param(1)}`, [
+          run('taken').executionId,
+        ]);
+        await store.releaseRuns(['lost', 'taken', 'mine'].map((id) => ({ jobId: id, ...run(id) })));
+        // Its own run went back (record gone, time restored); the others' decisions stand.
+        const later = at(3_600_000);
+        expect(await Promise.all(['lost', 'taken', 'mine'].map(async (id) => (await store.lookupJob(id))?.nextRunTime))).toEqual([
+          later,
+          later,
+          at(0),
+        ]);
+        const records = await store.getExecutions({});
+        expect(records.map((e) => `${e.jobId} ${e.status} ${e.instanceId}`).sort()).toEqual([
+          'lost lost release-self',
+          'taken running release-peer',
+        ]);
+      });
+
       it('hands each due (job, time) to exactly one of several concurrent claimers', async () => {
         await insertJobs(dataSource, prefix, 500, T0);
         const stores = [dataSource, dataSource, second, second].map((ds, i) => {

@@ -299,6 +299,19 @@ export class ExecutionSql {
     return this.updateByIds(ids, 'running', () => `${this.c('status')} = 'retry_pending'`);
   }
 
+  /** Of these records, the ones still 'running' in `owner`'s name, locked: what a release may give back. */
+  ownRunning(ids: readonly string[], owner: string): Statement[] {
+    return chunk(ids, ROWS_PER_STATEMENT).map((part) => {
+      const p = this.d.params();
+      return {
+        sql:
+          `SELECT ${this.c('id')} FROM ${this.executions} WHERE ${this.c('id')} IN (${p.list(part)})` +
+          ` AND ${this.c('status')} = 'running' AND ${this.c('instance_id')} = ${p.add(owner)}${this.d.rowLock}`,
+        params: p.values,
+      };
+    });
+  }
+
   /** The status and owner of these records (outcomes that did not land: fenced, or written before). */
   selectStates(ids: readonly string[]): Statement[] {
     return chunk(ids, ROWS_PER_STATEMENT).map((part) => {
