@@ -6,6 +6,7 @@ import type { DueRetry, PlanFunction, ReleasedRun, RetryPlanFunction } from '../
 import { retryPlan } from '../../core/loop/run-plan.js';
 import type { RetryHint } from './retry-hint.js';
 import type { FairShare } from './cluster/fair-share.js';
+import type { ClaimFence } from './cluster/instance-monitor.js';
 import { planClaims, type ClaimWrites, type ExecutionValues } from './claim-planner.js';
 import type { JobReader } from './rows/job-reader.js';
 import { toNumberOrNull, type Row } from './rows/job-row.js';
@@ -29,6 +30,8 @@ export class RunClaims {
     private readonly jobsChanged: () => void,
     private readonly retries: RetryHint,
     private readonly share: FairShare | null = null,
+    /** This instance's registration in a shared store, once started; claims are made only while it holds. */
+    private readonly fence: () => ClaimFence | undefined = () => undefined,
   ) {}
 
   async claimDueJobs(now: Date, limit: number, plan: PlanFunction, planRetry?: RetryPlanFunction, retryLimit = limit): Promise<Claim[]> {
@@ -43,6 +46,7 @@ export class RunClaims {
     // the claim is made again looking first for what is recorded, and writes around it: one such row
     // must not fail every claim of the store (invariant 3), nor may its time run twice (invariant 1).
     let careful = false;
+    let rejoined = false;
     for (let attempt = 1; ; attempt++) {
       if (attempt > 1 && !careful) await new Promise((resolve) => setTimeout(resolve, Math.random() * DEADLOCK_PAUSE_MS * attempt));
       // Reported after the transaction: on SQLite a slow event subscriber would hold the write lock.
@@ -52,6 +56,13 @@ export class RunClaims {
           this.claimSteps(jobSql, executionSql, now, limit, plan, problems, planRetry, retryLimit, careful),
         );
       } catch (error) {
+        if (error instanceof FencedClaim && !rejoined) {
+          // Taken for dead while it was not looking (a stall): nothing was written. It registers
+          // again, and claims as the new incarnation.
+          rejoined = true;
+          await error.fence.rejoin();
+          continue;
+        }
         if (attempt >= CLAIM_ATTEMPTS) throw error;
         if (!careful && session.dialect.isUniqueViolation(error)) careful = true;
         else if (!session.dialect.isDeadlock(error)) throw error;
@@ -72,6 +83,7 @@ export class RunClaims {
     retryLimit: number,
     careful: boolean,
   ): SqlSteps<Claim[]> {
+    yield* this.fencedSteps();
     const claims = yield* this.jobClaimSteps(jobSql, executionSql, now, limit, plan, problems, careful);
     if (planRetry === undefined || !(retryLimit > 0) || !this.retries.mayBeDue(now.getTime())) return claims;
     return claims.concat(yield* this.retryClaimSteps(jobSql, executionSql, now, Math.floor(retryLimit), planRetry, problems));
@@ -238,6 +250,14 @@ export class RunClaims {
     }
   }
 
+  /** A claim's first step: this instance's heartbeat, on its row as registered; none means it was taken for dead. */
+  private *fencedSteps(): SqlSteps<void> {
+    const fence = this.fence();
+    if (fence === undefined) return;
+    const { affected } = yield fence.touch();
+    if (affected === 0) throw new FencedClaim(fence);
+  }
+
   async startExtraRun(jobId: string, runTime: Date): Promise<string | null> {
     const { session, jobSql, executionSql } = await this.connection.get();
     return session.runInWriteTransaction(this.extraRunSteps(jobSql, executionSql, jobId, runTime));
@@ -249,6 +269,7 @@ export class RunClaims {
    * job has as many running as it may).
    */
   private *extraRunSteps(jobSql: JobSql, executionSql: ExecutionSql, jobId: string, runTime: Date): SqlSteps<string | null> {
+    yield* this.fencedSteps();
     const { rows } = yield jobSql.lockJobForRun(jobId);
     if (rows.length === 0) throw new JobLookupError(jobId, this.context.alias);
     const maxInstances = Number(rows[0]!.max_instances);
@@ -321,6 +342,13 @@ export class RunClaims {
     // Due again at once (their retry_at has passed): the next claim looks.
     if (given > 0) this.retries.added(-Infinity);
     this.jobsChanged();
+  }
+}
+
+/** A claim refused because this instance was taken for dead: rolled back, made again after it rejoins. */
+class FencedClaim extends Error {
+  constructor(readonly fence: ClaimFence) {
+    super('this instance was taken for dead by the others; it registers again before it claims');
   }
 }
 

@@ -110,6 +110,8 @@ export class TypeOrmJobStore implements JobStore {
     () => this.context.ctx?.wakeUp(),
   );
   private notifier: PostgresNotifier | undefined;
+  /** The monitor once it has registered this instance: what claims check they are still made for. */
+  private fence: InstanceMonitor | undefined;
 
   constructor(input: TypeOrmJobStoreOptions) {
     // typeorm is an optional peer: without it installed, say so here rather than fail later.
@@ -156,7 +158,7 @@ export class TypeOrmJobStore implements JobStore {
     // What the parts know of pending retries' due times (claims skip the retry select without).
     const retries = new RetryHint();
     this.jobs = new StoredJobs(this.connection, reader, this.context, jobsChanged, retries);
-    this.claims = new RunClaims(this.connection, reader, this.context, jobsChanged, retries, this.share);
+    this.claims = new RunClaims(this.connection, reader, this.context, jobsChanged, retries, this.share, () => this.fence);
     this.history = new ExecutionHistory(this.connection, this.context, retries);
     this.pages = new PagedReads(this.connection, reader, this.tableNames, this.instanceTimeout);
   }
@@ -196,6 +198,7 @@ export class TypeOrmJobStore implements JobStore {
       );
       try {
         await this.monitor.start();
+        this.fence = this.monitor;
       } catch (error) {
         // Not started (e.g. InstanceIdInUseError): nothing of it may go on running.
         this.monitor = undefined;
@@ -216,7 +219,7 @@ export class TypeOrmJobStore implements JobStore {
     await this.pruning;
     this.share.stop();
     const { monitor, notifier } = this;
-    this.monitor = this.notifier = undefined;
+    this.monitor = this.notifier = this.fence = undefined;
     await notifier?.stop();
     // A clean exit removes this instance's heartbeat row; a failure here is a crash to the others, which is safe.
     await monitor?.stop().catch(() => undefined);

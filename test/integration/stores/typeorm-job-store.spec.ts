@@ -340,6 +340,39 @@ for (const name of DATABASES) {
         ]);
       });
 
+      it('claims nothing for an instance the others took for dead: the claim finds it out, and it registers again first', async () => {
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
+        const ctx = recordingContext('fenced-claimer');
+        const aborted: unknown[] = [];
+        ctx.abortRuns = (reason) => void aborted.push(reason);
+        await startTracked(store, ctx);
+        await store.addJob(makeJob('x', { nextRunTime: at(0) }));
+        const q = (column: string) => dataSource.driver.escape(column);
+        const row = async () =>
+          (
+            await dataSource.query(
+              `SELECT ${q('started_at')} AS s FROM ${q(`${prefix}instances`)} WHERE ${q('instance_id')} = 'fenced-claimer'`,
+            )
+          )[0];
+        const registered = Number((await row()).s);
+        // It stalled; a survivor took it for dead and deleted its row (and decided its runs).
+        await dataSource.query(`DELETE FROM ${q(`${prefix}instances`)} WHERE ${q('instance_id')} = 'fenced-claimer'`);
+        const claims = await store.claimDueJobs(T0, 10, onceThenLater);
+        // Its first claim after the stall found it out, before its next heartbeat (5 s on), and
+        // before it recorded a run the survivors' next look would take for a dead instance's.
+        const fenced = ctx.events.filter((e): e is JobStoreErrorEvent => e.type === 'jobstore_error');
+        expect(fenced.map((e) => e.error.name)).toEqual(['InstanceFencedError']);
+        expect(aborted).toHaveLength(1);
+        // Then it claimed as a new incarnation: a new row, its run recorded in its name.
+        expect(Number((await row())?.s)).toBeGreaterThan(registered);
+        expect(claims.map((c) => c.job.id)).toEqual(['x']);
+        expect((await store.getExecutions({})).map((e) => `${e.status} ${e.instanceId}`)).toEqual(['running fenced-claimer']);
+        // And the next claim is an ordinary one.
+        await store.addJob(makeJob('y', { nextRunTime: at(0) }));
+        expect((await store.claimDueJobs(T0, 10, onceThenLater)).map((c) => c.job.id)).toEqual(['y']);
+        expect(ctx.events.filter((e) => e.type === 'jobstore_error')).toHaveLength(1);
+      });
+
       it('hands each due (job, time) to exactly one of several concurrent claimers', async () => {
         await insertJobs(dataSource, prefix, 500, T0);
         const stores = [dataSource, dataSource, second, second].map((ds, i) => {

@@ -29,6 +29,22 @@ export const LIVENESS_CHECK_MS = 1000;
  */
 export const LOCK_REGAIN_GRACE_MS = 2 * LIVENESS_CHECK_MS + 500;
 
+/**
+ * What a claim asks of the instance it claims for, in its own transaction: that the others still
+ * take it for alive. A claim made after they took it for dead (a stall, a lost lock connection)
+ * would record runs they may decide again, as lost or to re-run elsewhere.
+ */
+export interface ClaimFence {
+  /**
+   * Refreshes this instance's heartbeat on its row as registered, locking the row until the claim
+   * commits (a reaper deletes the rows it judges dead first, so the two are ordered); affecting no
+   * row means the others took this instance for dead.
+   */
+  touch(): Statement;
+  /** Registers this instance again, as a new incarnation, after the others took it for dead. */
+  rejoin(): Promise<void>;
+}
+
 interface LostRun {
   id: string;
   jobId: string;
@@ -43,7 +59,7 @@ interface LostRun {
  * heartbeating, its running executions become 'lost' (or, for jobs with rerunOnLoss, are taken
  * over and run again here with the same scheduledRunTime, the idempotency key).
  */
-export class InstanceMonitor {
+export class InstanceMonitor implements ClaimFence {
   private timer: NodeJS.Timeout | undefined;
   private livenessTimer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | null = null;
@@ -55,6 +71,11 @@ export class InstanceMonitor {
   private lockRegainedAt = Number.NEGATIVE_INFINITY;
   /** When this instance's heartbeat last landed (epoch ms), for health checks; NaN before the first. */
   private lastBeatAt = Number.NaN;
+  /** The started_at of this instance's row as it last registered: which incarnation is current. */
+  private startedAt = Number.NaN;
+  /** The last time written to this instance's row; each write is later, so it always changes the row. */
+  private lastStamp = 0;
+  private rejoining: Promise<void> | null = null;
 
   constructor(
     private readonly session: SqlSession,
@@ -72,12 +93,7 @@ export class InstanceMonitor {
     const { sql, ctx } = this;
     // The lock first: no other instance may ever see this one's row without its lock held.
     await this.liveness?.start();
-    await this.session.runInWriteTransaction(
-      (function* (): SqlSteps<void> {
-        yield sql.deleteInstance(ctx.instanceId);
-        yield sql.insertInstance(ctx.instanceId, Date.now());
-      })(),
-    );
+    await this.register();
     // Runs a previous process with this same instance id left 'running' died with it.
     await this.resolve(this.reap(sql.ownRuns(ctx.instanceId), Date.now()));
     await this.beat();
@@ -89,6 +105,46 @@ export class InstanceMonitor {
       this.livenessTimer = setInterval(() => void this.check(), Math.min(LIVENESS_CHECK_MS, this.options.heartbeatInterval));
       this.livenessTimer.unref();
     }
+  }
+
+  /** This instance's row, written afresh: a new incarnation, whose heartbeats and claims only it may make. */
+  private async register(): Promise<void> {
+    const { sql, ctx } = this;
+    const startedAt = this.stamp();
+    await this.session.runInWriteTransaction(
+      (function* (): SqlSteps<void> {
+        yield sql.deleteInstance(ctx.instanceId);
+        yield sql.insertInstance(ctx.instanceId, startedAt);
+      })(),
+    );
+    this.startedAt = startedAt;
+  }
+
+  /** Now, or just after the last time written, so a write of it always changes the row (MySQL counts changed rows). */
+  private stamp(): number {
+    this.lastStamp = Math.max(Date.now(), this.lastStamp + 1);
+    return this.lastStamp;
+  }
+
+  touch(): Statement {
+    return this.sql.heartbeat(this.ctx.instanceId, this.stamp(), this.startedAt);
+  }
+
+  /**
+   * The others took this instance for dead (a long pause?) and removed its row: the runs it had
+   * going are theirs to decide now (lost, or re-run elsewhere). Says so, aborts their signals (their
+   * outcomes are fenced off anyway, see ExecutionHistory), and registers again as a new
+   * incarnation under the same instanceId, so nothing of the old one (a claim, a heartbeat) lands.
+   * Once, however many of its heartbeats and claims found it out together.
+   */
+  rejoin(): Promise<void> {
+    this.rejoining ??= (async () => {
+      const fenced = new InstanceFencedError(this.ctx.instanceId);
+      this.report(fenced);
+      this.ctx.abortRuns?.(fenced);
+      await this.register();
+    })().finally(() => (this.rejoining = null));
+    return this.rejoining;
   }
 
   /** Stops heartbeating and removes this instance's row: a clean exit is not a crash. */
@@ -161,18 +217,10 @@ export class InstanceMonitor {
   }
 
   private async beatOnce(): Promise<void> {
-    const { sql, ctx } = this;
+    const { sql } = this;
     const now = Date.now();
-    const { affected } = await this.session.run(single(sql.heartbeat(ctx.instanceId, now)));
-    if (affected === 0) {
-      // Another instance took us for dead (a long pause?) and removed our row: the runs we had
-      // going are theirs to decide now (lost, or re-run elsewhere). Say so, abort their signals
-      // (their outcomes are fenced off anyway, see ExecutionHistory), and come back.
-      const fenced = new InstanceFencedError(ctx.instanceId);
-      this.report(fenced);
-      ctx.abortRuns?.(fenced);
-      await this.session.run(single(sql.insertInstance(ctx.instanceId, now)));
-    }
+    const { affected } = await this.session.run(single(this.touch()));
+    if (affected === 0) await this.rejoin();
     this.lastBeatAt = now;
     const cutoff = now - this.options.instanceTimeout;
     if (this.session.dialect.kind === 'sqlite') await this.warnIfSharedSqlite(cutoff);
@@ -194,6 +242,11 @@ export class InstanceMonitor {
     ended?: readonly string[],
   ): SqlSteps<{ lost: LostRun[]; reruns: { job: JobSpec; runs: ClaimedRun[] }[] }> {
     const { sql, jobs, ctx } = this;
+    // The rows first: deleting one waits for a claim of that instance in progress (its claims lock
+    // their own row, see ClaimFence), and a claim after it finds itself fenced. Runs selected after
+    // are all the dead instances' runs there will ever be.
+    if (cutoff !== undefined) yield sql.deleteExpired(cutoff);
+    if (ended !== undefined) for (const statement of sql.deleteInstances(ended)) yield statement;
     const { rows } = yield select;
     const lost: LostRun[] = rows.map((row) => ({
       id: String(row.id),
@@ -237,8 +290,6 @@ export class InstanceMonitor {
             : `lost: instance ${owner} stopped heartbeating`;
       for (const statement of sql.markLost(ids, now, reason)) yield statement;
     }
-    if (cutoff !== undefined) yield sql.deleteExpired(cutoff);
-    if (ended !== undefined) for (const statement of sql.deleteInstances(ended)) yield statement;
     return { lost, reruns };
   }
 

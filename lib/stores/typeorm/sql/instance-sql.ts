@@ -35,10 +35,16 @@ export class InstanceSql {
     };
   }
 
-  heartbeat(id: string, now: number): Statement {
+  /**
+   * This instance's heartbeat, on its row as it registered it (`startedAt`): no row is affected once
+   * another instance took it for dead and deleted the row, or after it registered again since.
+   */
+  heartbeat(id: string, now: number, startedAt: number): Statement {
     const p = this.d.params();
     return {
-      sql: `UPDATE ${this.instances} SET ${this.c('last_heartbeat')} = ${p.add(now)} WHERE ${this.c('instance_id')} = ${p.add(id)}`,
+      sql:
+        `UPDATE ${this.instances} SET ${this.c('last_heartbeat')} = ${p.add(now)}` +
+        ` WHERE ${this.c('instance_id')} = ${p.add(id)} AND ${this.c('started_at')} = ${p.add(startedAt)}`,
       params: p.values,
     };
   }
