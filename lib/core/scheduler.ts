@@ -685,6 +685,10 @@ export class Scheduler {
       submit: (job, runs) => this.dispatcher.rerun(alias, job, runs),
       warn: (message) => this.logger.warn(message),
       abortRuns: (reason) => this.dispatcher.abortActive(reason),
+      reachable: () => {
+        this.loop.storeReachable(alias);
+        this.outcomes.storeReachable(alias);
+      },
     };
   }
 }

@@ -27,6 +27,12 @@ export interface StoreContext {
    * signals of the runs in progress here, whose records are no longer this instance's to finish.
    */
   abortRuns?(reason: Error): void;
+  /**
+   * The store reached its database again after failing (a probe of its own, such as a cluster
+   * store's liveness check, got through): claims and outcome writes waiting out their back-off
+   * are made now. Optional for a store; without it they wait out the back-off (up to 30 s).
+   */
+  reachable?(): void;
 }
 
 /** This instance's heartbeat in a shared store (JobStore.heartbeat). @publicApi */

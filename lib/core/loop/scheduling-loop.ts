@@ -158,6 +158,16 @@ export class SchedulingLoop {
     this.retries.delete(alias);
   }
 
+  /**
+   * The store reached its database again after failing: a claim waiting out its back-off is made
+   * now. The back-off doubles up to 30 s through an outage; without this, the first claim after
+   * the database is back could come that long after it, and the fire times meanwhile be missed.
+   */
+  storeReachable(alias: string): void {
+    if (!this.retries.delete(alias)) return;
+    this.wake();
+  }
+
   /** A run was staged for `at`, or staged runs were taken out (no `at`): the timer may have to move. */
   stagedChanged(at?: number): void {
     if (at !== undefined) {

@@ -34,7 +34,10 @@ export class OutcomeWriter {
   /** What each flush in progress is writing, so shutdown can count it when it gives up. */
   private readonly inFlight = new Map<string, Item[]>();
   private readonly scheduled = new Set<string>();
-  private readonly sleepers = new Set<() => void>();
+  /** Writes waiting out their back-off: each wakes on its timer, at shutdown, or when its store is reachable again. */
+  private readonly sleepers = new Set<{ store: string; wake: () => void }>();
+  /** Stores that answered again while a write of theirs slept: its back-off starts over. */
+  private readonly reachedAgain = new Set<string>();
   /** Outcomes that end a submission and are not written yet, in all stores. */
   private unwrittenCloses = 0;
   /**
@@ -122,7 +125,7 @@ export class OutcomeWriter {
    */
   abandon(): number {
     this.abandoned = true;
-    for (const wake of [...this.sleepers]) wake();
+    for (const sleeper of [...this.sleepers]) sleeper.wake();
     let unwritten = 0;
     for (const items of this.buffers.values()) unwritten += items.length;
     for (const items of this.inFlight.values()) unwritten += items.length;
@@ -151,7 +154,7 @@ export class OutcomeWriter {
   }
 
   private async write(store: string, items: Item[]): Promise<void> {
-    for (let delay = nextRetryDelay(); ; delay = nextRetryDelay(delay)) {
+    for (let delay: number | undefined = nextRetryDelay(); ; delay = nextRetryDelay(delay)) {
       const target = this.storeOf(store);
       if (!target) return this.written(store, items);
       try {
@@ -163,8 +166,10 @@ export class OutcomeWriter {
       // The store answers but refuses something in the batch: write around it now.
       items = await this.isolate(store, target, items);
       if (items.length === 0 || this.abandoned) return;
-      await this.sleep(delay);
+      await this.sleep(store, delay);
       if (this.abandoned) return;
+      // Woken because the store answers again: the back-off starts over from its first step.
+      if (this.reachedAgain.delete(store)) delay = undefined;
       items = items.concat(this.take(store));
       this.inFlight.set(store, items);
     }
@@ -231,15 +236,30 @@ export class OutcomeWriter {
     return items;
   }
 
-  private sleep(ms: number): Promise<void> {
+  /**
+   * The store reached its database again after failing (JobStore's StoreContext.reachable): its
+   * writes waiting out a back-off are made now, instead of up to 30 s after the database is back.
+   */
+  storeReachable(store: string): void {
+    for (const sleeper of [...this.sleepers]) {
+      if (sleeper.store !== store) continue;
+      this.reachedAgain.add(store);
+      sleeper.wake();
+    }
+  }
+
+  private sleep(store: string, ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.sleepers.delete(wake);
-        resolve();
+      const sleeper = {
+        store,
+        wake: () => {
+          clearTimeout(timer);
+          this.sleepers.delete(sleeper);
+          resolve();
+        },
       };
-      const timer = setTimeout(wake, ms);
-      this.sleepers.add(wake);
+      const timer = setTimeout(sleeper.wake, ms);
+      this.sleepers.add(sleeper);
     });
   }
 

@@ -2,12 +2,18 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import type { JobStoreErrorEvent } from '../../../lib/core/events/scheduler-events.js';
 import type { Outcome } from '../../../lib/core/runs/execution.js';
 import { MemoryJobStore } from '../../../lib/stores/memory.job-store.js';
-import type { PlanFunction, RetryPlanFunction } from '../../../lib/stores/job-store.js';
+import type { PlanFunction, RetryPlanFunction, StoreContext } from '../../../lib/stores/job-store.js';
 import { T0, advance, deferred, makeScheduler, useFakeClock } from './scheduler-fixture.js';
 
 /** A memory store that can be switched off like a database going away. */
 class FlakyStore extends MemoryJobStore {
   down = false;
+  /** The scheduler's context: a store tells it through this that its database answers again. */
+  context: StoreContext | undefined;
+  override async start(ctx: StoreContext): Promise<void> {
+    this.context = ctx;
+    return super.start(ctx);
+  }
   /** Claims that fail next, one each (a dropped connection). */
   failClaims = 0;
   override async claimDueJobs(now: Date, limit: number, plan: PlanFunction) {
@@ -111,6 +117,56 @@ describe('Scheduler when its store fails', () => {
     expect(times).toEqual(Array.from({ length: last / 1000 }, (_, k) => (k + 1) * 1000));
     expect(records.some((r) => r.status === 'missed')).toBe(true);
     expect(ran[ran.length - 1]).toBe(last);
+    await scheduler.shutdown();
+  });
+
+  it('claims at once when the store says its database answers again, not at the end of a long back-off', async () => {
+    const store = new FlakyStore();
+    const { scheduler, of } = makeScheduler({ stores: { default: store } });
+    const ran: number[] = [];
+    await scheduler.start();
+    await scheduler.addJob({
+      id: 'tick',
+      handler: (ctx: { scheduledRunTime: Date }) => void ran.push(ctx.scheduledRunTime.getTime() - T0.getTime()),
+      trigger: { type: 'interval', seconds: 1 },
+    });
+    await advance(1_100);
+    expect(ran).toEqual([1000]);
+    // A 20 s outage: the back-off has grown past 10 s (the next try would come near 26.6 s); the
+    // run that ends in it cannot be recorded either.
+    store.down = true;
+    await advance(20_000);
+    expect(of('jobstore_error').length).toBeLessThan(12);
+    // The database is back, and the store's own probe (its liveness look, every second) sees it.
+    store.down = false;
+    store.context!.reachable!();
+    await advance(1_000);
+    // The backlog is coalesced into 21 s, claimed at once and in grace; 22 s runs on time.
+    expect(ran.filter((t) => t > 1000)).toEqual([21_000, 22_000]);
+    const records = await scheduler.getExecutions({ jobId: 'tick', limit: 100 });
+    expect(records.filter((r) => r.status === 'running').map((r) => r.scheduledRunTime.getTime() - T0.getTime())).toEqual([]);
+    await scheduler.shutdown();
+  });
+
+  it("writes a run's record as soon as the store answers again, not at the end of its back-off", async () => {
+    const store = new FlakyStore();
+    const { scheduler } = makeScheduler({ stores: { default: store } });
+    await scheduler.start();
+    await scheduler.addJob({
+      id: 'once',
+      handler: async () => {
+        store.down = true; // the database goes away while the run is busy
+        await new Promise((r) => setTimeout(r, 100));
+      },
+      trigger: { type: 'date', runDate: new Date(T0.getTime() + 1000) },
+    });
+    await advance(1_200);
+    // The write has failed for 15 s: its back-off has doubled to several seconds.
+    await advance(15_000);
+    store.down = false;
+    store.context!.reachable!();
+    await advance(50);
+    expect((await scheduler.getExecutions({ jobId: 'once' })).map((r) => r.status)).toEqual(['executed']);
     await scheduler.shutdown();
   });
 

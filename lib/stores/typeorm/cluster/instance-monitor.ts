@@ -76,6 +76,8 @@ export class InstanceMonitor implements ClaimFence {
   /** The last time written to this instance's row; each write is later, so it always changes the row. */
   private lastStamp = 0;
   private rejoining: Promise<void> | null = null;
+  /** The last look or heartbeat failed (the database may be down). */
+  private unreachable = false;
 
   constructor(
     private readonly session: SqlSession,
@@ -171,9 +173,29 @@ export class InstanceMonitor implements ClaimFence {
    */
   check(): Promise<void> {
     this.checking ??= this.checkOnce()
-      .catch((error: unknown) => this.report(error instanceof Error ? error : new Error(String(error))))
+      .then(
+        () => this.answered(),
+        (error: unknown) => this.failed(error),
+      )
       .finally(() => (this.checking = null));
     return this.checking;
+  }
+
+  /** A look or a heartbeat failed: reported; the next that gets through tells the scheduler. */
+  private failed(error: unknown): void {
+    this.unreachable = true;
+    this.report(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  /**
+   * A look or a heartbeat got through. After one that failed, the database is back: the scheduler
+   * claims and writes now rather than at the end of its back-off (which an outage doubles up to
+   * 30 s). The look comes every second, so that is about a second after the database is back.
+   */
+  private answered(): void {
+    if (!this.unreachable) return;
+    this.unreachable = false;
+    this.ctx.reachable?.();
   }
 
   private async checkOnce(): Promise<void> {
@@ -211,7 +233,10 @@ export class InstanceMonitor implements ClaimFence {
   /** One heartbeat and one look for dead instances; failures are reported, never thrown. */
   beat(): Promise<void> {
     this.beating ??= this.beatOnce()
-      .catch((error: unknown) => this.report(error instanceof Error ? error : new Error(String(error))))
+      .then(
+        () => this.answered(),
+        (error: unknown) => this.failed(error),
+      )
       .finally(() => (this.beating = null));
     return this.beating;
   }
