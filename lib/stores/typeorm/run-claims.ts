@@ -14,7 +14,7 @@ import type { StoreConnection } from './store-connection.js';
 import type { StoreContextHolder } from './store-context-holder.js';
 import type { ExecutionSql } from './sql/execution-sql.js';
 import type { JobSql } from './sql/job-sql.js';
-import type { SqlSteps } from './sql/sql-session.js';
+import { single, type SqlSession, type SqlSteps } from './sql/sql-session.js';
 
 /**
  * The write transactions that give runs to this process or take them back: the claim of due jobs,
@@ -37,6 +37,7 @@ export class RunClaims {
   async claimDueJobs(now: Date, limit: number, plan: PlanFunction, planRetry?: RetryPlanFunction, retryLimit = limit): Promise<Claim[]> {
     if (!Number.isInteger(limit) || limit < 1) return [];
     const { session, jobSql, executionSql } = await this.connection.get();
+    await this.confirmRegistration(session);
     // A deadlock victim's transaction was rolled back whole, and plan is pure: claiming again is
     // safe and cheaper than surfacing a jobstore_error and backing off. Replicas claiming their
     // shares of one instant at once deadlock on MariaDB now and then; a short random pause before
@@ -46,7 +47,6 @@ export class RunClaims {
     // the claim is made again looking first for what is recorded, and writes around it: one such row
     // must not fail every claim of the store (invariant 3), nor may its time run twice (invariant 1).
     let careful = false;
-    let rejoined = false;
     for (let attempt = 1; ; attempt++) {
       if (attempt > 1 && !careful) await new Promise((resolve) => setTimeout(resolve, Math.random() * DEADLOCK_PAUSE_MS * attempt));
       // Reported after the transaction: on SQLite a slow event subscriber would hold the write lock.
@@ -56,13 +56,6 @@ export class RunClaims {
           this.claimSteps(jobSql, executionSql, now, limit, plan, problems, planRetry, retryLimit, careful),
         );
       } catch (error) {
-        if (error instanceof FencedClaim && !rejoined) {
-          // Taken for dead while it was not looking (a stall): nothing was written. It registers
-          // again, and claims as the new incarnation.
-          rejoined = true;
-          await error.fence.rejoin();
-          continue;
-        }
         if (attempt >= CLAIM_ATTEMPTS) throw error;
         if (!careful && session.dialect.isUniqueViolation(error)) careful = true;
         else if (!session.dialect.isDeadlock(error)) throw error;
@@ -83,7 +76,6 @@ export class RunClaims {
     retryLimit: number,
     careful: boolean,
   ): SqlSteps<Claim[]> {
-    yield* this.fencedSteps();
     const claims = yield* this.jobClaimSteps(jobSql, executionSql, now, limit, plan, problems, careful);
     if (planRetry === undefined || !(retryLimit > 0) || !this.retries.mayBeDue(now.getTime())) return claims;
     return claims.concat(yield* this.retryClaimSteps(jobSql, executionSql, now, Math.floor(retryLimit), planRetry, problems));
@@ -250,16 +242,25 @@ export class RunClaims {
     }
   }
 
-  /** A claim's first step: this instance's heartbeat, on its row as registered; none means it was taken for dead. */
-  private *fencedSteps(): SqlSteps<void> {
+  /**
+   * Before a claim: this instance's heartbeat, on its row as registered. None affected means the
+   * others took it for dead while it was not looking (a stall, a lost lock connection): it
+   * registers again first, so that it claims as the new incarnation. Otherwise the runs it claimed
+   * would be recorded under a registration the others have ended, and their next look would
+   * take them for a dead instance's (lost, or run again elsewhere while this one runs them).
+   * Its own statement, not part of the claim: a claim's transaction must not hold the row, or a
+   * process frozen mid-claim would block the others' look for dead instances while it is frozen.
+   */
+  private async confirmRegistration(session: SqlSession): Promise<void> {
     const fence = this.fence();
     if (fence === undefined) return;
-    const { affected } = yield fence.touch();
-    if (affected === 0) throw new FencedClaim(fence);
+    const { affected } = await session.run(single(fence.touch()));
+    if (affected === 0) await fence.rejoin();
   }
 
   async startExtraRun(jobId: string, runTime: Date): Promise<string | null> {
     const { session, jobSql, executionSql } = await this.connection.get();
+    await this.confirmRegistration(session);
     return session.runInWriteTransaction(this.extraRunSteps(jobSql, executionSql, jobId, runTime));
   }
 
@@ -269,7 +270,6 @@ export class RunClaims {
    * job has as many running as it may).
    */
   private *extraRunSteps(jobSql: JobSql, executionSql: ExecutionSql, jobId: string, runTime: Date): SqlSteps<string | null> {
-    yield* this.fencedSteps();
     const { rows } = yield jobSql.lockJobForRun(jobId);
     if (rows.length === 0) throw new JobLookupError(jobId, this.context.alias);
     const maxInstances = Number(rows[0]!.max_instances);
@@ -342,13 +342,6 @@ export class RunClaims {
     // Due again at once (their retry_at has passed): the next claim looks.
     if (given > 0) this.retries.added(-Infinity);
     this.jobsChanged();
-  }
-}
-
-/** A claim refused because this instance was taken for dead: rolled back, made again after it rejoins. */
-class FencedClaim extends Error {
-  constructor(readonly fence: ClaimFence) {
-    super('this instance was taken for dead by the others; it registers again before it claims');
   }
 }
 

@@ -371,6 +371,13 @@ for (const name of DATABASES) {
         await store.addJob(makeJob('y', { nextRunTime: at(0) }));
         expect((await store.claimDueJobs(T0, 10, onceThenLater)).map((c) => c.job.id)).toEqual(['y']);
         expect(ctx.events.filter((e) => e.type === 'jobstore_error')).toHaveLength(1);
+        // An extra run (runJobNow) is a claim too.
+        await store.addJob(makeJob('z', { nextRunTime: at(60_000) }));
+        const second = Number((await row()).s);
+        await dataSource.query(`DELETE FROM ${q(`${prefix}instances`)} WHERE ${q('instance_id')} = 'fenced-claimer'`);
+        expect(await store.startExtraRun('z', at(5000))).toEqual(expect.any(String));
+        expect(ctx.events.filter((e) => e.type === 'jobstore_error')).toHaveLength(2);
+        expect(Number((await row())?.s)).toBeGreaterThan(second);
       });
 
       it('hands each due (job, time) to exactly one of several concurrent claimers', async () => {

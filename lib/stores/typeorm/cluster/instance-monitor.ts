@@ -30,16 +30,13 @@ export const LIVENESS_CHECK_MS = 1000;
 export const LOCK_REGAIN_GRACE_MS = 2 * LIVENESS_CHECK_MS + 500;
 
 /**
- * What a claim asks of the instance it claims for, in its own transaction: that the others still
- * take it for alive. A claim made after they took it for dead (a stall, a lost lock connection)
- * would record runs they may decide again, as lost or to re-run elsewhere.
+ * What a claim asks of the instance it claims for, just before it: that the others still take it
+ * for alive. A claim made after they took it for dead (a stall, a lost lock connection) would
+ * record runs under a registration they have ended, which their next look takes for a dead
+ * instance's runs.
  */
 export interface ClaimFence {
-  /**
-   * Refreshes this instance's heartbeat on its row as registered, locking the row until the claim
-   * commits (a reaper deletes the rows it judges dead first, so the two are ordered); affecting no
-   * row means the others took this instance for dead.
-   */
+  /** Refreshes this instance's heartbeat on its row as registered; affecting no row means the others took it for dead. */
   touch(): Statement;
   /** Registers this instance again, as a new incarnation, after the others took it for dead. */
   rejoin(): Promise<void>;
@@ -267,9 +264,9 @@ export class InstanceMonitor implements ClaimFence {
     ended?: readonly string[],
   ): SqlSteps<{ lost: LostRun[]; reruns: { job: JobSpec; runs: ClaimedRun[] }[] }> {
     const { sql, jobs, ctx } = this;
-    // The rows first: deleting one waits for a claim of that instance in progress (its claims lock
-    // their own row, see ClaimFence), and a claim after it finds itself fenced. Runs selected after
-    // are all the dead instances' runs there will ever be.
+    // The rows first: deleting one waits for that instance's heartbeat in flight (a beat, or the
+    // one before each claim, see ClaimFence), so it is either fresh and kept, and its runs not
+    // selected below, or deleted, and the instance finds itself fenced before its next claim.
     if (cutoff !== undefined) yield sql.deleteExpired(cutoff);
     if (ended !== undefined) for (const statement of sql.deleteInstances(ended)) yield statement;
     const { rows } = yield select;
