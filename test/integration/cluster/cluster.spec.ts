@@ -2,7 +2,7 @@ import { afterEach, beforeAll, expect, it } from '@jest/globals';
 import { describeDatabase, uniquePrefix } from '../../support/databases.js';
 import { canControlMariadb, mariadbReady, mariadbServer } from '../../support/mariadb-server.js';
 import { canControlPostgres, postgresCluster, postgresReady } from '../../support/postgres-server.js';
-import { buildPackage, controller, sleep, startWorker, until, type Worker } from './cluster-harness.js';
+import { buildPackage, controller, sleep, startWorker, until, type Worker, type WorkerSettings } from './cluster-harness.js';
 
 /** Real OS processes sharing one database: each (job, fire time) must run exactly once in the cluster. */
 const servers = ['postgres', 'mariadb'] as const;
@@ -29,13 +29,27 @@ for (const name of servers) {
       for (const c of controllers.splice(0)) await c.stop();
     });
 
-    it('runs each fire time exactly once across 3 processes: 20 jobs every second for 20 s and 500 at one instant', async () => {
-      const prefix = uniquePrefix('cl');
+    /**
+     * A test's cluster on tables of its own: the controller (which adds jobs and reads the table)
+     * and `count` worker processes named `<database>-<tag without its c><a, b, c...>`, all ready;
+     * the afterEach stops them whatever the test does.
+     */
+    async function startCluster(tag: string, count = 3, settings: WorkerSettings = {}) {
+      const prefix = uniquePrefix(tag);
       db.dropTablesAfterAll(prefix);
-      const control = await controller(db, prefix);
+      const control = await controller(db, prefix, settings);
       controllers.push(control);
-      workers.push(...['a', 'b', 'c'].map((id) => startWorker(db, prefix, `${name}-${id}`)));
-      await Promise.all(workers.map((w) => w.ready()));
+      const started = 'abcdefgh'
+        .slice(0, count)
+        .split('')
+        .map((letter) => startWorker(db, prefix, `${name}-${tag.slice(1)}${letter}`, settings));
+      workers.push(...started);
+      await Promise.all(started.map((w) => w.ready()));
+      return { control, prefix, started };
+    }
+
+    it('runs each fire time exactly once across 3 processes: 20 jobs every second for 20 s and 500 at one instant', async () => {
+      const { control, started } = await startCluster('cl');
 
       const start = Math.ceil((Date.now() + 3000) / 1000) * 1000;
       const end = start + 19_000;
@@ -85,18 +99,13 @@ for (const name of servers) {
       expect(rows.every((r) => r.status === 'executed')).toBe(true);
       // Every process took part, and the work was claimed before the job bodies ran.
       const byInstance = counts(rows, (r) => r.instanceId);
-      expect([...byInstance.keys()].sort()).toEqual([`${name}-a`, `${name}-b`, `${name}-c`]);
+      expect([...byInstance.keys()].sort()).toEqual(started.map((w) => w.id).sort());
       // The one-shot jobs are gone; the periodic ones finished at their endDate.
       expect(await control.scheduler.getJobs()).toEqual([]);
     }, 90_000);
 
     it('spreads a burst of 1,000 runs due at one instant over 3 processes, each run once, with the defaults', async () => {
-      const prefix = uniquePrefix('cb');
-      db.dropTablesAfterAll(prefix);
-      const control = await controller(db, prefix);
-      controllers.push(control);
-      workers.push(...['a', 'b', 'c'].map((id) => startWorker(db, prefix, `${name}-b${id}`)));
-      await Promise.all(workers.map((w) => w.ready()));
+      const { control } = await startCluster('cb');
 
       const burst = Math.ceil((Date.now() + 9000) / 1000) * 1000;
       for (let i = 0; i < 1000; i++) {
@@ -141,12 +150,7 @@ for (const name of servers) {
     }, 90_000);
 
     it('survives a kill -9: the dead process’s runs become lost, a rerunOnLoss run is redone, no later fire time is lost or doubled', async () => {
-      const prefix = uniquePrefix('ck');
-      db.dropTablesAfterAll(prefix);
-      const control = await controller(db, prefix);
-      controllers.push(control);
-      workers.push(...['a', 'b', 'c'].map((id) => startWorker(db, prefix, `${name}-k${id}`)));
-      await Promise.all(workers.map((w) => w.ready()));
+      const { control } = await startCluster('ck');
 
       const start = Math.ceil((Date.now() + 2000) / 1000) * 1000;
       const end = start + 11_000;
@@ -215,13 +219,8 @@ for (const name of servers) {
     }, 90_000);
 
     it('finds a process killed with -9 within about a second, with the default heartbeat and instanceTimeout', async () => {
-      const prefix = uniquePrefix('cd');
-      db.dropTablesAfterAll(prefix);
       const defaults = { heartbeatInterval: 5000, instanceTimeout: 30_000 };
-      const control = await controller(db, prefix, defaults);
-      controllers.push(control);
-      workers.push(...['a', 'b', 'c'].map((id) => startWorker(db, prefix, `${name}-d${id}`, defaults)));
-      await Promise.all(workers.map((w) => w.ready()));
+      const { control } = await startCluster('cd', 3, defaults);
       const start = Math.ceil((Date.now() + 2000) / 1000) * 1000;
       const end = start + 10_000;
       for (let i = 0; i < 9; i++) {
@@ -273,12 +272,7 @@ for (const name of servers) {
     }, 60_000);
 
     it('hands back what a process stopped with SIGTERM had claimed ahead: the others run every fire time once, in time', async () => {
-      const prefix = uniquePrefix('cs');
-      db.dropTablesAfterAll(prefix);
-      const control = await controller(db, prefix);
-      controllers.push(control);
-      workers.push(...['a', 'b', 'c'].map((id) => startWorker(db, prefix, `${name}-s${id}`)));
-      await Promise.all(workers.map((w) => w.ready()));
+      const { control } = await startCluster('cs');
 
       const start = Math.ceil((Date.now() + 2500) / 1000) * 1000;
       const end = start + 5000;
@@ -317,12 +311,7 @@ for (const name of servers) {
       async () => {
         const server = serverControl[name];
         const defaults = { heartbeatInterval: 5000, instanceTimeout: 30_000 };
-        const prefix = uniquePrefix('co');
-        db.dropTablesAfterAll(prefix);
-        const control = await controller(db, prefix, defaults);
-        controllers.push(control);
-        workers.push(...['a', 'b', 'c'].map((id) => startWorker(db, prefix, `${name}-o${id}`, defaults)));
-        await Promise.all(workers.map((w) => w.ready()));
+        const { control } = await startCluster('co', 3, defaults);
         const start = Math.ceil((Date.now() + 2000) / 1000) * 1000;
         for (let i = 0; i < 10; i++) {
           await control.scheduler.addJob({
@@ -375,12 +364,7 @@ for (const name of servers) {
     );
 
     it('re-runs a rerunOnLoss run lost with a killed process, with the default misfireGraceTime', async () => {
-      const prefix = uniquePrefix('cg');
-      db.dropTablesAfterAll(prefix);
-      const control = await controller(db, prefix);
-      controllers.push(control);
-      workers.push(...['a', 'b'].map((id) => startWorker(db, prefix, `${name}-g${id}`)));
-      await Promise.all(workers.map((w) => w.ready()));
+      const { control } = await startCluster('cg', 2);
       const at = Date.now() + 1500;
       // The default grace (1 s) is shorter than finding the loss takes (instanceTimeout, 2 s here).
       await control.scheduler.addJob({
@@ -412,12 +396,7 @@ for (const name of servers) {
     }, 40_000);
 
     it('fences a process frozen past instanceTimeout: it writes nothing over the runs the others decided', async () => {
-      const prefix = uniquePrefix('cs');
-      db.dropTablesAfterAll(prefix);
-      const control = await controller(db, prefix);
-      controllers.push(control);
-      workers.push(...['a', 'b'].map((id) => startWorker(db, prefix, `${name}-s${id}`)));
-      await Promise.all(workers.map((w) => w.ready()));
+      const { control } = await startCluster('cs', 2);
       const at = Date.now() + 1500;
       for (let i = 0; i < 6; i++) {
         await control.scheduler.addJob({
@@ -474,12 +453,7 @@ for (const name of servers) {
     }, 60_000);
 
     it('runs each retry of a failed run exactly once across 3 processes', async () => {
-      const prefix = uniquePrefix('cr');
-      db.dropTablesAfterAll(prefix);
-      const control = await controller(db, prefix);
-      controllers.push(control);
-      workers.push(...['a', 'b', 'c'].map((id) => startWorker(db, prefix, `${name}-r${id}`)));
-      await Promise.all(workers.map((w) => w.ready()));
+      const { control } = await startCluster('cr');
 
       // Every fire time fails twice and succeeds on its third attempt; the retries come due while
       // the other processes claim too, many at one instant (fixed delay) and some spread (jitter).
