@@ -59,6 +59,27 @@ class CountFirstStore extends MemoryJobStore {
   }
 }
 
+/**
+ * A started scheduler on a FlakyStore with one job, 'tick', every second from T0 (its `options`
+ * laid over), and the fire times it ran, as ms after T0.
+ */
+async function startTicking(
+  options: { coalesce?: boolean; misfireGraceTime?: number } = {},
+  schedulerOptions: { claimAhead?: number } = {},
+) {
+  const store = new FlakyStore();
+  const { scheduler, of } = makeScheduler({ stores: { default: store }, ...schedulerOptions });
+  const ran: number[] = [];
+  await scheduler.start();
+  await scheduler.addJob({
+    id: 'tick',
+    ...options,
+    handler: (ctx: { scheduledRunTime: Date }) => void ran.push(ctx.scheduledRunTime.getTime() - T0.getTime()),
+    trigger: { type: 'interval', seconds: 1 },
+  });
+  return { store, scheduler, of, ran };
+}
+
 describe('Scheduler when its store fails', () => {
   beforeEach(() => useFakeClock());
   afterEach(() => {
@@ -66,16 +87,7 @@ describe('Scheduler when its store fails', () => {
   });
 
   it('retries a failed claim within 100 ms, so one dropped connection costs no fire time', async () => {
-    const store = new FlakyStore();
-    const { scheduler, of } = makeScheduler({ stores: { default: store }, claimAhead: 0 });
-    const ran: number[] = [];
-    await scheduler.start();
-    await scheduler.addJob({
-      id: 'tick',
-      misfireGraceTime: 300,
-      handler: (ctx: { scheduledRunTime: Date }) => void ran.push(ctx.scheduledRunTime.getTime() - T0.getTime()),
-      trigger: { type: 'interval', seconds: 1 },
-    });
+    const { store, scheduler, of, ran } = await startTicking({ misfireGraceTime: 300 }, { claimAhead: 0 });
     await advance(900);
     store.failClaims = 1;
     await advance(600);
@@ -86,17 +98,7 @@ describe('Scheduler when its store fails', () => {
   });
 
   it('reports jobstore_error, backs off, and resumes by the misfire rules when the store returns', async () => {
-    const store = new FlakyStore();
-    const { scheduler, of } = makeScheduler({ stores: { default: store } });
-    const ran: number[] = [];
-    await scheduler.start();
-    await scheduler.addJob({
-      id: 'tick',
-      coalesce: false,
-      misfireGraceTime: 1500,
-      handler: (ctx: { scheduledRunTime: Date }) => void ran.push(ctx.scheduledRunTime.getTime() - T0.getTime()),
-      trigger: { type: 'interval', seconds: 1 },
-    });
+    const { store, scheduler, of, ran } = await startTicking({ coalesce: false, misfireGraceTime: 1500 });
     await advance(1_100);
     expect(ran).toEqual([1000]);
     store.down = true;
@@ -121,15 +123,7 @@ describe('Scheduler when its store fails', () => {
   });
 
   it('claims at once when the store says its database answers again, not at the end of a long back-off', async () => {
-    const store = new FlakyStore();
-    const { scheduler, of } = makeScheduler({ stores: { default: store } });
-    const ran: number[] = [];
-    await scheduler.start();
-    await scheduler.addJob({
-      id: 'tick',
-      handler: (ctx: { scheduledRunTime: Date }) => void ran.push(ctx.scheduledRunTime.getTime() - T0.getTime()),
-      trigger: { type: 'interval', seconds: 1 },
-    });
+    const { store, scheduler, of, ran } = await startTicking();
     await advance(1_100);
     expect(ran).toEqual([1000]);
     // A 20 s outage: the back-off has grown past 10 s (the next try would come near 26.6 s); the
