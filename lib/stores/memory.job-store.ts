@@ -1,4 +1,4 @@
-import { ConflictingIdError, InvalidSchedulerOptionError, JobLookupError, UnplannableJobError } from '../core/errors.js';
+import { ConflictingIdError, FireTimeRecordedError, InvalidSchedulerOptionError, JobLookupError, UnplannableJobError } from '../core/errors.js';
 import type { JobStoreErrorEvent } from '../core/events/scheduler-events.js';
 import { toError } from '../utils/thrown-value.js';
 import { readExecutionQuery } from '../core/runs/execution-query.js';
@@ -269,7 +269,10 @@ export class MemoryJobStore implements JobStore {
   }
 
   private report(jobId: string, cause: unknown): void {
-    const error = new UnplannableJobError(jobId, toError(cause).message, { cause });
+    this.emitError(jobId, new UnplannableJobError(jobId, toError(cause).message, { cause }));
+  }
+
+  private emitError(jobId: string, error: Error): void {
     this.ctx?.emit({
       type: 'jobstore_error',
       timestamp: new Date(),
@@ -291,7 +294,9 @@ export class MemoryJobStore implements JobStore {
     const batch = decision.runTimes.length > 0 ? this.log.newBatch() : null;
     for (const runTime of decision.runTimes) {
       const executionId = this.log.insert(jobId, runTime, 'running', this.instanceId, batch);
+      // Null: the time has its record already (the job was set back onto it); it is not run again.
       if (executionId !== null) runs.push({ executionId, runTime });
+      else this.emitError(jobId, new FireTimeRecordedError(jobId, runTime));
     }
     for (const runTime of decision.missed) this.log.insert(jobId, runTime, 'missed', this.instanceId, null);
     for (const runTime of decision.maxInstances) this.log.insert(jobId, runTime, 'max_instances', this.instanceId, null);

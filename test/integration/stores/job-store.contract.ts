@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ConflictingIdError, JobLookupError } from '../../../lib/core/errors.js';
-import type { SchedulerEvent } from '../../../lib/core/events/scheduler-events.js';
+import type { JobStoreErrorEvent, SchedulerEvent } from '../../../lib/core/events/scheduler-events.js';
 import type { JobSpec } from '../../../lib/core/jobs/job.js';
 import type { Outcome } from '../../../lib/core/runs/execution.js';
 import type { ClaimedRun, Plan } from '../../../lib/core/loop/claim.js';
@@ -272,6 +272,28 @@ export function runJobStoreContract(name: string, makeStore: () => JobStore | Pr
         expect(await store.lookupJob('once')).toBeNull();
         expect(ids(await store.getAllJobs())).toEqual(['stays']);
         expect(await statuses('once')).toEqual([[0, 'running']]);
+      });
+
+      it('claims the others, and does not run a recorded time again, when a job is set back onto a time it ran', async () => {
+        await store.addJob(makeJob('a', { nextRunTime: at(0) }));
+        expect(ids((await store.claimDueJobs(T0, 10, everySecond)).map((c) => c.job))).toEqual(['a']);
+        // a is set back onto the time it just ran (a hand edit of its row, a restored backup...).
+        // On a database its record's unique key made the whole claim roll back, every time: b and
+        // every other due job of the store never ran again.
+        await store.updateJob(makeJob('a', { nextRunTime: at(0) }));
+        await store.addJob(makeJob('b', { nextRunTime: at(0) }));
+        const claims = await store.claimDueJobs(T0, 10, everySecond);
+        const runs = Object.fromEntries(claims.map((c) => [c.job.id, c.runs.map((r) => r.runTime.getTime() - T0.getTime())]));
+        expect(runs).toEqual({ a: [], b: [0] });
+        // a's time keeps its one record; a moved on to its next fire time, as its plan said.
+        expect(await statuses('a')).toEqual([[0, 'running']]);
+        expect((await store.lookupJob('a'))?.nextRunTime).toEqual(at(1000));
+        const errors = ctx.events.filter((e): e is JobStoreErrorEvent => e.type === 'jobstore_error');
+        expect(errors.map((e) => [e.jobId, e.error.name, e.error.message])).toEqual([
+          ['a', 'FireTimeRecordedError', expect.stringContaining(`fire time ${T0.toISOString()} already has an execution record`)],
+        ]);
+        // And the next claim is an ordinary one.
+        expect(ids((await store.claimDueJobs(at(1000), 10, everySecond)).map((c) => c.job)).sort()).toEqual(['a', 'b']);
       });
 
       it('records one execution per run time with its status', async () => {

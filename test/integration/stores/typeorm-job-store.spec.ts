@@ -284,33 +284,6 @@ for (const name of DATABASES) {
         });
       }
 
-      it('claims the others, and does not run a recorded time again, when a job is set back onto a time it ran', async () => {
-        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
-        const ctx = recordingContext();
-        await startTracked(store, ctx);
-        await store.addJob(makeJob('a', { nextRunTime: at(0) }));
-        await store.addJob(makeJob('b', { nextRunTime: at(0) }));
-        const [first] = await store.claimDueJobs(T0, 1, everySecond);
-        expect(first!.job.id).toBe('a');
-        // a's row is set back onto the time it just ran (a hand edit, a restored backup...): the
-        // claim's insert collides on the unique key. Before, the whole claim rolled back, every
-        // time: b and every other due job of the store never ran again.
-        await store.updateJob(makeJob('a', { nextRunTime: at(0) }));
-        const claims = await store.claimDueJobs(T0, 10, everySecond);
-        const runs = Object.fromEntries(claims.map((c) => [c.job.id, c.runs.map((r) => r.runTime.getTime() - T0.getTime())]));
-        expect(runs).toEqual({ a: [], b: [0] });
-        // a's time has its one record; a moved on to its next fire time, as its plan said.
-        const records = (await store.getExecutions({})).map((e) => `${e.jobId}@${e.scheduledRunTime.getTime() - T0.getTime()}`);
-        expect(records.sort()).toEqual(['a@0', 'b@0']);
-        expect((await store.lookupJob('a'))?.nextRunTime).toEqual(at(1000));
-        const errors = ctx.events.filter((e): e is JobStoreErrorEvent => e.type === 'jobstore_error');
-        expect(errors.map((e) => [e.jobId, e.error.name, e.error.message])).toEqual([
-          ['a', 'FireTimeRecordedError', expect.stringContaining(`fire time ${T0.toISOString()} already has an execution record`)],
-        ]);
-        // And the next claim is an ordinary one.
-        expect((await store.claimDueJobs(at(1000), 10, everySecond)).map((c) => c.job.id).sort()).toEqual(['a', 'b']);
-      });
-
       it('gives back only runs still running in its name, not those the others decided while it was taken for dead', async () => {
         const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
         await startTracked(store, recordingContext('release-self'));
