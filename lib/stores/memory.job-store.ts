@@ -1,4 +1,10 @@
-import { ConflictingIdError, FireTimeRecordedError, InvalidSchedulerOptionError, JobLookupError, UnplannableJobError } from '../core/errors.js';
+import {
+  ConflictingIdError,
+  FireTimeRecordedError,
+  InvalidSchedulerOptionError,
+  JobLookupError,
+  UnplannableJobError,
+} from '../core/errors.js';
 import type { JobStoreErrorEvent } from '../core/events/scheduler-events.js';
 import { toError } from '../utils/thrown-value.js';
 import { readExecutionQuery } from '../core/runs/execution-query.js';
