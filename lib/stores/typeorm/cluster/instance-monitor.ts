@@ -110,12 +110,7 @@ export class InstanceMonitor implements ClaimFence {
   private async register(): Promise<void> {
     const { sql, ctx } = this;
     const startedAt = this.stamp();
-    await this.session.runInWriteTransaction(
-      (function* (): SqlSteps<void> {
-        yield sql.deleteInstance(ctx.instanceId);
-        yield sql.insertInstance(ctx.instanceId, startedAt);
-      })(),
-    );
+    await this.session.run(single(sql.registerInstance(ctx.instanceId, startedAt)));
     this.startedAt = startedAt;
   }
 

@@ -25,12 +25,24 @@ export class InstanceSql {
     return { sql: `DELETE FROM ${this.instances} WHERE ${this.c('instance_id')} = ${p.add(id)}`, params: p.values };
   }
 
-  insertInstance(id: string, now: number): Statement {
+  /**
+   * This instance's row, written afresh whether or not one is there (a restart with a fixed id, a
+   * rejoin after the others removed it): one statement, so no transaction of it is ever left
+   * holding the row (a process frozen in one would hold up the others' look for dead instances).
+   */
+  registerInstance(id: string, now: number): Statement {
     const p = this.d.params();
+    const [idParam, startedParam, beatParam] = [p.add(id), p.add(now), p.add(now)];
+    const started = this.c('started_at');
+    const beat = this.c('last_heartbeat');
+    const upsert =
+      this.d.kind === 'mysql'
+        ? ` ON DUPLICATE KEY UPDATE ${started} = VALUES(${started}), ${beat} = VALUES(${beat})`
+        : ` ON CONFLICT (${this.c('instance_id')}) DO UPDATE SET ${started} = excluded.${started}, ${beat} = excluded.${beat}`;
     return {
       sql:
-        `INSERT INTO ${this.instances} (${this.c('instance_id')}, ${this.c('started_at')}, ${this.c('last_heartbeat')})` +
-        ` VALUES (${p.add(id)}, ${p.add(now)}, ${p.add(now)})`,
+        `INSERT INTO ${this.instances} (${this.c('instance_id')}, ${started}, ${beat})` +
+        ` VALUES (${idParam}, ${startedParam}, ${beatParam})${upsert}`,
       params: p.values,
     };
   }
