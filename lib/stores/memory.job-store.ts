@@ -143,7 +143,8 @@ export class MemoryJobStore implements JobStore {
         continue;
       }
       const updated = copyJob(job, decision.nextRunTime);
-      if (decision.remove && job.retry !== null && decision.runTimes.length > 0) {
+      const runs = this.record(job.id, decision);
+      if (decision.remove && job.retry !== null && runs.length > 0) {
         // Kept, paused, for the retries its runs may need; deleted after them (RunDispatcher).
         this.put(copyJob(job, null));
       } else if (decision.remove) {
@@ -157,7 +158,7 @@ export class MemoryJobStore implements JobStore {
       } else {
         this.put(updated);
       }
-      claims.push({ job: updated, plan: decision, runs: this.record(job.id, decision) });
+      claims.push({ job: updated, plan: decision, runs });
     }
     if (left !== null) for (const job of left) this.put(job);
     if (planRetry !== undefined && retryLimit > 0 && this.log.nextRetryAt() !== undefined)
@@ -219,7 +220,11 @@ export class MemoryJobStore implements JobStore {
     const job = this.jobs.get(jobId);
     if (!job) throw new JobLookupError(jobId);
     const refused = this.log.runningCount(jobId) >= job.maxInstances;
+    // The job's own next fire time is about to be claimed: an extra run steps aside from it, as
+    // from any recorded time, or that claim would find it recorded and skip the scheduled run.
+    const scheduled = job.nextRunTime?.getTime();
     for (let time = runTime.getTime(); ; time++) {
+      if (time === scheduled) continue;
       const id = this.log.insert(jobId, new Date(time), refused ? 'max_instances' : 'running', this.instanceId, null);
       if (id !== null) return refused ? null : id;
     }
@@ -298,15 +303,20 @@ export class MemoryJobStore implements JobStore {
   private record(jobId: string, decision: Claim['plan']): ClaimedRun[] {
     const runs: ClaimedRun[] = [];
     const batch = decision.runTimes.length > 0 ? this.log.newBatch() : null;
+    // A null id: the time has its record already (the job was set back onto it); it is not recorded
+    // or run again, and that is reported.
+    const recorded = (id: string | null, runTime: Date) => {
+      if (id === null) this.emitError(jobId, new FireTimeRecordedError(jobId, runTime));
+      return id;
+    };
     for (const runTime of decision.runTimes) {
-      const executionId = this.log.insert(jobId, runTime, 'running', this.instanceId, batch);
-      // Null: the time has its record already (the job was set back onto it); it is not run again.
+      const executionId = recorded(this.log.insert(jobId, runTime, 'running', this.instanceId, batch), runTime);
       if (executionId !== null) runs.push({ executionId, runTime });
-      else this.emitError(jobId, new FireTimeRecordedError(jobId, runTime));
     }
-    for (const runTime of decision.missed) this.log.insert(jobId, runTime, 'missed', this.instanceId, null);
-    for (const runTime of decision.maxInstances) this.log.insert(jobId, runTime, 'max_instances', this.instanceId, null);
-    for (const { runTime, error } of decision.failed) this.log.insert(jobId, runTime, 'error', this.instanceId, null, error);
+    for (const runTime of decision.missed) recorded(this.log.insert(jobId, runTime, 'missed', this.instanceId, null), runTime);
+    for (const runTime of decision.maxInstances) recorded(this.log.insert(jobId, runTime, 'max_instances', this.instanceId, null), runTime);
+    for (const { runTime, error } of decision.failed)
+      recorded(this.log.insert(jobId, runTime, 'error', this.instanceId, null, error), runTime);
     return runs;
   }
 }

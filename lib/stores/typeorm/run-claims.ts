@@ -44,11 +44,12 @@ export class RunClaims {
     // each new attempt lets them fall out of step, instead of meeting again until the attempts run
     // out and the back-off turns a burst's runs into misses.
     // After a collision on the unique key (a due job whose next run time points at a recorded time),
-    // the claim is made again looking first for what is recorded, and writes around it: one such row
-    // must not fail every claim of the store (invariant 3), nor may its time run twice (invariant 1).
+    // the claim is made again writing around what is recorded: one such row must not fail every
+    // claim of the store (invariant 3), nor may its time run twice (invariant 1).
     let careful = false;
+    let deadlocked = false;
     for (let attempt = 1; ; attempt++) {
-      if (attempt > 1 && !careful) await new Promise((resolve) => setTimeout(resolve, Math.random() * DEADLOCK_PAUSE_MS * attempt));
+      if (deadlocked) await new Promise((resolve) => setTimeout(resolve, Math.random() * DEADLOCK_PAUSE_MS * attempt));
       // Reported after the transaction: on SQLite a slow event subscriber would hold the write lock.
       const problems: { error: Error; jobId: string }[] = [];
       try {
@@ -56,9 +57,14 @@ export class RunClaims {
           this.claimSteps(jobSql, executionSql, now, limit, plan, problems, planRetry, retryLimit, careful),
         );
       } catch (error) {
+        // Rolled back: the times it skipped are skipped (and reported) by the attempt that commits.
+        // (An unreadable row is reported now: the reader excludes it from then on.)
+        const kept = problems.filter((p) => !(p.error instanceof FireTimeRecordedError));
+        problems.splice(0, problems.length, ...kept);
         if (attempt >= CLAIM_ATTEMPTS) throw error;
+        deadlocked = session.dialect.isDeadlock(error);
         if (!careful && session.dialect.isUniqueViolation(error)) careful = true;
-        else if (!session.dialect.isDeadlock(error)) throw error;
+        else if (!deadlocked) throw error;
       } finally {
         for (const { error, jobId } of problems) this.context.report(error, jobId);
       }
@@ -208,9 +214,12 @@ export class RunClaims {
         problems.push({ error: new UnplannableJobError(job.id, describe(error), { cause: error }), jobId: job.id });
       }
     }
-    if (careful) yield* this.skipRecorded(executionSql, writes, problems);
-    // A unique violation on (job_id, scheduled_run_time) propagates: the transaction rolls back
-    // and nothing runs, rather than a fire time running twice; claimDueJobs then claims carefully.
+    if (careful) {
+      yield* this.writeAroundRecorded(jobSql, executionSql, writes, problems);
+      return writes.claims;
+    }
+    // A unique violation on (job_id, scheduled_run_time, attempt) propagates: the transaction rolls
+    // back and nothing runs, rather than a fire time running twice; claimDueJobs then claims carefully.
     for (const statement of [
       ...jobSql.deleteJobs(writes.removed),
       ...jobSql.setNextRunTimes(writes.moved),
@@ -222,24 +231,36 @@ export class RunClaims {
   }
 
   /**
-   * Leaves out of a claim's writes the fire times that have a record already, and their runs: they
-   * ran (or are running) once, and the job moves on as planned. Each is reported.
+   * A claim's writes after one collided: the records are inserted skipping those whose (job, time,
+   * attempt) has one already, by the database's own unique key (its collation decides, not ours),
+   * and the ones that did not land are left out of the claim: they ran, or are running, once. The
+   * job moves on as planned; a finished job kept only for the runs it had left goes. Each is reported.
    */
-  private *skipRecorded(executionSql: ExecutionSql, writes: ClaimWrites, problems: { error: Error; jobId: string }[]): SqlSteps<void> {
-    const key = (jobId: string, time: number) => `${time}:${jobId}`;
-    const recorded = new Set<string>();
-    const planned = writes.executions.map((e) => ({ jobId: e.jobId, time: e.scheduledRunTime }));
-    for (const statement of executionSql.recordedFirstRuns(planned)) {
-      for (const row of (yield statement).rows) recorded.add(key(String(row.job_id), Number(row.scheduled_run_time)));
+  private *writeAroundRecorded(
+    jobSql: JobSql,
+    executionSql: ExecutionSql,
+    writes: ClaimWrites,
+    problems: { error: Error; jobId: string }[],
+  ): SqlSteps<void> {
+    for (const statement of executionSql.insertExecutions(writes.executions, true)) yield statement;
+    const landed = new Set<string>();
+    for (const statement of executionSql.selectStates(writes.executions.map((e) => e.id))) {
+      for (const row of (yield statement).rows) landed.add(String(row.id));
     }
-    if (recorded.size === 0) return;
-    writes.executions = writes.executions.filter((e) => !recorded.has(key(e.jobId, e.scheduledRunTime)));
-    for (const claim of writes.claims) {
-      claim.runs = claim.runs.filter((run) => !recorded.has(key(claim.job.id, run.runTime.getTime())));
+    const skipped = writes.executions.filter((e) => !landed.has(e.id));
+    if (skipped.length > 0) {
+      const skippedIds = new Set(skipped.map((e) => e.id));
+      for (const claim of writes.claims) {
+        const had = claim.runs.length;
+        claim.runs = claim.runs.filter((run) => !skippedIds.has(run.executionId));
+        if (had > 0 && claim.runs.length === 0 && claim.plan.remove) {
+          writes.moved = writes.moved.filter((m) => m.id !== claim.job.id);
+          writes.removed.push(claim.job.id);
+        }
+      }
+      for (const e of skipped) problems.push({ error: new FireTimeRecordedError(e.jobId, new Date(e.scheduledRunTime)), jobId: e.jobId });
     }
-    for (const { jobId, time } of planned) {
-      if (recorded.delete(key(jobId, time))) problems.push({ error: new FireTimeRecordedError(jobId, new Date(time)), jobId });
-    }
+    for (const statement of [...jobSql.deleteJobs(writes.removed), ...jobSql.setNextRunTimes(writes.moved)]) yield statement;
   }
 
   /**
@@ -250,12 +271,16 @@ export class RunClaims {
    * take them for a dead instance's (lost, or run again elsewhere while this one runs them).
    * Its own statement, not part of the claim: a claim's transaction must not hold the row, or a
    * process frozen mid-claim would block the others' look for dead instances while it is frozen.
+   * The price: a claim already past this point when the others take the instance for dead (it
+   * froze mid-claim for longer than instanceTimeout, or its lock connection dropped just then)
+   * still lands; the instance finds out at its next claim or heartbeat.
    */
   private async confirmRegistration(session: SqlSession): Promise<void> {
     const fence = this.fence();
     if (fence === undefined) return;
-    const { affected } = await session.run(single(fence.touch()));
-    if (affected === 0) await fence.rejoin();
+    const { statement, registration } = fence.touch();
+    const { affected } = await session.run(single(statement));
+    if (affected === 0) await fence.rejoin(registration);
   }
 
   async startExtraRun(jobId: string, runTime: Date): Promise<string | null> {

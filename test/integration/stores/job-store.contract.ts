@@ -582,6 +582,20 @@ export function runJobStoreContract(name: string, makeStore: () => JobStore | Pr
         const kept = await store.lookupJob('once');
         expect(kept && [kept.nextRunTime, kept.retry]).toEqual([null, policy]);
       });
+
+      it('removes such a job when its last time turns out to be recorded already, instead of keeping it paused for good', async () => {
+        const policy = { attempts: 2, delay: 1000, backoff: 'fixed' as const, maxDelay: null, jitter: 0 };
+        const last: PlanFunction = () => emptyPlan({ runTimes: [at(0)], nextRunTime: null, remove: true });
+        await store.addJob(makeJob('once', { nextRunTime: at(0), retry: policy }));
+        await store.claimDueJobs(T0, 10, last);
+        // Set back onto that time: its last run is recorded, so the claim runs nothing and the job,
+        // kept only for the retries of a run it does not have, goes.
+        await store.updateJob(makeJob('once', { nextRunTime: at(0), retry: policy }));
+        const [claim] = await store.claimDueJobs(T0, 10, last);
+        expect(claim!.runs).toEqual([]);
+        expect(await store.lookupJob('once')).toBeNull();
+        expect(await statuses('once')).toEqual([[0, 'running']]);
+      });
     });
 
     describe('executions', () => {
@@ -663,6 +677,19 @@ export function runJobStoreContract(name: string, makeStore: () => JobStore | Pr
           [first, 1],
           [expect.any(String), 0],
         ]);
+      });
+
+      it("steps an extra run aside from the job's own next fire time, which then runs as scheduled", async () => {
+        await store.addJob(makeJob('aside', { nextRunTime: at(0), maxInstances: 3 }));
+        const extra = await store.startExtraRun('aside', at(0));
+        const [claim] = await store.claimDueJobs(T0, 10, everySecond);
+        expect(claim!.runs.map((r) => r.runTime)).toEqual([at(0)]);
+        const history = await store.getExecutions({ jobId: 'aside' });
+        expect(history.map((e) => [e.id === extra, e.scheduledRunTime.getTime() - T0.getTime()])).toEqual([
+          [true, 1],
+          [false, 0],
+        ]);
+        expect(ctx.events.filter((e) => e.type === 'jobstore_error')).toEqual([]);
       });
 
       it('records an extra run as max_instances, and returns null, while the job has maxInstances running', async () => {

@@ -37,24 +37,6 @@ export class ExecutionSql {
     };
   }
 
-  /**
-   * Of these first runs, the (job, time) pairs that have a record already. Read only after a claim
-   * collided on the unique key, to write around what is recorded instead of failing again.
-   */
-  recordedFirstRuns(runs: readonly { jobId: string; time: number }[]): Statement[] {
-    return chunk(runs, ROWS_PER_STATEMENT).map((part) => {
-      const p = this.d.params();
-      const jobs = p.list([...new Set(part.map((r) => r.jobId))]);
-      const times = p.list([...new Set(part.map((r) => r.time))]);
-      return {
-        sql:
-          `SELECT ${this.c('job_id')}, ${this.c('scheduled_run_time')} FROM ${this.executions}` +
-          ` WHERE ${this.c('attempt')} = 1 AND ${this.c('job_id')} IN (${jobs}) AND ${this.c('scheduled_run_time')} IN (${times})`,
-        params: p.values,
-      };
-    });
-  }
-
   /** Running submissions per job: distinct batches, since a backlog runs as one submission. */
   runningCounts(jobIds: readonly string[]): Statement[] {
     const head =
