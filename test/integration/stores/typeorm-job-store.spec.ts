@@ -340,6 +340,11 @@ for (const name of DATABASES) {
         expect(Number((await row())?.s)).toBeGreaterThan(registered);
         expect(claims.map((c) => c.job.id)).toEqual(['x']);
         expect((await store.getExecutions({})).map((e) => `${e.status} ${e.instanceId}`)).toEqual(['running fenced-claimer']);
+        // A heartbeat or claim of the old registration still on its way when the rejoin landed
+        // finds no row either: it must not make the instance rejoin (and abort its runs) again.
+        const monitor = (store as unknown as { monitor: { rejoin(registration: number): Promise<void> } }).monitor;
+        await monitor.rejoin(registered);
+        expect(aborted).toHaveLength(1);
         // And the next claim is an ordinary one.
         await store.addJob(makeJob('y', { nextRunTime: at(0) }));
         expect((await store.claimDueJobs(T0, 10, onceThenLater)).map((c) => c.job.id)).toEqual(['y']);

@@ -36,10 +36,16 @@ export const LOCK_REGAIN_GRACE_MS = 2 * LIVENESS_CHECK_MS + 500;
  * instance's runs.
  */
 export interface ClaimFence {
-  /** Refreshes this instance's heartbeat on its row as registered; affecting no row means the others took it for dead. */
-  touch(): Statement;
-  /** Registers this instance again, as a new incarnation, after the others took it for dead. */
-  rejoin(): Promise<void>;
+  /**
+   * Refreshes this instance's heartbeat on its row as registered (`registration`, its started_at);
+   * affecting no row means the others took that registration for dead.
+   */
+  touch(): { statement: Statement; registration: number };
+  /**
+   * Registers this instance again, as a new incarnation, after the others took `registration` for
+   * dead; nothing when it has registered again since (a touch that was on its way meanwhile).
+   */
+  rejoin(registration: number): Promise<void>;
 }
 
 interface LostRun {
@@ -120,8 +126,9 @@ export class InstanceMonitor implements ClaimFence {
     return this.lastStamp;
   }
 
-  touch(): Statement {
-    return this.sql.heartbeat(this.ctx.instanceId, this.stamp(), this.startedAt);
+  touch(): { statement: Statement; registration: number } {
+    const registration = this.startedAt;
+    return { statement: this.sql.heartbeat(this.ctx.instanceId, this.stamp(), registration), registration };
   }
 
   /**
@@ -131,11 +138,16 @@ export class InstanceMonitor implements ClaimFence {
    * incarnation under the same instanceId, so nothing of the old one (a claim, a heartbeat) lands.
    * Once, however many of its heartbeats and claims found it out together.
    */
-  rejoin(): Promise<void> {
-    this.rejoining ??= (async () => {
+  rejoin(registration: number): Promise<void> {
+    if (this.rejoining !== null) return this.rejoining;
+    if (registration !== this.startedAt) return Promise.resolve();
+    this.rejoining = (async () => {
       const fenced = new InstanceFencedError(this.ctx.instanceId);
       this.report(fenced);
       this.ctx.abortRuns?.(fenced);
+      // The lock first, as at start: the others took this instance for dead perhaps because its
+      // lock was free (its lock connection was cut), and a new row seen with a free lock is dead again.
+      if (this.liveness !== null && (await this.liveness.keep())) this.lockRegainedAt = Date.now();
       await this.register();
     })().finally(() => (this.rejoining = null));
     return this.rejoining;
@@ -148,6 +160,7 @@ export class InstanceMonitor implements ClaimFence {
     this.timer = this.livenessTimer = undefined;
     await this.beating;
     await this.checking;
+    await this.rejoining?.catch(() => undefined);
     const { sql, ctx } = this;
     try {
       await this.session.run(single(sql.deleteInstance(ctx.instanceId)));
@@ -236,8 +249,9 @@ export class InstanceMonitor implements ClaimFence {
   private async beatOnce(): Promise<void> {
     const { sql } = this;
     const now = Date.now();
-    const { affected } = await this.session.run(single(this.touch()));
-    if (affected === 0) await this.rejoin();
+    const { statement, registration } = this.touch();
+    const { affected } = await this.session.run(single(statement));
+    if (affected === 0) await this.rejoin(registration);
     this.lastBeatAt = now;
     const cutoff = now - this.options.instanceTimeout;
     if (this.session.dialect.kind === 'sqlite') await this.warnIfSharedSqlite(cutoff);

@@ -75,6 +75,7 @@ interface LockSession {
 /** Holds the lock on a session of its own for as long as the store runs; reopens it when it is lost. */
 abstract class LockHolder implements SessionLiveness {
   private session: LockSession | null = null;
+  private keeping: Promise<boolean> | null = null;
 
   constructor(
     protected readonly dataSource: DataSource,
@@ -93,7 +94,13 @@ abstract class LockHolder implements SessionLiveness {
     this.session = session;
   }
 
-  async keep(): Promise<boolean> {
+  /** One at a time (the look every second and a rejoin may both ask): two would take the lock on two sessions. */
+  keep(): Promise<boolean> {
+    this.keeping ??= this.keepOnce().finally(() => (this.keeping = null));
+    return this.keeping;
+  }
+
+  private async keepOnce(): Promise<boolean> {
     const session = this.session;
     if (session !== null) {
       try {
