@@ -81,6 +81,8 @@ export class SchedulingLoop {
   private passQueued = false;
   private passAgain = false;
   private readonly retries = new Map<string, { at: number; delay: number }>();
+  /** Stores that said they answer again during the pass under way (see storeReachable). */
+  private readonly reachedDuringPass = new Set<string>();
   /** The current claim batch's view of OutcomeWriter.unwrittenSubmissions. */
   private unwritten: ReadonlyMap<string, number> | null = null;
   /** Stores whose getNextRunTime gave an invalid date, reported once until it is valid again. */
@@ -164,6 +166,8 @@ export class SchedulingLoop {
    * the database is back could come that long after it, and the fire times meanwhile be missed.
    */
   storeReachable(alias: string): void {
+    // A pass under way may be failing on the store now: its back-off starts over, not doubles.
+    if (this.pass !== null) this.reachedDuringPass.add(alias);
     if (!this.retries.delete(alias)) return;
     this.wake();
   }
@@ -224,6 +228,7 @@ export class SchedulingLoop {
     const { pollInterval, batchSize } = this.deps;
     let wakeAt = Infinity;
     this.declinedUntil = Infinity;
+    this.reachedDuringPass.clear();
     this.slots.reset();
     for (const [alias, store] of this.stores) {
       if (!this.deps.isRunning()) break;
@@ -292,7 +297,7 @@ export class SchedulingLoop {
         this.retries.delete(alias);
         this.deps.storeSucceeded?.(alias);
       } catch (err) {
-        const delay = nextRetryDelay(retry?.delay);
+        const delay = nextRetryDelay(this.reachedDuringPass.has(alias) ? undefined : retry?.delay);
         this.retries.set(alias, { at: Date.now() + delay, delay });
         // The failure may have come after the store committed a claim (the connection dropped
         // before its answer): runs recorded 'running' that nothing here will ever start.

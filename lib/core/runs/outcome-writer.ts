@@ -159,6 +159,7 @@ export class OutcomeWriter {
       if (!target) return this.written(store, items);
       try {
         await target.finishExecutions(items);
+        this.reachedAgain.delete(store);
         return this.written(store, items);
       } catch (error) {
         this.onError(store, error);
@@ -166,9 +167,9 @@ export class OutcomeWriter {
       // The store answers but refuses something in the batch: write around it now.
       items = await this.isolate(store, target, items);
       if (items.length === 0 || this.abandoned) return;
-      await this.sleep(store, delay);
+      if (!this.reachedAgain.has(store)) await this.sleep(store, delay);
       if (this.abandoned) return;
-      // Woken because the store answers again: the back-off starts over from its first step.
+      // The store said it answers again (while this write failed, or slept): the back-off starts over.
       if (this.reachedAgain.delete(store)) delay = undefined;
       items = items.concat(this.take(store));
       this.inFlight.set(store, items);
@@ -241,11 +242,9 @@ export class OutcomeWriter {
    * writes waiting out a back-off are made now, instead of up to 30 s after the database is back.
    */
   storeReachable(store: string): void {
-    for (const sleeper of [...this.sleepers]) {
-      if (sleeper.store !== store) continue;
-      this.reachedAgain.add(store);
-      sleeper.wake();
-    }
+    if (!this.flushing.has(store)) return;
+    this.reachedAgain.add(store);
+    for (const sleeper of [...this.sleepers]) if (sleeper.store === store) sleeper.wake();
   }
 
   private sleep(store: string, ms: number): Promise<void> {

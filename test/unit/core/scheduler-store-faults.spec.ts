@@ -21,9 +21,21 @@ class FlakyStore extends MemoryJobStore {
       this.failClaims--;
       throw new Error('connection reset');
     }
-    if (this.down) throw new Error('connection refused');
+    if (this.down) {
+      // A claim sent while the database is down fails, after `hang` ms (a connect timeout).
+      this.claiming++;
+      try {
+        if (this.hang > 0) await new Promise((resolve) => setTimeout(resolve, this.hang));
+      } finally {
+        this.claiming--;
+      }
+      throw new Error('connection refused');
+    }
     return super.claimDueJobs(now, limit, plan);
   }
+  hang = 0;
+  /** Claims under way that will fail. */
+  claiming = 0;
   override async getNextRunTime() {
     if (this.down) throw new Error('connection refused');
     return super.getNextRunTime();
@@ -139,6 +151,23 @@ describe('Scheduler when its store fails', () => {
     expect(ran.filter((t) => t > 1000)).toEqual([21_000, 22_000]);
     const records = await scheduler.getExecutions({ jobId: 'tick', limit: 100 });
     expect(records.filter((r) => r.status === 'running').map((r) => r.scheduledRunTime.getTime() - T0.getTime())).toEqual([]);
+    await scheduler.shutdown();
+  });
+
+  it('does not double the back-off of a claim that was already under way when the store said it answers again', async () => {
+    const { store, scheduler, ran } = await startTicking();
+    await advance(1_100);
+    store.down = true;
+    store.hang = 300;
+    await advance(20_000);
+    for (let i = 0; i < 400 && store.claiming === 0; i++) await advance(50);
+    expect(store.claiming).toBe(1);
+    // Back now; the claim under way still fails (it was sent before), and its retry comes after the
+    // first step of the back-off, not after twice the long one it had reached.
+    store.down = false;
+    store.context!.reachable!();
+    await advance(1_500);
+    expect(ran.filter((t) => t > 1000).length).toBeGreaterThan(0);
     await scheduler.shutdown();
   });
 
