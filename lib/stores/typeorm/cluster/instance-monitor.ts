@@ -147,10 +147,15 @@ export class InstanceMonitor implements ClaimFence {
       this.ctx.abortRuns?.(fenced);
       // The lock first, as at start: the others took this instance for dead perhaps because its
       // lock was free (its lock connection was cut), and a new row seen with a free lock is dead again.
-      if (this.liveness !== null && (await this.liveness.keep())) this.lockRegainedAt = Date.now();
+      await this.keepLock();
       await this.register();
     })().finally(() => (this.rejoining = null));
     return this.rejoining;
+  }
+
+  /** This instance's session lock, taken again if it was lost (noting when: see LOCK_REGAIN_GRACE_MS). */
+  private async keepLock(): Promise<void> {
+    if (this.liveness !== null && (await this.liveness.keep())) this.lockRegainedAt = Date.now();
   }
 
   /** Stops heartbeating and removes this instance's row: a clean exit is not a crash. */
@@ -206,7 +211,7 @@ export class InstanceMonitor implements ClaimFence {
   private async checkOnce(): Promise<void> {
     const liveness = this.liveness;
     if (liveness === null) return;
-    if (await liveness.keep()) this.lockRegainedAt = Date.now();
+    await this.keepLock();
     const { sql, ctx } = this;
     const now = Date.now();
     const { rows } = await this.session.run(single(sql.liveInstances(ctx.instanceId, now - this.options.instanceTimeout)));
