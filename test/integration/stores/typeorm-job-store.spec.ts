@@ -619,6 +619,15 @@ for (const name of DATABASES) {
         expect(await store.claimDueJobs(T0, 10, spy.plan)).toEqual([]);
         expect(spy.calls).toEqual([]);
         expect((await store.lookupJob('cursed'))?.nextRunTime).toEqual(at(-1));
+        // Read as a job through the API (an admin page listing jobs), it is still the row the plan
+        // refused: the next claim neither plans it again nor reports it a second time.
+        expect((await store.getAllJobs()).map((j) => j.id)).toEqual(['cursed', 'fine']);
+        expect(await store.claimDueJobs(T0, 10, spy.plan)).toEqual([]);
+        expect(spy.calls).toEqual([]);
+        expect(ctx.events.map((e) => e.jobId)).toEqual(['cursed']);
+        // Changed, it is planned again.
+        await store.updateJob(makeJob('cursed', { nextRunTime: at(-1) }));
+        expect((await store.claimDueJobs(T0, 10, onceThenLater)).map((c) => c.job.id)).toEqual(['cursed']);
       });
     });
 

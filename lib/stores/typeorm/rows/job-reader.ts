@@ -16,7 +16,7 @@ export class JobReader {
   read(row: Row, report: (error: Error, jobId: string) => void = (e, id) => this.context.report(e, id)): JobSpec | null {
     try {
       const job = toJobSpec(row);
-      this.unreadable.forget(job.id);
+      this.unreadable.forgetChanged(row);
       return job;
     } catch (error) {
       if (!(error instanceof UnreadableJobRowError)) throw error;

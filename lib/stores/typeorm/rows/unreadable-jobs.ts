@@ -17,18 +17,26 @@ export class UnreadableJobs {
   /** Returns true when this version of the row is new, i.e. should be reported. */
   remember(row: Row): boolean {
     const id = String(row.id);
-    const next = row.next_run_time === null || row.next_run_time === undefined ? NO_TIME : String(row.next_run_time);
-    const retry = row.retry === null || row.retry === undefined ? NO_TIME : String(row.retry);
-    const version = { args: String(row.args ?? ''), trigger: String(row.trigger ?? ''), retry, next };
-    const known = this.rows.get(id);
-    this.rows.set(id, version);
-    return (
-      !known ||
-      known.args !== version.args ||
-      known.trigger !== version.trigger ||
-      known.retry !== version.retry ||
-      known.next !== version.next
-    );
+    const known = this.isRemembered(row);
+    this.rows.set(id, versionOf(row));
+    return !known;
+  }
+
+  /** Whether exactly this version of the row is remembered. */
+  isRemembered(row: Row): boolean {
+    const known = this.rows.get(String(row.id));
+    if (known === undefined) return false;
+    const version = versionOf(row);
+    return known.args === version.args && known.trigger === version.trigger && known.retry === version.retry && known.next === version.next;
+  }
+
+  /**
+   * A row read as a job is forgotten only if it changed: one remembered because the scheduler's
+   * plan threw on it reads as a job (getJob, getJobs) while still being the row the plan refused,
+   * and forgetting it there would make the next claim plan it, fail and report it again.
+   */
+  forgetChanged(row: Row): void {
+    if (!this.isRemembered(row)) this.rows.delete(String(row.id));
   }
 
   forget(id: string): void {
@@ -58,4 +66,10 @@ export class UnreadableJobs {
     }
     return sql;
   }
+}
+
+function versionOf(row: Row): { args: string; trigger: string; retry: string; next: string } {
+  const next = row.next_run_time === null || row.next_run_time === undefined ? NO_TIME : String(row.next_run_time);
+  const retry = row.retry === null || row.retry === undefined ? NO_TIME : String(row.retry);
+  return { args: String(row.args ?? ''), trigger: String(row.trigger ?? ''), retry, next };
 }
