@@ -40,8 +40,21 @@ class FlakyStore extends MemoryJobStore {
     if (this.down) throw new Error('connection refused');
     return super.getNextRunTime();
   }
+  /** Outcome writes under way that will fail, and how many were sent while down. */
+  writing = 0;
+  writesWhileDown = 0;
   override async finishExecutions(items: readonly { executionId: string; outcome: Outcome }[]) {
-    if (this.down) throw new Error('connection refused');
+    if (this.down) {
+      // Like a claim: it fails after `hang` ms.
+      this.writing++;
+      this.writesWhileDown++;
+      try {
+        if (this.hang > 0) await new Promise((resolve) => setTimeout(resolve, this.hang));
+      } finally {
+        this.writing--;
+      }
+      throw new Error('connection refused');
+    }
     return super.finishExecutions(items);
   }
 }
@@ -189,6 +202,34 @@ describe('Scheduler when its store fails', () => {
     store.down = false;
     store.context!.reachable!();
     await advance(50);
+    expect((await scheduler.getExecutions({ jobId: 'once' })).map((r) => r.status)).toEqual(['executed']);
+    await scheduler.shutdown();
+  });
+
+  it('does not sleep out the back-off of a write that was already failing when the store said it answers again', async () => {
+    const store = new FlakyStore();
+    const { scheduler } = makeScheduler({ stores: { default: store } });
+    await scheduler.start();
+    await scheduler.addJob({
+      id: 'once',
+      handler: async () => {
+        store.down = true;
+        store.hang = 300;
+        await new Promise((r) => setTimeout(r, 100));
+      },
+      trigger: { type: 'date', runDate: new Date(T0.getTime() + 1000) },
+    });
+    await advance(16_200);
+    // Each try of one record is four writes: the batch, then the record alone twice and in its
+    // minimal form (OutcomeWriter.isolate). Wait for the last of a try to be on its way.
+    const lastOfATry = () => store.writing === 1 && store.writesWhileDown % 4 === 0;
+    for (let i = 0; i < 2000 && !lastOfATry(); i++) await advance(10);
+    expect(lastOfATry()).toBe(true);
+    // Back while it is on its way: it fails (it was sent before), and the next try goes at once,
+    // not after the several seconds the back-off had grown to.
+    store.down = false;
+    store.context!.reachable!();
+    await advance(500);
     expect((await scheduler.getExecutions({ jobId: 'once' })).map((r) => r.status)).toEqual(['executed']);
     await scheduler.shutdown();
   });
