@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { Scheduler } from '../../../lib/core/scheduler.js';
 import { TypeOrmJobStore } from '../../../lib/stores/typeorm/typeorm.job-store.js';
 import { schedulerEntityList } from '../../../lib/stores/typeorm/schema/scheduler-entities.js';
+import type { JobContext } from '../../../lib/core/jobs/job-options.js';
 import type { TestDatabase } from '../../support/databases.js';
 
 let built = false;
@@ -111,7 +112,11 @@ export async function controller(db: TestDatabase, prefix: string, settings: Wor
     logger: { log: () => {}, warn: () => {}, error: () => {} },
   });
   // If it takes over a run lost with a killed worker, it can run it like any replica.
-  scheduler.registry.register('work', (ms: number) => sleep(ms));
+  const calls: WorkerLine[] = [];
+  scheduler.registry.register('work', (ms: number, ctx: JobContext) => {
+    calls.push({ type: 'call', jobId: ctx.jobId, scheduledRunTime: ctx.scheduledRunTime.getTime(), attempt: ctx.attempt });
+    return sleep(ms);
+  });
   scheduler.registry.register('flaky', () => {
     throw new Error('the controller is paused and runs nothing');
   });
@@ -136,17 +141,9 @@ export async function controller(db: TestDatabase, prefix: string, settings: Wor
     scheduler,
     /** job_lost events this process emitted. */
     events,
-    async executions(): Promise<
-      {
-        jobId: string;
-        time: number;
-        attempt: number;
-        status: string;
-        instanceId: string;
-        startedAt: number | null;
-        finishedAt: number | null;
-      }[]
-    > {
+    /** The calls of the `work` handler in this process (it runs only runs it took over). */
+    calls,
+    async executions(): Promise<ExecutionRow[]> {
       const rows: Record<string, unknown>[] = await dataSource.query(
         `SELECT ${quote('job_id')} AS j, ${quote('scheduled_run_time')} AS t, ${quote('attempt')} AS a, ${quote('status')} AS s,` +
           ` ${quote('instance_id')} AS i, ${quote('started_at')} AS st, ${quote('finished_at')} AS fi FROM ${quote(table)}`,
@@ -176,4 +173,60 @@ export async function until(check: () => Promise<boolean>, timeout: number, what
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
   }
+}
+
+/** A record of the executions table, as `controller().executions()` reads it. */
+export interface ExecutionRow {
+  jobId: string;
+  time: number;
+  attempt: number;
+  status: string;
+  instanceId: string;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+/**
+ * Each (job, fire time, attempt) from the handlers' side, against the executions table: what the
+ * `work` handler was called for, in which process, must be what the records say ran there.
+ * - a run recorded as run (executed, error) was called once, by the process the record names;
+ * - a run recorded lost was called at most once, by the process it was lost with (it may have died
+ *   before its executor started it);
+ * - besides, a run re-run after a loss (rerunOnLoss) was called at most once by one of `lostWith`,
+ *   the processes killed or frozen in the test;
+ * - nothing else was called (no missed or max_instances run, no run without a record).
+ * Returns what does not hold, one line each, so that a failure names every such run.
+ */
+export function callsAgainstRecords(
+  rows: readonly ExecutionRow[],
+  callers: readonly { id: string; lines: readonly WorkerLine[] }[],
+  lostWith: readonly string[] = [],
+): string[] {
+  const key = (jobId: string | undefined, time: number | undefined, attempt: number | undefined) => `${jobId}@${time}#${attempt ?? 1}`;
+  const calledBy = new Map<string, string[]>();
+  for (const caller of callers) {
+    for (const line of caller.lines) {
+      if (line.type !== 'call') continue;
+      const k = key(line.jobId, line.scheduledRunTime, line.attempt);
+      calledBy.set(k, [...(calledBy.get(k) ?? []), caller.id]);
+    }
+  }
+  const problems: string[] = [];
+  const recorded = new Set<string>();
+  for (const row of rows) {
+    const k = key(row.jobId, row.time, row.attempt);
+    recorded.add(k);
+    const by = calledBy.get(k) ?? [];
+    const byOwner = by.filter((id) => id === row.instanceId).length;
+    const others = by.filter((id) => id !== row.instanceId);
+    const ran = row.status === 'executed' || row.status === 'error';
+    if (ran && byOwner !== 1) problems.push(`${k} recorded ${row.status} by ${row.instanceId}, called by [${by.join(', ')}]`);
+    else if (row.status === 'lost' && byOwner > 1) problems.push(`${k} recorded lost by ${row.instanceId}, called by [${by.join(', ')}]`);
+    else if (!ran && row.status !== 'lost' && by.length > 0) problems.push(`${k} recorded ${row.status}, yet called by [${by.join(', ')}]`);
+    else if (others.length > 0 && !(ran && others.length === 1 && lostWith.includes(others[0]!))) {
+      problems.push(`${k} recorded ${row.status} by ${row.instanceId}, also called by [${others.join(', ')}]`);
+    }
+  }
+  for (const [k, by] of calledBy) if (!recorded.has(k)) problems.push(`${k} called by [${by.join(', ')}] with no record`);
+  return problems;
 }

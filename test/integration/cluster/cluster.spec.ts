@@ -2,7 +2,17 @@ import { afterEach, beforeAll, expect, it } from '@jest/globals';
 import { describeDatabase, uniquePrefix } from '../../support/databases.js';
 import { canControlMariadb, mariadbReady, mariadbServer } from '../../support/mariadb-server.js';
 import { canControlPostgres, postgresCluster, postgresReady } from '../../support/postgres-server.js';
-import { buildPackage, controller, sleep, startWorker, until, type Worker, type WorkerSettings } from './cluster-harness.js';
+import {
+  buildPackage,
+  callsAgainstRecords,
+  controller,
+  sleep,
+  startWorker,
+  until,
+  type ExecutionRow,
+  type Worker,
+  type WorkerSettings,
+} from './cluster-harness.js';
 
 /** Real OS processes sharing one database: each (job, fire time) must run exactly once in the cluster. */
 const servers = ['postgres', 'mariadb'] as const;
@@ -23,6 +33,13 @@ for (const name of servers) {
   await describeDatabase(name, (db) => {
     const workers: Worker[] = [];
     const controllers: { stop(): Promise<void> }[] = [];
+    /**
+     * What the handlers were called for, in every process of the test (the controller runs what it
+     * takes over), that the records do not account for; `lostWith` names the processes killed or
+     * frozen, whose runs may have been called there and re-run elsewhere (see callsAgainstRecords).
+     */
+    const unaccountedCalls = (control: { calls: Worker['lines'] }, rows: ExecutionRow[], lostWith: string[] = []) =>
+      callsAgainstRecords(rows, [...workers, { id: 'controller', lines: control.calls }], lostWith);
     beforeAll(() => buildPackage(), 120_000);
     afterEach(async () => {
       await Promise.all(workers.splice(0).map((w) => w.stop()));
@@ -97,6 +114,8 @@ for (const name of servers) {
       expect(burstRows).toHaveLength(500);
       expect(burstRows.every((r) => r.time === burst)).toBe(true);
       expect(rows.every((r) => r.status === 'executed')).toBe(true);
+      // And from the handlers' side: each was called once, in the process its record names.
+      expect(unaccountedCalls(control, rows)).toEqual([]);
       // Every process took part, and the work was claimed before the job bodies ran.
       const byInstance = counts(rows, (r) => r.instanceId);
       expect([...byInstance.keys()].sort()).toEqual(started.map((w) => w.id).sort());
@@ -131,6 +150,7 @@ for (const name of servers) {
       expect(workers.flatMap((w) => w.lines.filter((l) => l.type === 'jobstore_error').map((l) => `${w.id}: ${l.error}`))).toEqual([]);
       expect([...counts(rows, (r) => r.jobId).entries()].filter(([, n]) => n !== 1)).toEqual([]);
       expect(rows.filter((r) => r.status !== 'executed')).toEqual([]);
+      expect(unaccountedCalls(control, rows)).toEqual([]);
       // The instant is shared, none takes it whole (before fair shares: 0% + 0% + 100%). A fair share
       // is a third, but a process whose timer fires late or that is busy starting its runs claims
       // less (2 cores here, shared with the databases; 1% seen once): two must take part.
@@ -209,6 +229,9 @@ for (const name of servers) {
       const after = rows.filter((r) => r.time > killedAt + 1000);
       expect(after).toHaveLength(12 * [...new Set(after.map((r) => r.time))].length);
       expect(after.filter((r) => !(r.status === 'executed' && r.instanceId !== dead.id))).toEqual([]);
+      // From the handlers' side: a run lost with the dead process was called there at most once and,
+      // if rerunOnLoss, once more by the survivor its record names; every other run once, where recorded.
+      expect(unaccountedCalls(control, rows, [dead.id])).toEqual([]);
       // Each lost run was reported once, as a job_lost event, by whichever process noticed it.
       const lostEvents = [...workers.flatMap((w) => w.lines), ...control.events].filter((l) => l.type === 'job_lost');
       const reported = lostEvents
@@ -269,6 +292,7 @@ for (const name of servers) {
       expect(after.length).toBeGreaterThan(0);
       expect(after.filter((r) => r.status !== 'executed')).toEqual([]);
       expect(new Set(rows.map((r) => `${r.jobId}@${r.time}`)).size).toBe(rows.length);
+      expect(unaccountedCalls(control, rows, [dead.id])).toEqual([]);
     }, 60_000);
 
     it('hands back what a process stopped with SIGTERM had claimed ahead: the others run every fire time once, in time', async () => {
@@ -298,6 +322,8 @@ for (const name of servers) {
       // Every fire time of every job, each executed (none missed for want of the stopped process).
       expect(rows).toHaveLength(30 * 6);
       expect(rows.filter((r) => r.status !== 'executed').map((r) => `${r.jobId}@${r.time - start}:${r.status}`)).toEqual([]);
+      // A run handed back was not started by the stopping process: each was called once, by the one recorded.
+      expect(unaccountedCalls(control, rows)).toEqual([]);
       // Before the stop the stopped process ran its share; the instant it stopped before went to the others, in time.
       expect(rows.some((r) => r.instanceId === stopping.id && r.time < instant)).toBe(true);
       const atInstant = rows.filter((r) => r.time === instant);
@@ -340,6 +366,9 @@ for (const name of servers) {
         expect(rows.filter((r) => r.status === 'running' || r.status === 'lost')).toEqual([]);
         const fenced = workers.flatMap((w) => w.lines).filter((l) => l.type === 'jobstore_error' && /taken for dead/.test(l.error ?? ''));
         expect(fenced).toEqual([]);
+        // A run whose outcome could not be written during the stop was written after it: every
+        // call has its record, and no run was called twice.
+        expect(unaccountedCalls(control, rows)).toEqual([]);
         // While the server was down the processes' retries backed off (doubling from 100 ms, to
         // 3.2 s and more by the end of the stop), but their liveness look (every second) finds the
         // server back and ends the back-off: the first claim comes about a second after it is
@@ -393,6 +422,12 @@ for (const name of servers) {
       const rows = (await control.executions()).filter((e) => e.jobId === 'long');
       expect(rows.map((r) => [r.time, r.status])).toEqual([[at, 'executed']]);
       expect(rows[0]!.instanceId).not.toBe(owner!.id);
+      // Called twice in all: by the killed process, and once again by the survivor.
+      expect(unaccountedCalls(control, rows, [owner!.id])).toEqual([]);
+      const calls = [...workers, { id: 'controller', lines: control.calls }].flatMap((w) =>
+        w.lines.filter((l) => l.type === 'call').map(() => w.id),
+      );
+      expect(calls.sort()).toEqual([owner!.id, rows[0]!.instanceId].sort());
     }, 40_000);
 
     it('fences a process frozen past instanceTimeout: it writes nothing over the runs the others decided', async () => {
@@ -430,6 +465,7 @@ for (const name of servers) {
         10_000,
         "the frozen process's runs to be decided by the other",
       );
+      const calledBeforeResume = stalled.lines.filter((l) => l.type === 'call').length;
       stalled.resume();
       // It wakes up, finishes its handlers and tries to write their outcomes.
       await until(
@@ -450,6 +486,10 @@ for (const name of servers) {
         }
       }
       expect(stalled.lines.some((l) => l.type === 'jobstore_error' && /were not written/.test(l.error ?? ''))).toBe(true);
+      // From the handlers' side: the frozen process started nothing once it woke up, and each run it
+      // had started was called again only if rerunOnLoss, once, by the other.
+      expect(stalled.lines.filter((l) => l.type === 'call')).toHaveLength(calledBeforeResume);
+      expect(unaccountedCalls(control, rows, [stalled.id])).toEqual([]);
     }, 60_000);
 
     it('runs each retry of a failed run exactly once across 3 processes', async () => {
