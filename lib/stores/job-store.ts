@@ -24,7 +24,8 @@ export interface StoreContext {
   warn(message: string): void;
   /**
    * The store found this instance taken for dead by the others (InstanceFencedError): abort the
-   * signals of the runs in progress here, whose records are no longer this instance's to finish.
+   * signals of this store's runs in progress here, whose records are no longer this instance's to
+   * finish. Runs of the scheduler's other stores go on.
    */
   abortRuns?(reason: Error): void;
   /**

@@ -71,7 +71,7 @@ export class RunDispatcher {
       instanceId: deps.instanceId,
       stopping: true,
       wants: (type) => this.bus.wants(type),
-      active: new Set<AbortableRun>(),
+      active: new Map<AbortableRun, string>(),
       resolveHandler: (job) => {
         const handler = typeof job.handler === 'function' ? job.handler : registry.get(job.handler);
         // A worker executor runs the handler elsewhere: the Submission calls it through invoke().
@@ -104,9 +104,12 @@ export class RunDispatcher {
     this.host.stopping = !open;
   }
 
-  /** Aborts the signal of every run still going (shutdown stopped waiting for them). */
-  abortActive(reason: unknown): void {
-    for (const run of this.host.active) run.abort(reason);
+  /**
+   * Aborts the signal of every run still going (shutdown stopped waiting for them), or of those of
+   * one store (it found this instance taken for dead: only its records are no longer ours).
+   */
+  abortActive(reason: unknown, store?: string): void {
+    for (const [run, of] of this.host.active) if (store === undefined || of === store) run.abort(reason);
   }
 
   /** The removals of finished jobs still being written. */

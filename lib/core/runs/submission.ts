@@ -39,8 +39,11 @@ export interface RunHost {
    * there, so a burst of handlers due at one instant is not slowed by the records of the ones before.
    */
   readonly deferred: DeferredWork;
-  /** Runs still waiting for their handler to settle, aborted when shutdown stops waiting. */
-  readonly active: Set<AbortableRun>;
+  /**
+   * Runs still waiting for their handler to settle, each with the alias of its store: aborted when
+   * shutdown stops waiting, or when that store finds this instance fenced (StoreContext.abortRuns).
+   */
+  readonly active: Map<AbortableRun, string>;
   /** A submission was made: the scheduler knows of its 'running' records until it has ended. */
   track(submission: Submission): void;
   /** A submission has run all its runs: its executor slot is free again. */
@@ -339,7 +342,7 @@ export class Submission implements ExecutorTask, RecordsRun {
     observation: RunObservation | null = null,
   ): Promise<void> {
     const { job, host } = this;
-    host.active.add(ctx);
+    host.active.set(ctx, this.store);
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       let value: unknown;

@@ -234,6 +234,29 @@ describe('Scheduler when its store fails', () => {
     await scheduler.shutdown();
   });
 
+  it('aborts only the runs of the store that found this instance fenced, not those of the other stores', async () => {
+    const fenced = new FlakyStore();
+    const other = new FlakyStore();
+    const { scheduler } = makeScheduler({ stores: { default: fenced, other } });
+    await scheduler.start();
+    const aborted: string[] = [];
+    const release = deferred();
+    const waiting = (ctx: { jobId: string; signal: AbortSignal }) => {
+      ctx.signal.addEventListener('abort', () => aborted.push(ctx.jobId));
+      return release.promise;
+    };
+    const runDate = new Date(T0.getTime() + 1000);
+    await scheduler.addJob({ id: 'in-fenced', handler: waiting, trigger: { type: 'date', runDate } });
+    await scheduler.addJob({ id: 'in-other', store: 'other', handler: waiting, trigger: { type: 'date', runDate } });
+    await advance(1_100);
+    fenced.context!.abortRuns!(new Error('taken for dead'));
+    expect(aborted).toEqual(['in-fenced']);
+    release.resolve();
+    await advance(100);
+    expect((await scheduler.getExecutions({ jobId: 'in-other' })).map((r) => r.status)).toEqual(['executed']);
+    await scheduler.shutdown();
+  });
+
   it('retries the record of a finished run, so maxInstances is not held forever by a failed write', async () => {
     const store = new FlakyStore();
     const { scheduler } = makeScheduler({ stores: { default: store } });
