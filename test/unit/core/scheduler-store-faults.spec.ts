@@ -184,7 +184,8 @@ describe('Scheduler when its store fails', () => {
     await scheduler.shutdown();
   });
 
-  it("writes a run's record as soon as the store answers again, not at the end of its back-off", async () => {
+  /** A started scheduler whose one run, 'once' at 1 s, ends while the database is away (its writes fail after `hang` ms). */
+  async function startWithOutageDuringRun(hang = 0) {
     const store = new FlakyStore();
     const { scheduler } = makeScheduler({ stores: { default: store } });
     await scheduler.start();
@@ -192,10 +193,16 @@ describe('Scheduler when its store fails', () => {
       id: 'once',
       handler: async () => {
         store.down = true; // the database goes away while the run is busy
+        store.hang = hang;
         await new Promise((r) => setTimeout(r, 100));
       },
       trigger: { type: 'date', runDate: new Date(T0.getTime() + 1000) },
     });
+    return { store, scheduler };
+  }
+
+  it("writes a run's record as soon as the store answers again, not at the end of its back-off", async () => {
+    const { store, scheduler } = await startWithOutageDuringRun();
     await advance(1_200);
     // The write has failed for 15 s: its back-off has doubled to several seconds.
     await advance(15_000);
@@ -207,18 +214,7 @@ describe('Scheduler when its store fails', () => {
   });
 
   it('does not sleep out the back-off of a write that was already failing when the store said it answers again', async () => {
-    const store = new FlakyStore();
-    const { scheduler } = makeScheduler({ stores: { default: store } });
-    await scheduler.start();
-    await scheduler.addJob({
-      id: 'once',
-      handler: async () => {
-        store.down = true;
-        store.hang = 300;
-        await new Promise((r) => setTimeout(r, 100));
-      },
-      trigger: { type: 'date', runDate: new Date(T0.getTime() + 1000) },
-    });
+    const { store, scheduler } = await startWithOutageDuringRun(300);
     await advance(16_200);
     // Each try of one record is four writes: the batch, then the record alone twice and in its
     // minimal form (OutcomeWriter.isolate). Wait for the last of a try to be on its way.
