@@ -684,7 +684,7 @@ export class Scheduler {
       },
       submit: (job, runs) => this.dispatcher.rerun(alias, job, runs),
       warn: (message) => this.logger.warn(message),
-      abortRuns: (reason) => this.dispatcher.abortActive(reason, alias),
+      abortRuns: (reason) => this.dispatcher.revokeStore(alias, reason),
       reachable: () => {
         this.loop.storeReachable(alias);
         this.outcomes.storeReachable(alias);

@@ -23,9 +23,10 @@ export interface StoreContext {
   /** A configuration the store can work with but that the user should know about. */
   warn(message: string): void;
   /**
-   * The store found this instance taken for dead by the others (InstanceFencedError): abort the
-   * signals of this store's runs in progress here, whose records are no longer this instance's to
-   * finish. Runs of the scheduler's other stores go on.
+   * The store found this instance taken for dead by the others (InstanceFencedError): the records
+   * of this store's runs here are no longer this instance's to finish. Their signals are aborted,
+   * and those not started yet (claimed ahead, queued for an executor) never start. Runs of the
+   * scheduler's other stores go on.
    */
   abortRuns?(reason: Error): void;
   /**

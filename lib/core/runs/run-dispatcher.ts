@@ -104,12 +104,23 @@ export class RunDispatcher {
     this.host.stopping = !open;
   }
 
+  /** Aborts the signal of every run still going (shutdown stopped waiting for them). */
+  abortActive(reason: unknown): void {
+    for (const run of this.host.active.keys()) run.abort(reason);
+  }
+
   /**
-   * Aborts the signal of every run still going (shutdown stopped waiting for them), or of those of
-   * one store (it found this instance taken for dead: only its records are no longer ours).
+   * A store found this instance taken for dead by the others (StoreContext.abortRuns): the records
+   * of its runs here are theirs now. Its runs in progress have their signals aborted; those not
+   * started (claimed ahead, or waiting for an executor slot) never start, or a run re-run
+   * elsewhere (rerunOnLoss) would run twice. Runs of the other stores go on.
    */
-  abortActive(reason: unknown, store?: string): void {
-    for (const [run, of] of this.host.active) if (store === undefined || of === store) run.abort(reason);
+  revokeStore(store: string, reason: unknown): void {
+    for (const [run, of] of this.host.active) if (of === store) run.abort(reason);
+    const staged = this.staged.earliest === Infinity ? [] : this.staged.takeStore(store);
+    for (const submission of staged) submission.over = true;
+    if (staged.length > 0) this.deps.stagedChanged();
+    for (const submission of this.live.current()) if (submission.store === store) submission.revoke();
   }
 
   /** The removals of finished jobs still being written. */

@@ -93,6 +93,8 @@ export class Submission implements ExecutorTask, RecordsRun {
   private preparedArity = 0;
   /** run() was called: a second call (a faulty executor) does nothing, and cancel() is too late. */
   private started = false;
+  /** Its records are no longer this instance's (see revoke): no further run of it starts. */
+  private revoked = false;
   /** Runs before this index have had their outcome committed (recorded, deferred or given up). */
   private committed = 0;
 
@@ -216,6 +218,21 @@ export class Submission implements ExecutorTask, RecordsRun {
     this.host.ended(this);
   }
 
+  /**
+   * Its store found this instance taken for dead by the others: the records of its runs are theirs
+   * now (lost, or re-run elsewhere). A run not started never starts, and none is recorded here
+   * (the store would refuse the write anyway); one under way goes on with its signal aborted, and
+   * the runs after it in the submission are dropped.
+   */
+  revoke(): void {
+    this.revoked = true;
+    if (this.started) return;
+    this.started = true;
+    this.committed = this.runs.length;
+    this.over = true;
+    this.host.ended(this);
+  }
+
   /** Handed back at shutdown, but the store could not take it: its runs are missed after all. */
   handBackFailed(reason: string): void {
     this.giveUp(this.runs, reason);
@@ -243,6 +260,12 @@ export class Submission implements ExecutorTask, RecordsRun {
 
   private runFrom(first: number): Promise<void> | void {
     for (let i = first; i < this.runs.length; i++) {
+      if (this.revoked) {
+        this.committed = this.runs.length;
+        this.over = true;
+        this.host.ended(this);
+        return;
+      }
       if (this.host.stopping) {
         this.committed = this.runs.length;
         // Nothing of it ran yet (it waited for a slot): back to the store, for another replica or

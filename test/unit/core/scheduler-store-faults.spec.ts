@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { JobStoreErrorEvent } from '../../../lib/core/events/scheduler-events.js';
 import type { Outcome } from '../../../lib/core/runs/execution.js';
+import { AsyncExecutor } from '../../../lib/executors/async.executor.js';
 import { MemoryJobStore } from '../../../lib/stores/memory.job-store.js';
+import { OneAtATimeExecutor } from './one-at-a-time.executor.js';
 import type { PlanFunction, RetryPlanFunction, StoreContext } from '../../../lib/stores/job-store.js';
 import { T0, advance, deferred, makeScheduler, useFakeClock } from './scheduler-fixture.js';
 
@@ -230,26 +232,76 @@ describe('Scheduler when its store fails', () => {
     await scheduler.shutdown();
   });
 
-  it('aborts only the runs of the store that found this instance fenced, not those of the other stores', async () => {
+  it("a store that finds this instance fenced: its runs' signals are aborted, its unstarted runs never start, other stores' runs go on", async () => {
     const fenced = new FlakyStore();
     const other = new FlakyStore();
-    const { scheduler } = makeScheduler({ stores: { default: fenced, other } });
+    const { scheduler } = makeScheduler({
+      stores: { default: fenced, other },
+      executors: { default: new OneAtATimeExecutor(), spare: new AsyncExecutor() },
+    });
     await scheduler.start();
+    const called: string[] = [];
     const aborted: string[] = [];
     const release = deferred();
     const waiting = (ctx: { jobId: string; signal: AbortSignal }) => {
+      called.push(ctx.jobId);
       ctx.signal.addEventListener('abort', () => aborted.push(ctx.jobId));
       return release.promise;
     };
-    const runDate = new Date(T0.getTime() + 1000);
-    await scheduler.addJob({ id: 'in-fenced', handler: waiting, trigger: { type: 'date', runDate } });
-    await scheduler.addJob({ id: 'in-other', store: 'other', handler: waiting, trigger: { type: 'date', runDate } });
-    await advance(1_100);
+    const at = (ms: number) => ({ type: 'date' as const, runDate: new Date(T0.getTime() + ms) });
+    // In the fenced store: one running, one queued behind it in its executor, and one claimed
+    // ahead of its time. In the other store: one running.
+    await scheduler.addJob({ id: 'running', handler: waiting, trigger: at(1000) });
+    await scheduler.addJob({ id: 'queued', misfireGraceTime: null, handler: waiting, trigger: at(1001) });
+    // (Only a job that fires again is claimed ahead: a finished one is deleted by its claim.)
+    const every10s = { type: 'interval' as const, seconds: 10, startDate: new Date(T0.getTime() + 1500) };
+    await scheduler.addJob({ id: 'ahead', executor: 'spare', handler: waiting, trigger: every10s });
+    await scheduler.addJob({ id: 'in-other', store: 'other', executor: 'spare', handler: waiting, trigger: at(1000) });
+    await advance(1_450);
+    expect(called.sort()).toEqual(['in-other', 'running']);
+    const claimed = await scheduler.getExecutions({ status: 'running' });
+    expect(claimed.map((r) => r.jobId).sort()).toEqual(['ahead', 'in-other', 'queued', 'running']);
+    // Their records are the others' now (lost, or re-run elsewhere): running them here would run them twice.
     fenced.context!.abortRuns!(new Error('taken for dead'));
-    expect(aborted).toEqual(['in-fenced']);
+    expect(aborted).toEqual(['running']);
     release.resolve();
-    await advance(100);
+    await advance(1_000);
+    expect(called.sort()).toEqual(['in-other', 'running']);
     expect((await scheduler.getExecutions({ jobId: 'in-other' })).map((r) => r.status)).toEqual(['executed']);
+    await scheduler.shutdown();
+  });
+
+  it('a fenced store drops the rest of a backlog claimed together: only the run under way goes on', async () => {
+    const { store, scheduler } = await startTicking();
+    await scheduler.removeJob('tick');
+    const called: number[] = [];
+    const release = deferred();
+    await scheduler.addJob({
+      id: 'backlog',
+      coalesce: false,
+      misfireGraceTime: null,
+      handler: (ctx: { scheduledRunTime: Date }) => {
+        called.push(ctx.scheduledRunTime.getTime() - T0.getTime());
+        return release.promise;
+      },
+      trigger: { type: 'interval', seconds: 1 },
+    });
+    // Down from before the first fire time to after the third: the claim after it takes the
+    // backlog as one submission, its runs one after another.
+    await advance(500);
+    store.down = true;
+    await advance(3_000);
+    store.down = false;
+    await advance(2_000);
+    expect(called).toEqual([1000]);
+    const backlog = await scheduler.getExecutions({ jobId: 'backlog', status: 'running' });
+    expect(backlog.length).toBeGreaterThanOrEqual(3);
+    const claimedTimes = backlog.map((r) => r.scheduledRunTime.getTime() - T0.getTime());
+    store.context!.abortRuns!(new Error('taken for dead'));
+    release.resolve();
+    await advance(1_000);
+    // None of the backlog's other fire times ran here (they are the others' to decide).
+    expect(called.filter((t) => claimedTimes.includes(t))).toEqual([1000]);
     await scheduler.shutdown();
   });
 

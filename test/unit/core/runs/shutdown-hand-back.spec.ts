@@ -1,46 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import type { Executor, ExecutorTask } from '../../../../lib/executors/executor.js';
 import { MemoryJobStore } from '../../../../lib/stores/memory.job-store.js';
+import { OneAtATimeExecutor } from '../one-at-a-time.executor.js';
 import { T0, advance, makeScheduler, useFakeClock } from '../scheduler-fixture.js';
-
-/**
- * An executor that runs one submission at a time and says nothing of a limit, so the scheduler
- * hands it everything due: what it has not started yet waits in its queue, as runs do in any
- * executor that queues.
- */
-class OneAtATimeExecutor implements Executor {
-  running = 0;
-  private readonly waiting: ExecutorTask[] = [];
-  private current: Promise<void> | null = null;
-
-  get queued(): number {
-    return this.waiting.length;
-  }
-
-  start(): void {}
-
-  submit(task: ExecutorTask): void {
-    this.waiting.push(task);
-    this.next();
-  }
-
-  async shutdown(): Promise<void> {
-    for (const task of this.waiting.splice(0)) task.cancel('the executor is shut down');
-    await this.current;
-  }
-
-  private next(): void {
-    if (this.current !== null) return;
-    const task = this.waiting.shift();
-    if (!task) return;
-    this.running++;
-    this.current = Promise.resolve(task.run()).finally(() => {
-      this.running--;
-      this.current = null;
-      this.next();
-    });
-  }
-}
 
 describe('Shutdown with runs waiting for an executor', () => {
   beforeEach(() => useFakeClock());
