@@ -625,9 +625,27 @@ for (const name of DATABASES) {
         expect(await store.claimDueJobs(T0, 10, spy.plan)).toEqual([]);
         expect(spy.calls).toEqual([]);
         expect(ctx.events.map((e) => e.jobId)).toEqual(['cursed']);
-        // Changed, it is planned again.
-        await store.updateJob(makeJob('cursed', { nextRunTime: at(-1) }));
-        expect((await store.claimDueJobs(T0, 10, onceThenLater)).map((c) => c.job.id)).toEqual(['cursed']);
+        // Excluded, not merely unplannable: a plan that would take it now is not asked either.
+        expect(await store.claimDueJobs(T0, 10, onceThenLater)).toEqual([]);
+        // Its row changed (by hand, or by another replica), it is planned again.
+        await corrupt('cursed', 'trigger', '{"type":"interval","seconds":7}');
+        const [claim] = await store.claimDueJobs(T0, 10, onceThenLater);
+        expect(claim?.job).toMatchObject({ id: 'cursed', trigger: { type: 'interval', seconds: 7 } });
+      });
+
+      it('takes back a row fixed by a change of letter case alone (MySQL compares text case-insensitively)', async () => {
+        const store = new TypeOrmJobStore({ dataSource, tablePrefix: prefix, ...KEEP_HISTORY });
+        const ctx = recordingContext();
+        await startTracked(store, ctx);
+        await store.addJob(makeJob('cased', { nextRunTime: at(-1) }));
+        await corrupt('cased', 'retry', '{"attempts":3,"backoff":"FIXED"}');
+        expect(await store.claimDueJobs(T0, 10, onceThenLater)).toEqual([]);
+        expect((ctx.events as JobStoreErrorEvent[]).map((e) => e.error.message)).toEqual([expect.stringMatching(/'retry'.*FIXED/s)]);
+        expect(await store.getNextRunTime()).toBeNull();
+        await corrupt('cased', 'retry', '{"attempts":3,"backoff":"fixed"}');
+        expect(await store.getNextRunTime()).toEqual(at(-1));
+        const [claim] = await store.claimDueJobs(T0, 10, onceThenLater);
+        expect(claim?.job).toMatchObject({ id: 'cased', retry: { attempts: 3, backoff: 'fixed' } });
       });
     });
 

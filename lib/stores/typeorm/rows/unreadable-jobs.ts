@@ -57,9 +57,11 @@ export class UnreadableJobs {
     for (const [id, { args, trigger, retry, next }] of this.rows) {
       sql +=
         ` AND NOT (${dialect.id('id')} = ${params.add(id)}` +
-        ` AND ${dialect.id('args')} = ${params.add(args)}` +
-        ` AND ${dialect.id('trigger')} = ${params.add(trigger)}` +
-        ` AND ${retry === NO_TIME ? `${dialect.id('retry')} IS NULL` : `${dialect.id('retry')} = ${params.add(retry)}`}` +
+        // The text exactly as remembered: a fix by a change of case alone is a change (MySQL's
+        // collations would call the two equal).
+        ` AND ${dialect.sameText(dialect.id('args'), params.add(args))}` +
+        ` AND ${dialect.sameText(dialect.id('trigger'), params.add(trigger))}` +
+        ` AND ${retry === NO_TIME ? `${dialect.id('retry')} IS NULL` : dialect.sameText(dialect.id('retry'), params.add(retry))}` +
         // The column compared with the value directly, not through COALESCE: SQLite applies the
         // column's INTEGER affinity to a text parameter only then.
         ` AND ${next === NO_TIME ? `${dialect.id('next_run_time')} IS NULL` : `${dialect.id('next_run_time')} = ${params.add(next)}`})`;

@@ -44,6 +44,15 @@ export class SqlDialect {
     return this.kind === 'mysql' ? `\`${name}\`` : `"${name}"`;
   }
 
+  /**
+   * `column = placeholder`, compared character for character. MySQL compares text by the column's
+   * collation, usually case-insensitive (utf8mb4_general_ci), where '{"type":"CRON"}' equals
+   * '{"type":"cron"}'; PostgreSQL and SQLite compare exactly already.
+   */
+  sameText(column: string, placeholder: string): string {
+    return this.kind === 'mysql' ? `${column} = CONVERT(${placeholder} USING utf8mb4) COLLATE utf8mb4_bin` : `${column} = ${placeholder}`;
+  }
+
   /** better-sqlite3 cannot bind booleans. */
   bool(value: boolean): boolean | number {
     return this.kind === 'postgres' ? value : value ? 1 : 0;
