@@ -192,8 +192,8 @@ export interface ExecutionRow {
  * - a run recorded as run (executed, error) was called once, by the process the record names;
  * - a run recorded lost was called at most once, by the process it was lost with (it may have died
  *   before its executor started it);
- * - besides, a run re-run after a loss (rerunOnLoss) was called at most once by one of `lostWith`,
- *   the processes killed or frozen in the test;
+ * - besides, a run of a `rerunOnLoss` job re-run after a loss was called at most once by one of
+ *   `lostWith`, the processes killed or frozen in the test;
  * - nothing else was called (no missed or max_instances run, no run without a record).
  * Returns what does not hold, one line each, so that a failure names every such run.
  */
@@ -201,6 +201,7 @@ export function callsAgainstRecords(
   rows: readonly ExecutionRow[],
   callers: readonly { id: string; lines: readonly WorkerLine[] }[],
   lostWith: readonly string[] = [],
+  rerunOnLoss: (jobId: string) => boolean = () => false,
 ): string[] {
   const key = (jobId: string | undefined, time: number | undefined, attempt: number | undefined) => `${jobId}@${time}#${attempt ?? 1}`;
   const calledBy = new Map<string, string[]>();
@@ -223,7 +224,7 @@ export function callsAgainstRecords(
     if (ran && byOwner !== 1) problems.push(`${k} recorded ${row.status} by ${row.instanceId}, called by [${by.join(', ')}]`);
     else if (row.status === 'lost' && byOwner > 1) problems.push(`${k} recorded lost by ${row.instanceId}, called by [${by.join(', ')}]`);
     else if (!ran && row.status !== 'lost' && by.length > 0) problems.push(`${k} recorded ${row.status}, yet called by [${by.join(', ')}]`);
-    else if (others.length > 0 && !(ran && others.length === 1 && lostWith.includes(others[0]!))) {
+    else if (others.length > 0 && !(ran && rerunOnLoss(row.jobId) && others.length === 1 && lostWith.includes(others[0]!))) {
       problems.push(`${k} recorded ${row.status} by ${row.instanceId}, also called by [${others.join(', ')}]`);
     }
   }
