@@ -228,9 +228,15 @@ export class Submission implements ExecutorTask, RecordsRun {
     this.revoked = true;
     if (this.started) return;
     this.started = true;
+    this.endRevoked();
+  }
+
+  /** The runs left of a revoked submission are dropped; a finished job is still deleted (afterRuns). */
+  private endRevoked(): void {
     this.committed = this.runs.length;
     this.over = true;
     this.host.ended(this);
+    this.afterRuns();
   }
 
   /** Handed back at shutdown, but the store could not take it: its runs are missed after all. */
@@ -260,12 +266,7 @@ export class Submission implements ExecutorTask, RecordsRun {
 
   private runFrom(first: number): Promise<void> | void {
     for (let i = first; i < this.runs.length; i++) {
-      if (this.revoked) {
-        this.committed = this.runs.length;
-        this.over = true;
-        this.host.ended(this);
-        return;
-      }
+      if (this.revoked) return this.endRevoked();
       if (this.host.stopping) {
         this.committed = this.runs.length;
         // Nothing of it ran yet (it waited for a slot): back to the store, for another replica or
@@ -290,7 +291,16 @@ export class Submission implements ExecutorTask, RecordsRun {
   private done(): void {
     this.over = true;
     this.host.ended(this);
-    if (this.onDone) this.host.deferred.call(this.onDone);
+    this.afterRuns();
+  }
+
+  /**
+   * A finished job kept for its runs is deleted once they are over (onDone), revoked or not: the
+   * others mark a revoked run lost, and nothing else would delete the job. Except when the others
+   * re-run it (rerunOnLoss): the job is theirs to delete after that run.
+   */
+  private afterRuns(): void {
+    if (this.onDone && !(this.revoked && this.job.rerunOnLoss)) this.host.deferred.call(this.onDone);
   }
 
   private giveUp(runs: ClaimedRun[], reason: string): void {

@@ -252,7 +252,9 @@ describe('Scheduler when its store fails', () => {
     // In the fenced store: one running, one queued behind it in its executor, and one claimed
     // ahead of its time. In the other store: one running.
     await scheduler.addJob({ id: 'running', handler: waiting, trigger: at(1000) });
-    await scheduler.addJob({ id: 'queued', misfireGraceTime: null, handler: waiting, trigger: at(1001) });
+    // (A one-shot job with a retry policy: kept, paused, until its run is over.)
+    const retry = { attempts: 2 };
+    await scheduler.addJob({ id: 'queued', misfireGraceTime: null, retry, handler: waiting, trigger: at(1001) });
     // (Only a job that fires again is claimed ahead: a finished one is deleted by its claim.)
     const every10s = { type: 'interval' as const, seconds: 10, startDate: new Date(T0.getTime() + 1500) };
     await scheduler.addJob({ id: 'ahead', executor: 'spare', handler: waiting, trigger: every10s });
@@ -268,6 +270,9 @@ describe('Scheduler when its store fails', () => {
     await advance(1_000);
     expect(called.sort()).toEqual(['in-other', 'running']);
     expect((await scheduler.getExecutions({ jobId: 'in-other' })).map((r) => r.status)).toEqual(['executed']);
+    // The others mark the dropped run lost and leave the job alone: its row goes here, as it would
+    // have after its run, and is not left paused for good.
+    expect(await scheduler.getJob('queued')).toBeNull();
     await scheduler.shutdown();
   });
 
