@@ -117,9 +117,9 @@ export class RunDispatcher {
    */
   revokeStore(store: string, reason: unknown): void {
     for (const [run, of] of this.host.active) if (of === store) run.abort(reason);
-    const staged = this.staged.earliest === Infinity ? [] : this.staged.takeStore(store);
-    for (const submission of staged) submission.over = true;
-    if (staged.length > 0) this.deps.stagedChanged();
+    // Those claimed ahead are live too, and revoked below with the rest; out of the stage first, so
+    // that they hold no fire time of the loop's timer and no executor's count.
+    if (this.staged.takeStore(store).length > 0) this.deps.stagedChanged();
     for (const submission of this.live.current()) if (submission.store === store) submission.revoke();
   }
 

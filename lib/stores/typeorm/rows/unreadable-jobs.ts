@@ -12,22 +12,15 @@ const NO_TIME = 'null';
  * (by hand or with updateJob). Each version of a row is reported once per process.
  */
 export class UnreadableJobs {
-  private readonly rows = new Map<string, { args: string; trigger: string; retry: string; next: string }>();
+  private readonly rows = new Map<string, RowVersion>();
 
   /** Returns true when this version of the row is new, i.e. should be reported. */
   remember(row: Row): boolean {
     const id = String(row.id);
-    const known = this.isRemembered(row);
-    this.rows.set(id, versionOf(row));
-    return !known;
-  }
-
-  /** Whether exactly this version of the row is remembered. */
-  isRemembered(row: Row): boolean {
-    const known = this.rows.get(String(row.id));
-    if (known === undefined) return false;
     const version = versionOf(row);
-    return known.args === version.args && known.trigger === version.trigger && known.retry === version.retry && known.next === version.next;
+    const known = this.rows.get(id);
+    this.rows.set(id, version);
+    return known === undefined || !sameVersion(known, version);
   }
 
   /**
@@ -36,7 +29,9 @@ export class UnreadableJobs {
    * and forgetting it there would make the next claim plan it, fail and report it again.
    */
   forgetChanged(row: Row): void {
-    if (!this.isRemembered(row)) this.rows.delete(String(row.id));
+    const id = String(row.id);
+    const known = this.rows.get(id);
+    if (known !== undefined && !sameVersion(known, versionOf(row))) this.rows.delete(id);
   }
 
   forget(id: string): void {
@@ -70,7 +65,19 @@ export class UnreadableJobs {
   }
 }
 
-function versionOf(row: Row): { args: string; trigger: string; retry: string; next: string } {
+/** The column text a row failed with. */
+interface RowVersion {
+  args: string;
+  trigger: string;
+  retry: string;
+  next: string;
+}
+
+function sameVersion(a: RowVersion, b: RowVersion): boolean {
+  return a.args === b.args && a.trigger === b.trigger && a.retry === b.retry && a.next === b.next;
+}
+
+function versionOf(row: Row): RowVersion {
   const next = row.next_run_time === null || row.next_run_time === undefined ? NO_TIME : String(row.next_run_time);
   const retry = row.retry === null || row.retry === undefined ? NO_TIME : String(row.retry);
   return { args: String(row.args ?? ''), trigger: String(row.trigger ?? ''), retry, next };
