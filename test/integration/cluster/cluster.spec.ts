@@ -23,6 +23,9 @@ const serverControl = {
   mariadb: { can: canControlMariadb, stop: () => mariadbServer('stop'), start: () => mariadbServer('start'), ready: mariadbReady },
 };
 
+/** The kill -9 and SIGSTOP tests make every other job rerunOnLoss: those whose id ends in an even number. */
+const evenNumbered = (jobId: string) => Number(jobId.split('-')[1]) % 2 === 0;
+
 const counts = <T>(items: T[], key: (item: T) => string) => {
   const map = new Map<string, number>();
   for (const item of items) map.set(key(item), (map.get(key(item)) ?? 0) + 1);
@@ -38,12 +41,13 @@ for (const name of servers) {
      * takes over), that the records do not account for; `lostWith` names the processes killed or
      * frozen, whose runs may have been called there and re-run elsewhere (see callsAgainstRecords).
      */
+    const everyProcess = (control: { calls: Worker['lines'] }) => [...workers, { id: 'controller', lines: control.calls }];
     const unaccountedCalls = (
       control: { calls: Worker['lines'] },
       rows: ExecutionRow[],
       lostWith: string[] = [],
       rerunOnLoss: (jobId: string) => boolean = () => false,
-    ) => callsAgainstRecords(rows, [...workers, { id: 'controller', lines: control.calls }], lostWith, rerunOnLoss);
+    ) => callsAgainstRecords(rows, everyProcess(control), lostWith, rerunOnLoss);
     beforeAll(() => buildPackage(), 120_000);
     afterEach(async () => {
       await Promise.all(workers.splice(0).map((w) => w.stop()));
@@ -220,7 +224,7 @@ for (const name of servers) {
       expect([...perFire.values()].every((n) => n === 1)).toBe(true);
       for (const run of killedRuns) {
         const row = rows.find((r) => r.jobId === run.jobId && r.time === run.time)!;
-        const rerun = Number(run.jobId.split('-')[1]) % 2 === 0;
+        const rerun = evenNumbered(run.jobId);
         if (rerun) {
           // Taken over by a survivor and run again with the same scheduled time.
           expect(row.status).toBe('executed');
@@ -235,7 +239,7 @@ for (const name of servers) {
       expect(after.filter((r) => !(r.status === 'executed' && r.instanceId !== dead.id))).toEqual([]);
       // From the handlers' side: a run lost with the dead process was called there at most once and,
       // if rerunOnLoss, once more by the survivor its record names; every other run once, where recorded.
-      expect(unaccountedCalls(control, rows, [dead.id], (jobId) => Number(jobId.split('-')[1]) % 2 === 0)).toEqual([]);
+      expect(unaccountedCalls(control, rows, [dead.id], evenNumbered)).toEqual([]);
       // Each lost run was reported once, as a job_lost event, by whichever process noticed it.
       const lostEvents = [...workers.flatMap((w) => w.lines), ...control.events].filter((l) => l.type === 'job_lost');
       const reported = lostEvents
@@ -430,9 +434,7 @@ for (const name of servers) {
       expect(rows[0]!.instanceId).not.toBe(owner!.id);
       // Called twice in all: by the killed process, and once again by the survivor.
       expect(unaccountedCalls(control, rows, [owner!.id], (jobId) => jobId === 'long')).toEqual([]);
-      const calls = [...workers, { id: 'controller', lines: control.calls }].flatMap((w) =>
-        w.lines.filter((l) => l.type === 'call').map(() => w.id),
-      );
+      const calls = everyProcess(control).flatMap((w) => w.lines.filter((l) => l.type === 'call').map(() => w.id));
       expect(calls.sort()).toEqual([owner!.id, rows[0]!.instanceId].sort());
     }, 40_000);
 
@@ -484,7 +486,7 @@ for (const name of servers) {
       const rows = await control.executions();
       for (const run of its) {
         const row = rows.find((r) => r.jobId === run.jobId)!;
-        if (Number(run.jobId.split('-')[1]) % 2 === 0) {
+        if (evenNumbered(run.jobId)) {
           expect([row.status, row.instanceId === stalled.id]).toEqual(['executed', false]);
         } else {
           // Not written over: the lost record stays lost.
@@ -495,7 +497,7 @@ for (const name of servers) {
       // From the handlers' side: the frozen process started nothing once it woke up, and each run it
       // had started was called again only if rerunOnLoss, once, by the other.
       expect(stalled.lines.filter((l) => l.type === 'call')).toHaveLength(calledBeforeResume);
-      expect(unaccountedCalls(control, rows, [stalled.id], (jobId) => Number(jobId.split('-')[1]) % 2 === 0)).toEqual([]);
+      expect(unaccountedCalls(control, rows, [stalled.id], evenNumbered)).toEqual([]);
     }, 60_000);
 
     it('runs each retry of a failed run exactly once across 3 processes', async () => {

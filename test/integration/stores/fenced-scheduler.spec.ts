@@ -5,6 +5,7 @@ import { Scheduler } from '../../../lib/core/scheduler.js';
 import { schedulerEntityList } from '../../../lib/stores/typeorm/schema/scheduler-entities.js';
 import { TypeOrmJobStore } from '../../../lib/stores/typeorm/typeorm.job-store.js';
 import { DATABASES, describeDatabase, uniquePrefix } from '../../support/databases.js';
+import { until } from '../../support/until.js';
 
 /** A scheduler on a TypeORM store that finds itself taken for dead, as a stalled replica does. */
 for (const name of DATABASES) {
@@ -13,13 +14,6 @@ for (const name of DATABASES) {
     afterEach(async () => {
       for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
     });
-
-    const until = async (check: () => Promise<boolean> | boolean, what: string) => {
-      for (const deadline = Date.now() + 10_000; !(await check());) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    };
 
     it('leaves a finished rerunOnLoss job to the replica that re-runs its run, and deletes one that is only lost', async () => {
       const prefix = uniquePrefix('fz');
@@ -44,14 +38,14 @@ for (const name of DATABASES) {
       // One-shot jobs kept (paused) until their runs end: one for rerunOnLoss, one for its retry policy.
       await scheduler.addJob({ id: 'rerun', rerunOnLoss: true, handler: 'waiting', trigger: { type: 'date', runDate } });
       await scheduler.addJob({ id: 'retried', retry: { attempts: 2 }, handler: 'waiting', trigger: { type: 'date', runDate } });
-      await until(async () => (await scheduler.getExecutions({ status: 'running' })).length === 2, 'both runs to start');
+      await until(async () => (await scheduler.getExecutions({ status: 'running' })).length === 2, 10_000, 'both runs to start');
       // The others took it for dead: they deleted its row, and decide its runs (not simulated here).
       const q = (id: string) => dataSource.driver.escape(id);
       await dataSource.query(`DELETE FROM ${q(`${prefix}instances`)}`);
-      await until(() => events.some((e) => e.error.name === 'InstanceFencedError'), 'the fence to be found');
+      await until(() => events.some((e) => e.error.name === 'InstanceFencedError'), 10_000, 'the fence to be found');
       release();
       // (Both would be deleted in one write, as jobs finishing together are.)
-      await until(async () => !(await scheduler.getJobs()).some((j) => j.id === 'retried'), 'the retried job to be deleted');
+      await until(async () => !(await scheduler.getJobs()).some((j) => j.id === 'retried'), 10_000, 'the retried job to be deleted');
       // The rerunOnLoss job is the re-running replica's to delete after that run (its handler and
       // args are read from the row); the other is gone, as after any last run.
       expect((await scheduler.getJobs()).map((j) => j.id)).toEqual(['rerun']);
